@@ -1,0 +1,3 @@
+module github.com/drill-sre/drill
+
+go 1.26
