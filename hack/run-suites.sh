@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs drill's Ginkgo suites against the HA kind cluster named $CLUSTER
+# (default drill), bringing it up or reusing it first. With DRILL_KUBECONFIG
+# (and DRILL_CONTEXT) set, the suites target that existing cluster instead and
+# nothing is created.
+#
+#   hack/run-suites.sh [--teardown] [PACKAGES...]
+#
+# JUnit goes to _output/reports/junit.xml. On failure, the cluster's logs are
+# exported to _output/reports/logs. --teardown deletes the kind cluster at the
+# end, pass or fail, unless KEEP_CLUSTER=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+teardown=false
+if [ "${1:-}" = --teardown ]; then teardown=true; shift; fi
+[ "$#" -gt 0 ] || set -- ./suites/...
+cluster=${CLUSTER:-drill}
+config=${KIND_CONFIG:-kind-config.yaml}
+kubeconfig=${KUBECONFIG_OUT:-_output/kubeconfig}
+reports=${REPORTS:-_output/reports}
+drill=bin/drill
+mkdir -p "$reports"
+t0=$(date +%s)
+say() { printf '[suites %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
+
+rc=0
+finish() {
+  if [ "$rc" -ne 0 ] && [ -z "${DRILL_KUBECONFIG:-}" ]; then
+    say "collecting the cluster's logs into $reports/logs"
+    "$drill" cluster logs --name "$cluster" --dir "$reports/logs" || true
+  fi
+  if $teardown && [ -z "${KEEP_CLUSTER:-}" ] && [ -z "${DRILL_KUBECONFIG:-}" ]; then
+    say "tearing down cluster $cluster"
+    "$drill" cluster down --name "$cluster" --kubeconfig "$kubeconfig" || rc=1
+  fi
+  say "done (exit $rc)"
+  exit "$rc"
+}
+trap finish EXIT
+trap 'rc=130; exit' INT TERM
+
+if [ -z "${DRILL_KUBECONFIG:-}" ]; then
+  "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" || { rc=$?; exit; }
+fi
+say "running suites: $*"
+export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config
+go tool ginkgo -v --timeout=75m --junit-report=junit.xml --output-dir="$reports" \
+  ${LABELS:+--label-filter="$LABELS"} "$@" || rc=$?

@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# make images: make every image a drill on kind needs available in the local
+# Docker under the exact name kind, kubeadm and the manifests ask for.
+#
+# For each image: if Docker already has it (pulled, or built by an earlier run
+# from the same inputs) nothing happens; otherwise it is pulled, and when the
+# registry cannot be reached it is built here from Go modules (through the
+# module proxy) and Debian packages. Built images carry a label with the hash
+# of their inputs, so a change of version or recipe rebuilds them.
+#
+#   images/build.sh            all images
+#   images/build.sh NAME...    some of them (node, haproxy, agnhost, ...)
+#   FORCE=1 images/build.sh    rebuild even if present
+#   NO_PULL=1 images/build.sh  do not try the registry first
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+# shellcheck source=versions.sh
+source "$here/versions.sh"
+out=${DRILL_IMAGES_OUT:-$root/_output/images}
+bin=$out/bin
+mkdir -p "$bin"
+export DOCKER_BUILDKIT=0 GOFLAGS=${GOFLAGS:--buildvcs=false}
+
+t0=$(date +%s)
+say() { printf '[images %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
+die() { echo "images: error: $*" >&2; exit 1; }
+
+# inputs_hash FUNC [FILE...]: a short hash of versions.sh, the text of the
+# shell function that builds the image, the files, and stdin when it is not a
+# terminal. Editing one recipe rebuilds only its image (and the node image,
+# whose hash holds the IDs of the images it preloads).
+inputs_hash() {
+  local fn=$1; shift
+  { cat "$here/versions.sh"; declare -f "$fn"; cat "$@" /dev/null; [ -t 0 ] || cat; } | sha256sum | cut -c1-16
+}
+
+# present NAME HASH: Docker has NAME, and if we built it, from these inputs.
+present() {
+  local label
+  [ -n "${FORCE:-}" ] && return 1
+  label=$(docker image inspect -f '{{index .Config.Labels "drill.inputs"}}' "$1" 2>/dev/null) || return 1
+  [ "$label" = "<no value>" ] && return 0   # pulled from a registry: use it as is
+  [ "$label" = "$2" ]
+}
+
+# try_pull NAME: pull from the registry, quickly giving up when offline.
+try_pull() {
+  [ -n "${NO_PULL:-}" ] && return 1
+  say "pulling $1"
+  if timeout 60 docker pull -q "$1" >/dev/null 2>&1; then
+    say "pulled $1"
+    return 0
+  fi
+  say "cannot pull $1: building it here"
+  return 1
+}
+
+# gobuild MODULE_DIR LDFLAGS PKG... : build main packages of a scratch module
+# into $bin, statically.
+gobuild() {
+  local dir=$1 ld=$2; shift 2
+  (cd "$here/src/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ld" -o "$bin/" "$@") \
+    || die "go build in images/src/$dir failed"
+}
+
+# docker_build NAME HASH DOCKERFILE_TEXT [FILE...]: build an image whose
+# context holds the given files (copied flat).
+docker_build() {
+  local name=$1 hash=$2 dockerfile=$3; shift 3
+  local ctx
+  ctx=$(mktemp -d "$out/ctx.XXXXXX")
+  for f in "$@"; do cp -a "$f" "$ctx/"; done
+  printf '%s\nLABEL drill.inputs=%s\n' "$dockerfile" "$hash" > "$ctx/Dockerfile"
+  docker build -t "$name" "$ctx" >"$out/build.log" 2>&1 || { rm -rf "$ctx"; tail -20 "$out/build.log" >&2; die "docker build $name failed"; }
+  rm -rf "$ctx"
+  say "built $name"
+}
+
+# --- Debian root filesystems --------------------------------------------------
+
+# rootfs NAME PACKAGES: debootstrap a Debian minbase with the packages and
+# import it as drill.local/NAME:HASH. Echoes the image name.
+rootfs() {
+  local name=$1 pkgs=$2
+  local hash image dir
+  hash=$({ echo "$DEBIAN_SUITE $pkgs"; declare -f rootfs; } | sha256sum | cut -c1-16)
+  image=drill.local/$name:$hash
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    command -v debootstrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null || die "cannot install debootstrap"; }
+    dir=$out/rootfs/$name
+    rm -rf "$dir"; mkdir -p "$dir" "$out/debs"
+    say "debootstrap $DEBIAN_SUITE for $name" >&2
+    debootstrap --variant=minbase --cache-dir="$out/debs" --include="$pkgs" \
+      "$DEBIAN_SUITE" "$dir" "$DEBIAN_MIRROR" > "$out/debootstrap-$name.log" 2>&1 \
+      || die "debootstrap $name failed: see $out/debootstrap-$name.log"
+    chroot "$dir" apt-get clean
+    rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/locale/*
+    tar -C "$dir" -c . | docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$image" >/dev/null \
+      || die "docker import $name failed"
+    rm -rf "$dir"
+    say "imported $image" >&2
+  fi
+  echo "$image"
+}
+
+# Userland of the small images (load balancer, CNI, DNS checks, workloads):
+# one shared layer.
+tools_rootfs() {
+  rootfs bookworm-tools "bash,ca-certificates,procps,haproxy,iptables,ipset,conntrack,iproute2,dnsutils,curl,netcat-openbsd"
+}
+
+# The kind node's userland: what kind's base image installs, with Debian's
+# containerd, runc and CNI plugins in place of kind's own builds.
+node_rootfs() {
+  rootfs node-rootfs "systemd,dbus,containerd,runc,containernetworking-plugins,conntrack,iptables,nftables,ipset,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,bash,ca-certificates,curl,jq,procps,socat,iputils-ping"
+}
+
+kind_dir() { go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'; }
+k8s_dir() { (cd "$here/src/kubernetes" && go list -m -f '{{.Dir}}' k8s.io/kubernetes); }
+mod_dir() { (cd "$here/src/$1" && go list -m -f '{{.Dir}}' "$2"); }
+
+# --- Binaries -----------------------------------------------------------------
+
+k8s_ldflags() {
+  local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  local p ld=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  echo "$ld"
+}
+
+build_k8s_bins() {
+  [ -z "${k8s_built:-}" ] || return 0
+  say "go build Kubernetes $K8S_VERSION (kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy agnhost)"
+  gobuild kubernetes "$(k8s_ldflags)" \
+    k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy \
+    k8s.io/kubernetes/test/images/agnhost
+  k8s_built=1
+}
+
+# --- Component images -----------------------------------------------------------
+
+# Every image is a small layer of binaries on the shared Debian tools layer.
+image_pause() { # NAME
+  local hash; hash=$(inputs_hash image_pause </dev/null)
+  present "$1" "$hash" || try_pull "$1" || {
+    gcc -Os -static -DVERSION="$PAUSE_VERSION" -o "$bin/pause" "$(k8s_dir)/build/pause/linux/pause.c" || die "gcc pause.c failed"
+    docker_build "$1" "$hash" 'FROM scratch
+COPY pause /pause
+USER 65535:65535
+ENTRYPOINT ["/pause"]' "$bin/pause"
+  }
+}
+
+image_control_plane() { # NAME BINARY
+  local hash base; hash=$(inputs_hash image_control_plane "$here/src/kubernetes/go.sum" <<<"$2"); base=$(tools_rootfs)
+  present "$1" "$hash" || try_pull "$1" || {
+    build_k8s_bins
+    docker_build "$1" "$hash" "FROM $base
+COPY $2 /usr/local/bin/$2
+ENTRYPOINT [\"/usr/local/bin/$2\"]" "$bin/$2"
+  }
+}
+
+image_etcd() { # NAME
+  local hash base; hash=$(inputs_hash image_etcd "$here/src/etcd/go.sum" </dev/null); base=$(tools_rootfs)
+  present "$1" "$hash" || try_pull "$1" || {
+    say "go build etcd $ETCD_VERSION"
+    gobuild etcd "" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
+    mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
+    docker_build "$1" "$hash" "FROM $base
+COPY etcd etcdctl etcdutl /usr/local/bin/
+ENTRYPOINT [\"/usr/local/bin/etcd\"]" "$bin/etcd" "$bin/etcdctl" "$bin/etcdutl"
+  }
+}
+
+image_coredns() { # NAME
+  local hash base; hash=$(inputs_hash image_coredns "$here/src/coredns/go.sum" </dev/null); base=$(tools_rootfs)
+  present "$1" "$hash" || try_pull "$1" || {
+    say "go build coredns $COREDNS_VERSION"
+    gobuild coredns "" github.com/coredns/coredns
+    docker_build "$1" "$hash" "FROM $base
+COPY coredns /coredns
+EXPOSE 53 53/udp
+ENTRYPOINT [\"/coredns\"]" "$bin/coredns"
+  }
+}
+
+# kind's load balancer, from Debian's haproxy, with kind's minimal config.
+# kind's generated config sets maxconn 100000, which needs ~200k open files;
+# where the hard limit is lower and cannot be raised (no CAP_SYS_RESOURCE), a
+# wrapper first in PATH caps haproxy's connections to what the limit allows.
+image_haproxy() {
+  local hash base kind; kind=$(kind_dir); hash=$(inputs_hash image_haproxy "$kind/images/haproxy/haproxy.cfg" </dev/null); base=$(tools_rootfs)
+  present "$HAPROXY_IMAGE" "$hash" || try_pull "$HAPROXY_IMAGE" || {
+    cat > "$out/haproxy-wrapper" <<'WRAP'
+#!/bin/sh
+# drill: cap maxconn to the open-files hard limit when it is below what
+# kind's "maxconn 100000" needs. Idempotent: the master re-execs itself.
+case " $* " in *" -n "*) exec /usr/sbin/haproxy "$@" ;; esac
+limit=$(ulimit -Hn)
+if [ "$limit" != unlimited ] && [ "$limit" -lt 201000 ]; then
+  exec /usr/sbin/haproxy -n $(( (limit - 1000) / 2 )) "$@"
+fi
+exec /usr/sbin/haproxy "$@"
+WRAP
+    chmod 0755 "$out/haproxy-wrapper"
+    cp "$kind/images/haproxy/haproxy.cfg" "$out/haproxy.cfg"
+    docker_build "$HAPROXY_IMAGE" "$hash" "FROM $base
+COPY haproxy-wrapper /usr/local/sbin/haproxy
+COPY haproxy.cfg /usr/local/etc/haproxy/haproxy.cfg
+STOPSIGNAL SIGUSR1
+ENTRYPOINT [\"haproxy\", \"-W\", \"-db\", \"-f\", \"/usr/local/etc/haproxy/haproxy.cfg\"]" "$out/haproxy-wrapper" "$out/haproxy.cfg"
+  }
+}
+
+image_kube_router() {
+  local hash base; hash=$(inputs_hash image_kube_router "$here/src/kube-router/go.sum" </dev/null); base=$(tools_rootfs)
+  present "$KUBE_ROUTER_IMAGE" "$hash" || try_pull "$KUBE_ROUTER_IMAGE" || {
+    say "go build kube-router $KUBE_ROUTER_VERSION"
+    gobuild kube-router "" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+    docker_build "$KUBE_ROUTER_IMAGE" "$hash" "FROM $base
+COPY kube-router /usr/local/bin/kube-router
+ENTRYPOINT [\"/usr/local/bin/kube-router\"]" "$bin/kube-router"
+  }
+}
+
+image_local_path() {
+  local hash base; hash=$(inputs_hash image_local_path "$here/src/local-path/go.sum" </dev/null); base=$(tools_rootfs)
+  present "$LOCAL_PATH_IMAGE" "$hash" || try_pull "$LOCAL_PATH_IMAGE" || {
+    say "go build local-path-provisioner $LOCAL_PATH_VERSION"
+    gobuild local-path "" github.com/rancher/local-path-provisioner
+    docker_build "$LOCAL_PATH_IMAGE" "$hash" "FROM $base
+COPY local-path-provisioner /usr/local/bin/local-path-provisioner
+ENTRYPOINT [\"/usr/local/bin/local-path-provisioner\"]" "$bin/local-path-provisioner"
+  }
+  hash=$(inputs_hash image_local_path </dev/null)
+  present "$LOCAL_PATH_HELPER_IMAGE" "$hash" || try_pull "$LOCAL_PATH_HELPER_IMAGE" || \
+    docker_build "$LOCAL_PATH_HELPER_IMAGE" "$hash" "FROM $base"
+}
+
+image_agnhost() {
+  local hash base; hash=$(inputs_hash image_agnhost "$here/src/kubernetes/go.sum" </dev/null); base=$(tools_rootfs)
+  present "$AGNHOST_IMAGE" "$hash" || try_pull "$AGNHOST_IMAGE" || {
+    build_k8s_bins
+    docker_build "$AGNHOST_IMAGE" "$hash" "FROM $base
+COPY agnhost /agnhost
+RUN ln -s agnhost /agnhost-2 && mkdir /uploads
+EXPOSE 80 8080 8081 9376 5000
+ENTRYPOINT [\"/agnhost\"]
+CMD [\"pause\"]" "$bin/agnhost"
+  }
+}
+
+# The images kubeadm pulls for the control plane, by the names it prints.
+control_plane_images() {
+  build_k8s_bins
+  "$bin/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null
+}
+
+image_by_name() { # NAME: the builder for one image kubeadm asks for
+  case "$1" in
+    */kube-apiserver:*) image_control_plane "$1" kube-apiserver ;;
+    */kube-controller-manager:*) image_control_plane "$1" kube-controller-manager ;;
+    */kube-scheduler:*) image_control_plane "$1" kube-scheduler ;;
+    */kube-proxy:*) image_control_plane "$1" kube-proxy ;;
+    */etcd:*) image_etcd "$1" ;;
+    */coredns:*) image_coredns "$1" ;;
+    */pause:*) image_pause "$1" ;;
+    *) die "kubeadm asks for $1, which images/build.sh does not know how to build" ;;
+  esac
+}
+
+# --- The kind node image --------------------------------------------------------
+
+# kind's default CNI manifest: kube-router's own kubeadm manifest, with the
+# local image, no overlay (this kernel has no IPIP; the nodes share one L2)
+# and the in-cluster config instead of a kubeconfig on the host.
+kube_router_manifest() {
+  local kr; kr=$(mod_dir kube-router github.com/cloudnativelabs/kube-router/v2)
+  sed -e "s|image: docker.io/cloudnativelabs/kube-router\$|image: $KUBE_ROUTER_IMAGE|" \
+      -e 's|imagePullPolicy: Always|imagePullPolicy: IfNotPresent|' \
+      -e 's|^\( *\)- --bgp-graceful-restart=true|&\n\1- --enable-overlay=false|' \
+      "$kr/daemonset/kubeadm-kuberouter.yaml" \
+    | awk '/- name: kubeconfig$/ {skip=3} skip > 0 {skip--; next} {print}'
+}
+
+# kind's default storage manifest, as kind's node-image builder writes it.
+storage_manifest() {
+  local f; f=$(kind_dir)/pkg/build/nodeimage/const_storage.go
+  awk '/^const defaultStorageManifest = `/ {on=1; next} on && /^`$/ {exit} on {print}' "$f" \
+    | sed -e "s|\` + storageProvisionerImage + \`|$LOCAL_PATH_IMAGE|" -e "s|\` + storageHelperImage + \`|$LOCAL_PATH_HELPER_IMAGE|"
+}
+
+image_node() {
+  local kind images=() i hash ids base ctx cid tmp pause
+  kind=$(kind_dir)
+  mapfile -t images < <(control_plane_images)
+  [ "${#images[@]}" -gt 0 ] || die "kubeadm config images list printed nothing"
+  for i in "${images[@]}"; do image_by_name "$i"; done
+  pause=$(printf '%s\n' "${images[@]}" | grep /pause:)
+  # kind's containerd config runs pods on its own sandbox image; give it ours.
+  local sandbox; sandbox=$(sed -n 's/^ *sandbox_image = "\(.*\)"/\1/p' "$kind/images/base/files/etc/containerd/config.toml")
+  [ -n "$sandbox" ] || die "no sandbox_image in kind's containerd config"
+  [ "$sandbox" = "$pause" ] || docker tag "$pause" "$sandbox"
+  image_kube_router
+  image_local_path
+  images+=("$sandbox" "$KUBE_ROUTER_IMAGE" "$LOCAL_PATH_IMAGE" "$LOCAL_PATH_HELPER_IMAGE")
+
+  ids=$(for i in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done)
+  hash=$( { echo "$ids"; declare -f kube_router_manifest storage_manifest; } | inputs_hash image_node "$root"/cmd/drill-runc/*.go "$root"/internal/runcwrap/*.go "$here/src/cri-tools/go.sum" "$here/src/kubernetes/go.sum")
+  present "$NODE_IMAGE" "$hash" && return 0
+  try_pull "$NODE_IMAGE" && return 0
+
+  build_k8s_bins
+  say "go build crictl $CRICTL_VERSION, drill-runc"
+  gobuild cri-tools "" sigs.k8s.io/cri-tools/cmd/crictl
+  (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/drill-runc" ./cmd/drill-runc) || die "go build drill-runc failed"
+  base=$(node_rootfs)
+
+  ctx=$(mktemp -d "$out/ctx.XXXXXX")
+  cp -a "$kind/images/base/files" "$ctx/files"
+  chmod -R u+w "$ctx/files"
+  rm -rf "$ctx/files/etc/systemd/system/containerd-fuse-overlayfs.service" "$ctx/files/LICENSES"
+  mkdir -p "$ctx/files/kind/manifests"
+  echo "$K8S_VERSION" > "$ctx/files/kind/version"
+  kube_router_manifest > "$ctx/files/kind/manifests/default-cni.yaml"
+  storage_manifest > "$ctx/files/kind/manifests/default-storage.yaml"
+  [ -s "$ctx/files/kind/manifests/default-storage.yaml" ] || die "could not read kind's storage manifest"
+  cp "$bin/kubeadm" "$bin/kubelet" "$bin/kubectl" "$bin/crictl" "$bin/drill-runc" "$ctx/"
+  cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $base
+COPY files/ /
+COPY kubeadm kubelet kubectl /usr/bin/
+COPY crictl /usr/local/bin/
+COPY drill-runc /usr/local/sbin/
+# kind's base image setup (kind images/base/Dockerfile), on Debian's
+# containerd 1.6, runc and CNI plugins. Pods are started through drill-runc,
+# which drops capabilities the host cannot grant (no-op on other hosts), and
+# with restrict_oom_score_adj, since runc cannot lower oom_score_adj there.
+RUN set -e; \
+  chmod 0755 /usr/local/bin/* /kind/bin/* /usr/local/sbin/drill-runc; \
+  ln -sf /usr/bin/containerd /usr/local/bin/containerd; \
+  mkdir -p /opt/cni/bin; for p in /usr/lib/cni/*; do ln -sf "\$p" /opt/cni/bin/; done; \
+  sed -i -e 's|restrict_oom_score_adj = false|restrict_oom_score_adj = true|' \
+    -e 's#^\( *\)\[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.\(runc\|test-handler\).options\]#&\n\1  BinaryName = "/usr/local/sbin/drill-runc"#' \
+    /etc/containerd/config.toml; \
+  [ "\$(grep -c drill-runc /etc/containerd/config.toml)" = 2 ] || { echo "could not point containerd at drill-runc" >&2; exit 1; }; \
+  ctr oci spec | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json; \
+  find /lib/systemd/system/sysinit.target.wants/ -name "systemd-tmpfiles-setup.service" -delete; \
+  rm -f /lib/systemd/system/multi-user.target.wants/* /etc/systemd/system/*.wants/* /lib/systemd/system/local-fs.target.wants/* \
+    /lib/systemd/system/sockets.target.wants/*udev* /lib/systemd/system/sockets.target.wants/*initctl* /lib/systemd/system/basic.target.wants/*; \
+  echo "ReadKMsg=no" >> /etc/systemd/journald.conf; \
+  ln -sf /lib/systemd/systemd /sbin/init; \
+  systemctl enable kubelet.service containerd.service undo-mount-hacks.service; \
+  systemctl mask systemd-binfmt.service; \
+  mkdir -p /etc/kubernetes/manifests
+DOCKERFILE
+  say "building the node filesystem"
+  docker build -t drill.local/node-build:latest "$ctx" >"$out/build.log" 2>&1 || { rm -rf "$ctx"; tail -20 "$out/build.log" >&2; die "docker build of the node filesystem failed"; }
+  rm -rf "$ctx"
+
+  say "preloading ${#images[@]} images into the node's containerd"
+  cid=$(docker run -d --privileged --entrypoint /bin/sleep drill.local/node-build:latest infinity) || die "cannot start the node build container"
+  trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
+  docker exec "$cid" sh -c 'containerd >/var/log/containerd-build.log 2>&1 &'
+  for _ in $(seq 1 60); do docker exec "$cid" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
+  docker exec "$cid" ctr version >/dev/null 2>&1 || die "containerd did not start in the node build container: $(docker exec "$cid" tail -5 /var/log/containerd-build.log)"
+  docker save "${images[@]}" | docker exec -i "$cid" ctr --namespace=k8s.io images import \
+    --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null \
+    || die "importing images into the node's containerd failed"
+  local listed; listed=$(docker exec "$cid" ctr --namespace=k8s.io images ls -q)
+  for i in "${images[@]}"; do
+    grep -qxF "$(docker_ref "$i")" <<<"$listed" || die "$i is missing from the node's containerd after import"
+  done
+  # sleep, as PID 1, does not reap: wait until containerd is gone or a zombie.
+  docker exec "$cid" sh -c 'pkill -x containerd; while ps -C containerd -o stat= | grep -qv Z; do sleep 0.2; done; rm -f /var/log/containerd-build.log'
+  tmp=drill.local/node-build:preloaded
+  docker commit "$cid" "$tmp" >/dev/null || die "docker commit of the node failed"
+  docker rm -f "$cid" >/dev/null; trap - EXIT
+  docker_build "$NODE_IMAGE" "$hash" "FROM $tmp
+ENV container=docker
+STOPSIGNAL SIGRTMIN+3
+ENTRYPOINT [\"/usr/local/bin/entrypoint\", \"/sbin/init\"]"
+  docker rmi "$tmp" drill.local/node-build:latest >/dev/null 2>&1 || true
+}
+
+# docker_ref NAME: the fully qualified reference containerd lists for NAME.
+docker_ref() {
+  local r=$1
+  case "${r%%/*}" in
+    *.*|*:*|localhost) ;;
+    *) case "$r" in */*) r=docker.io/$r ;; *) r=docker.io/library/$r ;; esac ;;
+  esac
+  echo "$r"
+}
+
+# --- main ----------------------------------------------------------------------
+
+all=(node haproxy agnhost)
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
+docker info >/dev/null 2>&1 || die "Docker is not running: run hack/host-setup.sh"
+for t in "${targets[@]}"; do
+  case "$t" in
+    node) image_node ;;
+    haproxy) image_haproxy ;;
+    agnhost) image_agnhost ;;
+    kube-router) image_kube_router ;;
+    local-path) image_local_path ;;
+    control-plane) for i in $(control_plane_images); do image_by_name "$i"; done ;;
+    *) die "unknown image $t (known: ${all[*]} kube-router local-path control-plane)" ;;
+  esac
+done
+say "ready: ${targets[*]}"
