@@ -1,0 +1,66 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kind/pkg/cmd"
+	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/cluster"
+)
+
+type statusFlags struct {
+	providerFlags
+}
+
+func newStatusCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
+	flags := &statusFlags{}
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "List the cluster's nodes with their role, zone and readiness",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := flags.validate(c.Flags()); err != nil {
+				return err
+			}
+			return runStatus(c, logger, streams, flags)
+		},
+	}
+	flags.add(c.Flags())
+	return c
+}
+
+func runStatus(c *cobra.Command, logger log.Logger, streams cmd.IOStreams, flags *statusFlags) error {
+	p, err := flags.provider(logger)
+	if err != nil {
+		return err
+	}
+	nodes, err := p.Nodes(c.Context())
+	if err != nil {
+		return err
+	}
+	return printNodes(streams.Out, nodes)
+}
+
+// printNodes writes nodes as a table.
+func printNodes(w io.Writer, nodes []cluster.Node) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tZONE\tREADY\tCONTAINER")
+	for _, n := range nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", n.Name, n.Role, orNone(n.Zone), n.Ready, orNone(n.Container))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("print nodes: %w", err)
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

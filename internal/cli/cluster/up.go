@@ -1,0 +1,45 @@
+package cluster
+
+import (
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kind/pkg/cmd"
+	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/cluster"
+)
+
+type upFlags struct {
+	providerFlags
+	Retain bool
+}
+
+func newUpCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
+	flags := &upFlags{}
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Create the cluster, or reuse it, and wait until it is ready",
+		Long: `Creates the kind cluster from --config, or reuses the cluster of that name if it
+exists, writes its kubeconfig to --kubeconfig, waits until every node is Ready
+and spreads CoreDNS over the zones. With --provider existing, only checks that
+the cluster answers and its nodes are Ready.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := flags.validate(c.Flags()); err != nil {
+				return err
+			}
+			return runUp(c, logger, streams, flags)
+		},
+	}
+	flags.add(c.Flags())
+	c.Flags().BoolVar(&flags.Retain, "retain", false, "keep the node containers if creation fails, for debugging")
+	return c
+}
+
+func runUp(c *cobra.Command, logger log.Logger, _ cmd.IOStreams, flags *upFlags) error {
+	p, err := flags.provider(logger, cluster.KindWithRetain(flags.Retain))
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(c.Context())
+	return err
+}

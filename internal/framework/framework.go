@@ -1,0 +1,63 @@
+// Package framework holds the helpers Ginkgo specs are written with, shaped
+// like cluster-api's test/framework: VerbNoun(ctx, VerbNounInput, intervals...)
+// checks its input first, then acts, or waits with Eventually and a failure
+// text built only when it fails. These helpers assert (they are only called
+// from specs); the packages they build on return errors.
+package framework
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+)
+
+// AgnhostImage is the workload image specs run: agnhost as entrypoint, with
+// a shell, curl, dig and netcat beside it.
+const AgnhostImage = "registry.k8s.io/e2e-test-images/agnhost:2.56"
+
+// The closed vocabulary of spec labels: filter runs with
+// `ginkgo --label-filter`.
+const (
+	// LabelCluster marks specs that check the cluster itself is sound.
+	LabelCluster = "cluster"
+)
+
+var knownLabels = map[string]bool{LabelCluster: true}
+
+// SpecLabels returns Ginkgo labels, refusing any outside the vocabulary so that
+// filters stay meaningful.
+func SpecLabels(names ...string) ginkgo.Labels {
+	for _, n := range names {
+		if !knownLabels[n] {
+			panic(fmt.Sprintf("framework: unknown spec label %q", n))
+		}
+	}
+	return ginkgo.Label(names...)
+}
+
+// Intervals holds the timeout and polling interval of each wait, keyed
+// "<spec>/<wait>", with "default/<wait>" as the fallback; values are
+// duration strings, as Eventually takes them.
+type Intervals map[string][]string
+
+// Get returns the intervals of a wait for a spec as Eventually arguments.
+// A wait with no entry at all is a bug in the suite and fails the spec.
+func (i Intervals) Get(spec, wait string) []interface{} {
+	v, ok := i[spec+"/"+wait]
+	if !ok {
+		v, ok = i["default/"+wait]
+	}
+	if !ok {
+		ginkgo.Fail(fmt.Sprintf("no intervals for %s/%s nor default/%s", spec, wait, wait))
+	}
+	out := make([]interface{}, 0, len(v))
+	for _, s := range v {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			ginkgo.Fail(fmt.Sprintf("intervals %s/%s: %v", spec, wait, err))
+		}
+		out = append(out, d)
+	}
+	return out
+}
