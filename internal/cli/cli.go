@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/cli/cluster"
+	"github.com/drill-sre/drill/internal/cli/probe"
+	"github.com/drill-sre/drill/internal/cli/validate"
 )
 
 // Main runs drill with the process's arguments and returns its exit code.
@@ -56,5 +58,7 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.SetOut(streams.Out)
 	c.SetErr(streams.ErrOut)
 	c.AddCommand(cluster.NewCommand(logger, streams))
+	c.AddCommand(validate.NewCommand(logger, streams))
+	c.AddCommand(probe.NewCommand(logger, streams))
 	return c
 }

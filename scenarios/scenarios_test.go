@@ -1,0 +1,284 @@
+package scenarios
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+)
+
+// TestShipped loads every drill shipped in the binary: each must validate,
+// be named after its file, and together they cover every fault.
+func TestShipped(t *testing.T) {
+	scs, err := Shipped()
+	if err != nil {
+		t.Fatalf("shipped drills do not validate:\n%v", err)
+	}
+	files, err := fs.Glob(ShippedFS(), "*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scs) != len(files) || len(scs) == 0 {
+		t.Fatalf("loaded %d drills from %d files", len(scs), len(files))
+	}
+	covered := map[FaultType]bool{}
+	for _, s := range scs {
+		if want := ShippedDir + s.Name + ".yaml"; s.File != want {
+			t.Errorf("drill %q is in %s, want %s", s.Name, s.File, want)
+		}
+		covered[s.Fault.Type] = true
+	}
+	for _, ft := range FaultTypes() {
+		if !covered[ft] {
+			t.Errorf("no shipped drill exercises %s", ft)
+		}
+	}
+}
+
+// TestShippedOnDisk checks the files in the source tree, which are the ones
+// embedded, through the directory loader.
+func TestShippedOnDisk(t *testing.T) {
+	scs, err := LoadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, _ := Shipped()
+	if len(scs) != len(shipped) {
+		t.Errorf("LoadDir found %d drills, Shipped %d", len(scs), len(shipped))
+	}
+}
+
+// TestInvalid loads each file of testdata/invalid. Its first lines say, in
+// "# want: LINE:COLUMN: PATH: REASON" comments, every error it must produce,
+// after the file name; no other error may come.
+func TestInvalid(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d malformed drills in testdata/invalid", len(files))
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			wants := wantedErrors(t, file)
+			if len(wants) == 0 {
+				t.Fatal("no # want: line")
+			}
+			s, err := Load(file)
+			if err == nil {
+				t.Fatalf("loaded %q without error", s.Name)
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is a %T, want an ErrorList: %v", err, err)
+			}
+			var got []string
+			for _, e := range list {
+				got = append(got, e.Error())
+			}
+			for _, w := range wants {
+				i := slices.IndexFunc(got, func(g string) bool { return strings.HasPrefix(g, w) })
+				if i < 0 {
+					t.Errorf("missing error\n  %s\ngot\n  %s", w, strings.Join(got, "\n  "))
+					continue
+				}
+				got = slices.Delete(got, i, i+1)
+			}
+			for _, g := range got {
+				t.Errorf("unexpected error\n  %s", g)
+			}
+		})
+	}
+}
+
+// wantedErrors reads the "# want:" lines at the top of file, each prefixed
+// with the file name as errors are.
+func wantedErrors(t *testing.T, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wants []string
+	for _, line := range strings.Split(string(data), "\n") {
+		w, ok := strings.CutPrefix(line, "# want: ")
+		if !ok {
+			break
+		}
+		sep := ": "
+		if w != "" && w[0] >= '0' && w[0] <= '9' {
+			sep = ":"
+		}
+		wants = append(wants, file+sep+w)
+	}
+	return wants
+}
+
+// TestFull decodes a drill that sets every field.
+func TestFull(t *testing.T) {
+	s, err := Load("testdata/valid/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Scenario{
+		Name:        "full",
+		Description: "Every field set, for the decoding test.",
+		Target:      Target{Role: RoleWorker, Selector: "drill.example/pool=a,tier!=infra", Zone: "zone-b"},
+		Seed:        -7,
+		Fault: Fault{Type: FaultDrainZone, Params: &DrainZoneParams{
+			Zone: "zone-b", GracePeriod: 5 * time.Second, Timeout: 90 * time.Second, ExpectBlocked: true,
+		}},
+		Workload: &Workload{Fixture: FixtureProbeApp, Replicas: 4, PDB: &PDB{MaxUnavailable: ptr.To(0)}},
+		Sampling: Sampling{Interval: 250 * time.Millisecond},
+		Objectives: Objectives{
+			RTO:          &RTO{App: 15 * time.Second},
+			Availability: &Availability{MinReady: 4},
+			PDB:          &PDBObjective{NeverViolated: true},
+			MaxDuration:  10 * time.Minute,
+			Alerts: &Alerts{
+				Expect: []ExpectedAlert{{
+					Name:           "KubePodNotReady",
+					Labels:         map[string]string{"namespace": "drill", "severity": "warning"},
+					FiringWithin:   5 * time.Minute,
+					ResolvedWithin: 9 * time.Minute,
+				}},
+				Forbid: &ForbiddenAlerts{Names: []string{"KubeAPIDown", "etcdInsufficientMembers"}, Severity: "critical"},
+			},
+		},
+		File: "testdata/valid/full.yaml",
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", s, want)
+	}
+	wantDeclared := []Objective{ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts}
+	if got := s.Objectives.Declared(); !slices.Equal(got, wantDeclared) {
+		t.Errorf("Declared() = %v, want %v", got, wantDeclared)
+	}
+}
+
+// TestDefaults checks what a drill may leave out.
+func TestDefaults(t *testing.T) {
+	tests := []struct {
+		file  string
+		check func(*Scenario) bool
+	}{
+		{`
+name: d
+description: defaults
+fault: {type: kill-control-plane, params: {target: random, rejoinTimeout: 1m}}
+objectives: {rto: {api: 20s}}
+`, func(s *Scenario) bool {
+			return s.Sampling.Interval == 100*time.Millisecond && s.Target.Role == RoleControlPlane &&
+				s.Fault.Params.(*KillControlPlaneParams).Signal == SIGKILL && s.Seed == 0
+		}},
+		{`
+name: d
+description: defaults
+fault: {type: drain-zone, params: {zone: zone-a, timeout: 1m}}
+workload: {fixture: probe-app}
+objectives: {maxDuration: 5m}
+`, func(s *Scenario) bool {
+			return s.Target.Role == RoleWorker && s.Workload.Replicas == 3 &&
+				s.Fault.Params.(*DrainZoneParams).GracePeriod == 0
+		}},
+		{`
+name: d
+description: defaults
+fault: {type: crashloop-pods, params: {deployment: probe-app, holdFor: 30s}}
+workload: {fixture: probe-app}
+objectives: {maxDuration: 5m}
+`, func(s *Scenario) bool {
+			return s.Target.IsZero() && s.Fault.Params.(*CrashloopPodsParams).Until == PodStateCrashLoopBackOff
+		}},
+	}
+	for i, tt := range tests {
+		s, err := Parse("defaults.yaml", []byte(tt.file))
+		if err != nil {
+			t.Errorf("%d: %v", i, err)
+			continue
+		}
+		if !tt.check(s) {
+			t.Errorf("%d: defaults not applied: %+v %+v", i, s, s.Fault.Params)
+		}
+	}
+}
+
+// TestDuplicateNames checks that two files may not declare the same drill.
+func TestDuplicateNames(t *testing.T) {
+	scs, err := LoadDir("testdata/duplicate")
+	want := `testdata/duplicate/b.yaml:1:1: name: "same" is already the name of the drill in testdata/duplicate/a.yaml:1`
+	if err == nil || err.Error() != want {
+		t.Errorf("got error\n  %v\nwant\n  %s", err, want)
+	}
+	if len(scs) != 1 || scs[0].File != "testdata/duplicate/a.yaml" {
+		t.Errorf("want the first drill loaded, got %v", scs)
+	}
+	// The same file named twice is loaded once.
+	if _, err := LoadPaths("testdata/duplicate/a.yaml", "testdata/duplicate/../duplicate/a.yaml"); err != nil {
+		t.Errorf("same file twice: %v", err)
+	}
+}
+
+func TestLoadPathsErrors(t *testing.T) {
+	_, err := LoadPaths("testdata/nope.yaml", "testdata")
+	want := "testdata/nope.yaml: no such file or directory\ntestdata: no drill files (*.yaml) in this directory"
+	if err == nil || err.Error() != want {
+		t.Errorf("got error\n%v\nwant\n%s", err, want)
+	}
+	var list ErrorList
+	if !errors.As(err, &list) || !slices.Equal(list.Files(), []string{"testdata/nope.yaml", "testdata"}) {
+		t.Errorf("Files() of %v", err)
+	}
+}
+
+// TestValidateInGo checks a Scenario built in Go: errors name paths only.
+func TestValidateInGo(t *testing.T) {
+	s := &Scenario{
+		Name:        "in-go",
+		Description: "built in Go",
+		Fault:       Fault{Type: FaultRemoveEtcdMember, Params: &RemoveEtcdMemberParams{Member: MemberFollower, ReaddTimeout: time.Minute}},
+		Objectives:  Objectives{RTO: &RTO{API: 20 * time.Second}, RPO: &RPO{MaxLostWrites: ptr.To(0)}},
+	}
+	s.SetDefaults()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.Fault.Params = &DrainZoneParams{}
+	s.Objectives.RTO.API = -time.Second
+	want := "fault.params: are parameters of drain-zone, not remove-etcd-member\n" +
+		`objectives.rto.api: "-1s" is negative`
+	if err := s.Validate(); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}
+
+// TestMeasurable checks that the tables cover the same faults.
+func TestMeasurable(t *testing.T) {
+	if len(measurable) != len(newParams) {
+		t.Errorf("measurable has %d faults, newParams %d", len(measurable), len(newParams))
+	}
+	for _, ft := range FaultTypes() {
+		if p := newParams[ft](); p.FaultType() != ft {
+			t.Errorf("params of %s say %s", ft, p.FaultType())
+		}
+		m := Measurable(ft)
+		if len(m) == 0 {
+			t.Errorf("%s measures nothing", ft)
+		}
+		m[0] = "changed"
+		if Measurable(ft)[0] == "changed" {
+			t.Error("Measurable returns the table itself")
+		}
+	}
+	if Measurable("nope") != nil {
+		t.Error("Measurable of an unknown fault")
+	}
+}

@@ -1,0 +1,433 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// SetDefaults fills what a drill may leave out: the sampling interval, the
+// target's role, the kill signal, the crashloop state and the workload's
+// replicas. Parse calls it; call it on a Scenario built in Go before Validate.
+func (s *Scenario) SetDefaults() {
+	s.setDefaults(func(string) bool { return false })
+}
+
+// setDefaults fills the fields that are absent; present tells which fields
+// the file wrote, so that an explicit zero stays and is reported.
+func (s *Scenario) setDefaults(present func(path string) bool) {
+	if s.Sampling.Interval == 0 && !present("sampling.interval") {
+		s.Sampling.Interval = DefaultSamplingInterval
+	}
+	if s.Target.Role == "" && !present("target.role") {
+		switch s.Fault.Type {
+		case FaultKillControlPlane, FaultRemoveEtcdMember:
+			s.Target.Role = RoleControlPlane
+		case FaultDrainZone:
+			s.Target.Role = RoleWorker
+		}
+	}
+	if s.Fault.Params != nil {
+		s.Fault.Params.setDefaults(present, "fault.params")
+	}
+	if s.Workload != nil && s.Workload.Replicas == 0 && !present("workload.replicas") {
+		s.Workload.Replicas = DefaultReplicas
+	}
+}
+
+func (p *KillControlPlaneParams) setDefaults(present func(string) bool, path string) {
+	if p.Signal == "" && !present(join(path, "signal")) {
+		p.Signal = SIGKILL
+	}
+}
+
+func (p *RemoveEtcdMemberParams) setDefaults(func(string) bool, string) {}
+
+func (p *DrainZoneParams) setDefaults(func(string) bool, string) {}
+
+func (p *CrashloopPodsParams) setDefaults(present func(string) bool, path string) {
+	if p.Until == "" && !present(join(path, "until")) {
+		p.Until = PodStateCrashLoopBackOff
+	}
+}
+
+// Validate checks s as it is (call SetDefaults first to fill the defaults),
+// the way Parse checks a file. It returns an ErrorList whose errors name
+// field paths but no file or line.
+func (s *Scenario) Validate() error {
+	v := &validator{}
+	s.validate(v)
+	return v.errs.err()
+}
+
+// validator collects the errors of one scenario. With the positions its
+// decoder recorded, each error points at its field, or at the closest
+// enclosing field that is written when the field itself is missing.
+type validator struct {
+	pos  map[string]position // nil for a Scenario built in Go
+	errs ErrorList
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	e := &Error{Path: path, Reason: fmt.Sprintf(format, args...)}
+	for p := path; v.pos != nil; p = parent(p) {
+		if at, ok := v.pos[p]; ok {
+			e.Line, e.Column = at.line, at.column
+			break
+		}
+		if p == "" {
+			break
+		}
+	}
+	v.errs = append(v.errs, e)
+}
+
+// present reports whether the file wrote the field at path.
+func (v *validator) present(path string) bool {
+	_, ok := v.pos[path]
+	return ok
+}
+
+// presentUnder reports whether the file wrote any field inside path.
+func (v *validator) presentUnder(path string) bool {
+	for p := range v.pos {
+		if strings.HasPrefix(p, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// duration checks a duration field: a declared one must be positive, and a
+// required one declared. It reports whether d is positive.
+func (v *validator) duration(path string, d time.Duration, required bool) bool {
+	switch {
+	case d < 0:
+		v.errorf(path, "%q is negative", d.String())
+	case d == 0 && v.present(path):
+		v.errorf(path, "is zero; want a positive duration")
+	case d == 0 && required:
+		v.errorf(path, `missing; want a duration such as "30s"`)
+	}
+	return d > 0
+}
+
+// required reports a missing string field.
+func (v *validator) required(path, value, what string) bool {
+	if value == "" {
+		v.errorf(path, "missing; want %s", what)
+		return false
+	}
+	return true
+}
+
+// oneOf checks that value is one of allowed; an empty value is missing.
+func oneOf[T ~string](v *validator, path string, value T, allowed ...T) bool {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	if value == "" {
+		v.errorf(path, "missing; want one of: %s", strings.Join(names, ", "))
+		return false
+	}
+	if slices.Contains(allowed, value) {
+		return true
+	}
+	hint := ""
+	if c, ok := closest(string(value), names); ok {
+		hint = fmt.Sprintf(" (did you mean %s?)", c)
+	}
+	v.errorf(path, "%q is not one of: %s%s", value, strings.Join(names, ", "), hint)
+	return false
+}
+
+func (v *validator) dns1123Label(path, value string) {
+	if errs := validation.IsDNS1123Label(value); len(errs) > 0 {
+		v.errorf(path, "%q is not a DNS-1123 label: %s", value, errs[0])
+	}
+}
+
+func (s *Scenario) validate(v *validator) {
+	if v.required("name", s.Name, "a DNS-1123 label naming the drill") {
+		v.dns1123Label("name", s.Name)
+	}
+	if strings.TrimSpace(s.Description) == "" {
+		v.errorf("description", "missing; say what the drill proves")
+	}
+	v.duration("sampling.interval", s.Sampling.Interval, true)
+	s.validateFault(v)
+	s.validateTarget(v)
+	s.validateWorkload(v)
+	s.validateObjectives(v)
+}
+
+func (s *Scenario) validateFault(v *validator) {
+	f := s.Fault
+	if f.Type == "" && f.Params == nil && !v.present("fault") {
+		v.errorf("fault", "missing; want type and params")
+		return
+	}
+	if !oneOf(v, "fault.type", f.Type, FaultTypes()...) {
+		return
+	}
+	if f.Params == nil {
+		v.errorf("fault.params", "missing")
+		return
+	}
+	if f.Params.FaultType() != f.Type {
+		v.errorf("fault.params", "are parameters of %s, not %s", f.Params.FaultType(), f.Type)
+		return
+	}
+	f.Params.validate(v, s, "fault.params")
+}
+
+func (s *Scenario) validateTarget(v *validator) {
+	t := s.Target
+	if s.Fault.Type == FaultCrashloopPods {
+		if !t.IsZero() || v.present("target") {
+			v.errorf("target", "crashloop-pods acts on fault.params.deployment, not on nodes; remove target")
+		}
+		return
+	}
+	if t.Role != "" || v.present("target.role") {
+		if oneOf(v, "target.role", t.Role, RoleControlPlane, RoleWorker) && t.Role != RoleControlPlane &&
+			(s.Fault.Type == FaultKillControlPlane || s.Fault.Type == FaultRemoveEtcdMember) {
+			v.errorf("target.role", "%s acts on control-plane nodes, not %s nodes", s.Fault.Type, t.Role)
+		}
+	}
+	if t.Selector != "" {
+		if _, err := labels.Parse(t.Selector); err != nil {
+			v.errorf("target.selector", "%q is not a label selector: %v", t.Selector, err)
+		}
+	}
+	if t.Zone != "" {
+		if errs := validation.IsValidLabelValue(t.Zone); len(errs) > 0 {
+			v.errorf("target.zone", "%q is not a zone label value: %s", t.Zone, errs[0])
+		}
+	}
+}
+
+// notNarrowed reports target.zone and target.selector when the fault acts on
+// one node it does not choose (param names which).
+func notNarrowed(v *validator, s *Scenario, param string, value any) {
+	if s.Target.Zone != "" {
+		v.errorf("target.zone", "only narrows a choice among nodes; %s %q acts on one node wherever it is", param, value)
+	}
+	if s.Target.Selector != "" {
+		v.errorf("target.selector", "only narrows a choice among nodes; %s %q acts on one node wherever it is", param, value)
+	}
+}
+
+func (p *KillControlPlaneParams) validate(v *validator, s *Scenario, path string) {
+	if oneOf(v, join(path, "target"), p.Target, TargetEtcdLeader, TargetControllerManagerLeader, TargetRandom) &&
+		p.Target != TargetRandom {
+		notNarrowed(v, s, join(path, "target"), p.Target)
+	}
+	oneOf(v, join(path, "signal"), p.Signal, SIGKILL, SIGTERM)
+	v.duration(join(path, "rejoinTimeout"), p.RejoinTimeout, true)
+}
+
+func (p *RemoveEtcdMemberParams) validate(v *validator, s *Scenario, path string) {
+	if oneOf(v, join(path, "member"), p.Member, MemberLeader, MemberFollower, MemberRandom) && p.Member == MemberLeader {
+		notNarrowed(v, s, join(path, "member"), p.Member)
+	}
+	v.duration(join(path, "readdTimeout"), p.ReaddTimeout, true)
+}
+
+func (p *DrainZoneParams) validate(v *validator, s *Scenario, path string) {
+	if v.required(join(path, "zone"), p.Zone, "a topology.kubernetes.io/zone value such as zone-a") {
+		if errs := validation.IsValidLabelValue(p.Zone); len(errs) > 0 {
+			v.errorf(join(path, "zone"), "%q is not a zone label value: %s", p.Zone, errs[0])
+		}
+		if s.Target.Zone != "" && s.Target.Zone != p.Zone {
+			v.errorf("target.zone", "%q conflicts with %s %q", s.Target.Zone, join(path, "zone"), p.Zone)
+		}
+	}
+	v.duration(join(path, "gracePeriod"), p.GracePeriod, false)
+	timeout := v.duration(join(path, "timeout"), p.Timeout, true)
+	if !p.ExpectBlocked {
+		return
+	}
+	blocked := join(path, "expectBlocked")
+	if s.Workload != nil && s.Workload.PDB == nil {
+		v.errorf(blocked, "is true, but the workload has no pdb to block the drain")
+	}
+	switch o := s.Objectives.PDB; {
+	case o == nil || !v.present("objectives.pdb.neverViolated") && !o.NeverViolated:
+		v.errorf(blocked, "is true, but objectives.pdb.neverViolated is not declared: a blocked drain is the PDB holding")
+	case !o.NeverViolated:
+		v.errorf("objectives.pdb.neverViolated", "is false, but %s is true: a blocked drain is the PDB holding", blocked)
+	}
+	// A blocked drain lasts its whole timeout.
+	if limit := s.Objectives.MaxDuration; timeout && limit > 0 && limit <= p.Timeout {
+		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which a blocked drain always waits", limit, join(path, "timeout"), p.Timeout)
+	}
+}
+
+func (p *CrashloopPodsParams) validate(v *validator, s *Scenario, path string) {
+	deployment := join(path, "deployment")
+	if v.required(deployment, p.Deployment, "the name of the Deployment whose pods crash") {
+		if errs := validation.IsDNS1123Subdomain(p.Deployment); len(errs) > 0 {
+			v.errorf(deployment, "%q is not a Deployment name: %s", p.Deployment, errs[0])
+		} else if p.Namespace == "" && s.Workload != nil && s.Workload.Fixture != "" && p.Deployment != string(s.Workload.Fixture) {
+			v.errorf(deployment, "%q is not the workload's Deployment %q; set namespace to crash a Deployment drill does not create",
+				p.Deployment, s.Workload.Fixture)
+		}
+	}
+	if p.Namespace != "" || v.present(join(path, "namespace")) {
+		if v.required(join(path, "namespace"), p.Namespace, "a namespace name, or no namespace for the workload's") {
+			v.dns1123Label(join(path, "namespace"), p.Namespace)
+		}
+	}
+	oneOf(v, join(path, "until"), p.Until, PodStateCrashLoopBackOff)
+	hold := v.duration(join(path, "holdFor"), p.HoldFor, true)
+	if limit := s.Objectives.MaxDuration; hold && limit > 0 && limit <= p.HoldFor {
+		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which the drill always spends", limit, join(path, "holdFor"), p.HoldFor)
+	}
+}
+
+func (s *Scenario) validateWorkload(v *validator) {
+	w := s.Workload
+	if w == nil {
+		if s.Fault.Type == FaultDrainZone || s.Fault.Type == FaultCrashloopPods {
+			v.errorf("workload", "missing; %s disrupts a workload", s.Fault.Type)
+		}
+		return
+	}
+	oneOf(v, "workload.fixture", w.Fixture, FixtureProbeApp)
+	if w.Replicas < 1 {
+		v.errorf("workload.replicas", "%d: want at least 1", w.Replicas)
+	}
+	if w.PDB == nil {
+		return
+	}
+	switch minAvail, maxUnavail := w.PDB.MinAvailable, w.PDB.MaxUnavailable; {
+	case minAvail == nil && maxUnavail == nil:
+		v.errorf("workload.pdb", "declares neither minAvailable nor maxUnavailable")
+	case minAvail != nil && maxUnavail != nil:
+		v.errorf("workload.pdb", "declares both minAvailable and maxUnavailable; a PodDisruptionBudget takes one")
+	case minAvail != nil && *minAvail < 0:
+		v.errorf("workload.pdb.minAvailable", "%d is negative", *minAvail)
+	case minAvail != nil && w.Replicas > 0 && *minAvail > w.Replicas:
+		v.errorf("workload.pdb.minAvailable", "%d is more than the workload's %d replicas: the budget can never be met", *minAvail, w.Replicas)
+	case maxUnavail != nil && *maxUnavail < 0:
+		v.errorf("workload.pdb.maxUnavailable", "%d is negative", *maxUnavail)
+	}
+}
+
+// objectivePath is where an objective is declared.
+func objectivePath(o Objective) string { return "objectives." + string(o) }
+
+func (s *Scenario) validateObjectives(v *validator) {
+	o := s.Objectives
+	declared := o.Declared()
+	if len(declared) == 0 && !v.presentUnder("objectives") {
+		v.errorf("objectives", "none declared; a drill judges at least one")
+	}
+	if can, ok := measurable[s.Fault.Type]; ok {
+		for _, d := range declared {
+			if !slices.Contains(can, d) {
+				v.errorf(objectivePath(d), "%s cannot measure %s (it measures %s)", s.Fault.Type, d, joinObjectives(can))
+			}
+		}
+	}
+	if o.RTO != nil {
+		if o.RTO.API == 0 && o.RTO.App == 0 && !v.presentUnder("objectives.rto") {
+			v.errorf("objectives.rto", "declares neither api nor app")
+		}
+		s.validateRTO(v, "objectives.rto.api", o.RTO.API)
+		s.validateRTO(v, "objectives.rto.app", o.RTO.App)
+	}
+	if r := o.RPO; r != nil {
+		if r.MaxLostWrites == nil && r.MaxDataLoss == 0 && !v.presentUnder("objectives.rpo") {
+			v.errorf("objectives.rpo", "declares neither maxLostWrites nor maxDataLoss")
+		}
+		if r.MaxLostWrites != nil && *r.MaxLostWrites < 0 {
+			v.errorf("objectives.rpo.maxLostWrites", "%d is negative", *r.MaxLostWrites)
+		}
+		v.duration("objectives.rpo.maxDataLoss", r.MaxDataLoss, false)
+	}
+	if a := o.Availability; a != nil {
+		switch {
+		case a.MinReady == 0 && !v.present("objectives.availability.minReady"):
+			v.errorf("objectives.availability.minReady", "missing; want the fewest Ready pods acceptable")
+		case a.MinReady < 1:
+			v.errorf("objectives.availability.minReady", "%d: want at least 1", a.MinReady)
+		case s.Workload == nil:
+			v.errorf("objectives.availability", "needs a workload to measure")
+		case s.Workload.Replicas > 0 && a.MinReady > s.Workload.Replicas:
+			v.errorf("objectives.availability.minReady", "%d is more than the workload's %d replicas", a.MinReady, s.Workload.Replicas)
+		}
+	}
+	if p := o.PDB; p != nil {
+		switch {
+		case !p.NeverViolated && !v.present("objectives.pdb.neverViolated"):
+			v.errorf("objectives.pdb", "declares nothing; want neverViolated: true")
+		case p.NeverViolated && (s.Workload == nil || s.Workload.PDB == nil):
+			v.errorf("objectives.pdb.neverViolated", "needs a workload pdb to judge")
+		}
+	}
+	v.duration("objectives.maxDuration", o.MaxDuration, false)
+	if o.Alerts != nil {
+		validateAlerts(v, o.Alerts, "objectives.alerts")
+	}
+}
+
+// validateRTO checks one declared RTO bound against the drill's sampling and
+// duration.
+func (s *Scenario) validateRTO(v *validator, path string, d time.Duration) {
+	if !v.duration(path, d, false) {
+		return
+	}
+	if i := s.Sampling.Interval; i > 0 && d < i {
+		v.errorf(path, "%s is shorter than sampling.interval %s: it cannot be told from zero", d, i)
+	}
+	if limit := s.Objectives.MaxDuration; limit > 0 && d > limit {
+		v.errorf(path, "%s is longer than objectives.maxDuration %s", d, limit)
+	}
+}
+
+// validateAlerts checks the alerts schema only: judging alerts comes later.
+func validateAlerts(v *validator, a *Alerts, path string) {
+	if len(a.Expect) == 0 && a.Forbid == nil && !v.presentUnder(path) {
+		v.errorf(path, "declares neither expect nor forbid")
+	}
+	for i, e := range a.Expect {
+		p := fmt.Sprintf("%s.expect[%d]", path, i)
+		v.required(join(p, "name"), e.Name, "the alert's name")
+		for k := range e.Labels {
+			if k == "" {
+				v.errorf(join(p, "labels"), "a label has an empty name")
+			}
+		}
+		v.duration(join(p, "firingWithin"), e.FiringWithin, true)
+		v.duration(join(p, "resolvedWithin"), e.ResolvedWithin, false)
+	}
+	if f := a.Forbid; f != nil {
+		p := join(path, "forbid")
+		if len(f.Names) == 0 && f.Severity == "" && !v.presentUnder(p) {
+			v.errorf(p, "declares neither names nor severity")
+		}
+		for i, n := range f.Names {
+			if n == "" {
+				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "is empty")
+			}
+		}
+		if f.Severity == "" && v.present(join(p, "severity")) {
+			v.errorf(join(p, "severity"), "is empty")
+		}
+	}
+}
+
+func joinObjectives(os []Objective) string {
+	s := make([]string, len(os))
+	for i, o := range os {
+		s[i] = string(o)
+	}
+	return strings.Join(s, ", ")
+}
