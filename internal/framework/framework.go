@@ -2,7 +2,9 @@
 // like cluster-api's test/framework: VerbNoun(ctx, VerbNounInput, intervals...)
 // checks its input first, then acts, or waits with Eventually and a failure
 // text built only when it fails. These helpers assert (they are only called
-// from specs); the packages they build on return errors.
+// from specs); the packages they build on return errors. DeployProbeApp and
+// DeleteProbeApp return errors too, with the failure text inside: a drill
+// deploys its workload outside a spec as well.
 package framework
 
 import (
