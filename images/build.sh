@@ -61,6 +61,7 @@ try_pull() {
 # into $bin, statically.
 gobuild() {
   local dir=$1 ld=$2; shift 2
+  [ -z "${prebuilt:-}" ] || return 0
   (cd "$here/src/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ld" -o "$bin/" "$@") \
     || die "go build in images/src/$dir failed"
 }
@@ -172,7 +173,7 @@ image_etcd() { # NAME
   present "$1" "$hash" || try_pull "$1" || {
     say "go build etcd $ETCD_VERSION"
     gobuild etcd "" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
-    mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
+    [ ! -e "$bin/server" ] || mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
     docker_build "$1" "$hash" "FROM $base
 COPY etcd etcdctl etcdutl /usr/local/bin/
 ENTRYPOINT [\"/usr/local/bin/etcd\"]" "$bin/etcd" "$bin/etcdctl" "$bin/etcdutl"
@@ -254,6 +255,21 @@ RUN ln -s agnhost /agnhost-2 && mkdir /uploads
 EXPOSE 80 8080 8081 9376 5000
 ENTRYPOINT [\"/agnhost\"]
 CMD [\"pause\"]" "$bin/agnhost"
+  }
+}
+
+# drill's own probe workload (cmd/probe-app). It has no registry: always built.
+image_probe_app() {
+  local hash base
+  hash=$(inputs_hash image_probe_app "$root"/cmd/probe-app/*.go "$root"/internal/probeapp/*.go "$root/go.mod" </dev/null); base=$(tools_rootfs)
+  present "$PROBE_APP_IMAGE" "$hash" || {
+    say "go build probe-app"
+    (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/probe-app" ./cmd/probe-app) || die "go build probe-app failed"
+    docker_build "$PROBE_APP_IMAGE" "$hash" "FROM $base
+COPY probe-app /probe-app
+RUN chmod 0755 /probe-app && mkdir -p /data && chown 65532:65532 /data
+EXPOSE 8080
+ENTRYPOINT [\"/probe-app\"]" "$bin/probe-app"
   }
 }
 
@@ -402,15 +418,38 @@ docker_ref() {
 
 # --- main ----------------------------------------------------------------------
 
-all=(node haproxy agnhost)
+all=(node haproxy agnhost probe-app)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 docker info >/dev/null 2>&1 || die "Docker is not running: run hack/host-setup.sh"
+# Cold, the Debian root filesystems (network and disk bound) are made while
+# Kubernetes compiles (CPU bound). Warm, both steps take seconds.
+( tools_rootfs >/dev/null && node_rootfs >/dev/null ) &
+rootfs_pid=$!
+build_k8s_bins
+# Cold, also compile every other component at once: downloads, compiles and
+# single-threaded links overlap, where one after the other would leave a
+# core idle.
+if [[ " ${targets[*]} " == *" node "* ]] && { ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1 || [ -n "${FORCE:-}" ]; }; then
+  say "go build etcd $ETCD_VERSION, coredns $COREDNS_VERSION, kube-router $KUBE_ROUTER_VERSION, local-path-provisioner $LOCAL_PATH_VERSION, crictl $CRICTL_VERSION in parallel"
+  pids=()
+  gobuild etcd "" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3 & pids+=($!)
+  gobuild coredns "" github.com/coredns/coredns & pids+=($!)
+  gobuild kube-router "" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router & pids+=($!)
+  gobuild local-path "" github.com/rancher/local-path-provisioner & pids+=($!)
+  gobuild cri-tools "" sigs.k8s.io/cri-tools/cmd/crictl & pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || die "go build failed"; done
+  mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
+  prebuilt=1
+  say "Go binaries built"
+fi
+wait "$rootfs_pid" || die "building the Debian root filesystems failed"
 for t in "${targets[@]}"; do
   case "$t" in
     node) image_node ;;
     haproxy) image_haproxy ;;
     agnhost) image_agnhost ;;
+    probe-app) image_probe_app ;;
     kube-router) image_kube_router ;;
     local-path) image_local_path ;;
     control-plane) for i in $(control_plane_images); do image_by_name "$i"; done ;;

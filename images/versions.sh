@@ -19,3 +19,4 @@ LOCAL_PATH_IMAGE=docker.io/kindest/local-path-provisioner:v20250214-acbabc1a
 LOCAL_PATH_HELPER_IMAGE=docker.io/kindest/local-path-helper:v20241212-8ac705d0
 KUBE_ROUTER_IMAGE=docker.io/cloudnativelabs/kube-router:${KUBE_ROUTER_VERSION}
 AGNHOST_IMAGE=registry.k8s.io/e2e-test-images/agnhost:${AGNHOST_VERSION}
+PROBE_APP_IMAGE=drill.local/probe-app:v1   # drill's own workload (cmd/probe-app); never pulled

@@ -6,7 +6,7 @@
 //   - DRILL_KUBECONFIG (and DRILL_CONTEXT): an existing cluster, used as is;
 //   - otherwise a kind cluster named DRILL_CLUSTER_NAME (default drill) from
 //     DRILL_KIND_CONFIG (default ../../kind-config.yaml), created or reused,
-//     with the agnhost image loaded into its nodes.
+//     with the agnhost and probe-app images loaded into its nodes.
 //
 // JUnit goes where the ginkgo CLI's --junit-report says, or else to
 // $DRILL_REPORT_DIR/junit.xml (default ../../_output/reports/cluster). The
@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
 )
@@ -46,6 +47,7 @@ var (
 		"default/wait-deployment":  {"3m", "2s"},
 		"default/wait-dns":         {"1m", "2s"},
 		"default/wait-pod-network": {"1m", "2s"},
+		"default/wait-probe-app":   {"3m", "1s"},
 	}
 )
 
@@ -94,10 +96,11 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	AddReportEntry("cluster up time", res.Total.Round(time.Second).String())
 
 	if loader, ok := p.(cluster.ImageLoader); ok {
-		By("loading " + framework.AgnhostImage + " into the nodes")
+		images := []string{framework.AgnhostImage, fixtures.ProbeAppImage}
+		By(fmt.Sprintf("loading %v into the nodes", images))
 		start := time.Now()
-		loaded, err := loader.LoadImages(ctx, framework.AgnhostImage)
-		Expect(err).NotTo(HaveOccurred(), "load %s", framework.AgnhostImage)
+		loaded, err := loader.LoadImages(ctx, images...)
+		Expect(err).NotTo(HaveOccurred(), "load %v", images)
 		AddReportEntry("image load", fmt.Sprintf("%s: loaded %v, already present %v, left to pull %v",
 			time.Since(start).Round(time.Second), loaded.Loaded, loaded.Present, loaded.Missing))
 	}
