@@ -11,7 +11,7 @@ import (
 
 // Environment variables the app reads. Flags, where there is one, win.
 const (
-	EnvPort            = "PROBE_APP_PORT"
+	EnvPort            = "PROBE_APP_LISTEN_PORT"
 	EnvDataDir         = "PROBE_APP_DATA_DIR"
 	EnvShutdownTimeout = "PROBE_APP_SHUTDOWN_TIMEOUT"
 	// EnvCrash set to CrashExit makes the process exit 1 right after it

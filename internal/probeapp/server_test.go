@@ -377,7 +377,7 @@ func TestMainExitStatus(t *testing.T) {
 	}{
 		{"told to crash", nil, map[string]string{EnvCrash: "exit", EnvPodName: "p"}, 1, "crashing at start, as told by PROBE_APP_CRASH=exit"},
 		{"unknown crash mode", nil, map[string]string{EnvCrash: "segfault"}, 2, `PROBE_APP_CRASH="segfault"`},
-		{"bad port env", nil, map[string]string{EnvPort: "http"}, 2, `PROBE_APP_PORT="http"`},
+		{"bad port env", nil, map[string]string{EnvPort: "http"}, 2, `PROBE_APP_LISTEN_PORT="http"`},
 		{"bad flag", []string{"--port", "0"}, nil, 2, "port 0"},
 		{"stray argument", []string{"serve"}, nil, 2, "unexpected arguments"},
 		{"help", []string{"--help"}, nil, 0, "-data-dir"},
@@ -387,6 +387,27 @@ func TestMainExitStatus(t *testing.T) {
 		if code != tc.code || !strings.Contains(out.String(), tc.says) {
 			t.Errorf("%s: Main = %d, output:\n%s\nwant %d and %q", tc.name, code, out.String(), tc.code, tc.says)
 		}
+	}
+}
+
+// A Service named probe-app puts Docker-style links into its pods'
+// environment (PROBE_APP_PORT=tcp://10.96.0.10:80, ...), when service links
+// are on. They must not be read as the app's own settings.
+func TestParseConfigIgnoresServiceLinks(t *testing.T) {
+	links := map[string]string{
+		"PROBE_APP_PORT":                  "tcp://10.96.114.212:80",
+		"PROBE_APP_SERVICE_HOST":          "10.96.114.212",
+		"PROBE_APP_SERVICE_PORT":          "80",
+		"PROBE_APP_PORT_80_TCP_PORT":      "80",
+		"PROBE_APP_NODEPORT_PORT":         "tcp://10.96.7.7:80",
+		"PROBE_APP_NODEPORT_SERVICE_HOST": "10.96.7.7",
+	}
+	cfg, err := ParseConfig(nil, func(k string) string { return links[k] }, io.Discard)
+	if err != nil {
+		t.Fatalf("service links broke the config: %v", err)
+	}
+	if cfg.Addr != fmt.Sprintf(":%d", DefaultPort) {
+		t.Errorf("Addr = %q, want the default port", cfg.Addr)
 	}
 }
 
