@@ -15,6 +15,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
+	"github.com/drill-sre/drill/internal/cli/report"
 	"github.com/drill-sre/drill/internal/cli/validate"
 )
 
@@ -60,5 +61,6 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(cluster.NewCommand(logger, streams))
 	c.AddCommand(validate.NewCommand(logger, streams))
 	c.AddCommand(probe.NewCommand(logger, streams))
+	c.AddCommand(report.NewCommand(logger, streams))
 	return c
 }

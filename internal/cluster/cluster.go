@@ -50,6 +50,17 @@ type NodeLifecycle interface {
 	KillNode(ctx context.Context, node, signal string) error
 	// StartNode starts a stopped or killed node.
 	StartNode(ctx context.Context, node string) error
+	// NodeRunning says whether the node's machine runs, and describes its
+	// state ("running", "exited (137)").
+	NodeRunning(ctx context.Context, node string) (running bool, state string, err error)
+}
+
+// NodeExecer is a provider that can run commands on its nodes as root, as an
+// operator with a shell on the machine would.
+type NodeExecer interface {
+	// ExecOnNode runs cmd on node and returns its standard output. A failure
+	// carries the command's output.
+	ExecOnNode(ctx context.Context, node string, cmd ...string) (string, error)
 }
 
 // ImageLoader is a provider that can put container images on its nodes

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -46,6 +48,7 @@ var (
 	_ Provider              = (*Kind)(nil)
 	_ Deleter               = (*Kind)(nil)
 	_ NodeLifecycle         = (*Kind)(nil)
+	_ NodeExecer            = (*Kind)(nil)
 	_ ImageLoader           = (*Kind)(nil)
 	_ EtcdAccess            = (*Kind)(nil)
 	_ APIServerLoadBalancer = (*Kind)(nil)
@@ -397,6 +400,45 @@ func (k *Kind) StartNode(ctx context.Context, node string) error {
 		return fmt.Errorf("start node %s: %w", node, err)
 	}
 	return nil
+}
+
+// NodeRunning implements NodeLifecycle from the node container's state.
+func (k *Kind) NodeRunning(ctx context.Context, node string) (bool, string, error) {
+	info, err := clusterContainer(ctx, k.docker, k.name, node)
+	if err != nil {
+		return false, "", fmt.Errorf("state of node %s: %w", node, err)
+	}
+	if info.State == nil {
+		return false, "", fmt.Errorf("state of node %s: docker reports none", node)
+	}
+	state := info.State.Status
+	if !info.State.Running {
+		state = fmt.Sprintf("%s (exit code %d)", state, info.State.ExitCode)
+	}
+	return info.State.Running, state, nil
+}
+
+// ExecOnNode implements NodeExecer with `docker exec` into the node.
+func (k *Kind) ExecOnNode(ctx context.Context, node string, cmd ...string) (string, error) {
+	if len(cmd) == 0 {
+		return "", fmt.Errorf("exec on node %s: no command", node)
+	}
+	all, err := k.kind.ListInternalNodes(k.name)
+	if err != nil {
+		return "", fmt.Errorf("list nodes of cluster %s: %w", k.name, err)
+	}
+	for _, n := range all {
+		if n.String() != node {
+			continue
+		}
+		var out bytes.Buffer
+		c := n.CommandContext(ctx, cmd[0], cmd[1:]...).SetStdout(&out).SetStderr(&out)
+		if err := c.Run(); err != nil {
+			return out.String(), fmt.Errorf("on node %s: %s: %w: %s", node, strings.Join(cmd, " "), err, strings.TrimSpace(out.String()))
+		}
+		return out.String(), nil
+	}
+	return "", fmt.Errorf("exec on node %s: no such node in cluster %s", node, k.name)
 }
 
 // LoadBalancer implements APIServerLoadBalancer: kind's external load

@@ -54,6 +54,12 @@ type Sampler struct {
 	timeout  time.Duration
 	logger   log.Logger
 
+	// probe and value make a state sampler (NewStateSampler): the check
+	// stores the probed value, which state turns into intervals.
+	probe Probe
+	value string
+	state *stateTracker
+
 	ran atomic.Bool
 }
 
@@ -178,12 +184,19 @@ func (s *Sampler) Run(ctx context.Context) Stats {
 			break
 		}
 		t.observe(start, took, err)
+		if s.state != nil && err == nil {
+			s.state.observe(start, s.value)
+		}
 		select {
 		case <-ctx.Done():
 		case <-ticker.C:
 		}
 	}
-	return t.stop(time.Now())
+	stopped := time.Now()
+	if s.state != nil {
+		s.state.stop(stopped)
+	}
+	return t.stop(stopped)
 }
 
 // Start runs the sampler in the background until ctx is done or stop is

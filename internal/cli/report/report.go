@@ -1,0 +1,151 @@
+// Package report implements `drill report`: gather the drills of a game day
+// into one report and render it as JSON, Markdown, JUnit and a terminal
+// table.
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kind/pkg/cmd"
+	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/reports"
+)
+
+// Files written by `drill report`, in the report directory.
+const (
+	JSONFile     = "report.json"
+	MarkdownFile = "report.md"
+	JUnitFile    = "junit-drills.xml"
+)
+
+// DefaultDir is where drills write their reports unless told otherwise.
+const DefaultDir = "_output/reports"
+
+type flagpole struct {
+	Dir  string
+	From string
+	// DirSet says --dir was given, as opposed to defaulted.
+	DirSet bool
+}
+
+// NewCommand returns the `report` command.
+func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
+	flags := &flagpole{}
+	c := &cobra.Command{
+		Args:  cobra.NoArgs,
+		Use:   "report",
+		Short: "Gather the drills' results into one report",
+		Long: `Gather the drills' results into one report.
+
+Every drill writes DIR/drills/NAME.json when it ends. report collects them,
+in the order they ran, into DIR/report.json, renders DIR/report.md and
+DIR/junit-drills.xml, and prints a summary table. With --from, an existing
+report.json is rendered instead: report.md and junit-drills.xml are written
+beside it, or to --dir if given.
+
+The command fails when any drill's verdict is not pass.`,
+		RunE: func(c *cobra.Command, _ []string) error {
+			flags.DirSet = c.Flags().Changed("dir")
+			return runE(logger, streams, flags)
+		},
+	}
+	c.Flags().StringVar(&flags.Dir, "dir", DefaultDir, "the report directory: drills are read from DIR/drills, reports written to DIR")
+	c.Flags().StringVar(&flags.From, "from", "", "render this report.json instead of collecting DIR/drills")
+	return c
+}
+
+func runE(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error {
+	r, out, err := load(logger, flags)
+	if err != nil {
+		return err
+	}
+	if len(r.Drills) == 0 {
+		if flags.From != "" {
+			return fmt.Errorf("no drills in %s", flags.From)
+		}
+		return fmt.Errorf("no drills in %s: nothing matches %s",
+			flags.Dir, filepath.Join(flags.Dir, reports.DrillsDir, "*.json"))
+	}
+	// A report read with --from is rendered, not rewritten.
+	withJSON := flags.From == ""
+	if err := render(out, r, withJSON); err != nil {
+		return err
+	}
+	if withJSON {
+		logger.V(0).Infof("Wrote %s, %s and %s to %s", JSONFile, MarkdownFile, JUnitFile, out)
+	} else {
+		logger.V(0).Infof("Wrote %s and %s to %s", MarkdownFile, JUnitFile, out)
+	}
+	if err := reports.WriteTable(streams.Out, r); err != nil {
+		return err
+	}
+	return verdictError(r)
+}
+
+// load returns the report to render and the directory to write it to.
+func load(logger log.Logger, flags *flagpole) (reports.Report, string, error) {
+	if flags.From != "" {
+		r, err := reports.Read(flags.From)
+		if err != nil {
+			return reports.Report{}, "", err
+		}
+		out := filepath.Dir(flags.From)
+		if flags.DirSet {
+			out = flags.Dir
+		}
+		return r, out, nil
+	}
+	logger.V(1).Infof("Collecting the drills in %s", filepath.Join(flags.Dir, reports.DrillsDir))
+	r, err := reports.Collect(flags.Dir)
+	return r, flags.Dir, err
+}
+
+// render writes the report's renderings to dir, and report.json when
+// withJSON.
+func render(dir string, r reports.Report, withJSON bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write reports: %w", err)
+	}
+	if withJSON {
+		if err := reports.Write(filepath.Join(dir, JSONFile), r); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name   string
+		render func(io.Writer, reports.Report) error
+	}{
+		{MarkdownFile, reports.WriteMarkdown},
+		{JUnitFile, reports.WriteJUnit},
+	} {
+		var buf bytes.Buffer
+		if err := f.render(&buf, r); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write reports: %w", err)
+		}
+	}
+	return nil
+}
+
+// verdictError fails when any drill did not pass: "1 of 3 drills failed:
+// a".
+func verdictError(r reports.Report) error {
+	bad := r.NotPassed()
+	if len(bad) == 0 {
+		return nil
+	}
+	names := make([]string, len(bad))
+	for i, d := range bad {
+		names[i] = d.Name
+	}
+	return fmt.Errorf("%d of %d drills failed: %s", len(bad), len(r.Drills), strings.Join(names, ", "))
+}

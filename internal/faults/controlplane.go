@@ -1,0 +1,310 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// killControlPlane kills a control-plane node's machine and, to revert,
+// starts it and waits until it rejoined: node Ready with a fresh heartbeat,
+// its etcd member healthy and its API server ready.
+type killControlPlane struct {
+	env Env
+	sc  *scenarios.Scenario
+	p   *scenarios.KillControlPlaneParams
+	lc  cluster.NodeLifecycle
+
+	node cluster.Node
+	why  string
+
+	mu       sync.Mutex
+	injected bool
+}
+
+func newKillControlPlane(env Env, sc *scenarios.Scenario, p *scenarios.KillControlPlaneParams) (Fault, error) {
+	lc, ok := env.Provider.(cluster.NodeLifecycle)
+	if !ok {
+		return nil, fmt.Errorf("kill-control-plane: cluster %s cannot kill and start its nodes (provider without node lifecycle)", env.Provider.Name())
+	}
+	if env.Etcd == nil {
+		return nil, fmt.Errorf("kill-control-plane: no access to the etcd members of cluster %s", env.Provider.Name())
+	}
+	return &killControlPlane{env: env, sc: sc, p: p, lc: lc}, nil
+}
+
+// controlPlaneNodes returns the control-plane nodes a drill's target allows,
+// sorted by name.
+func controlPlaneNodes(ctx context.Context, env Env, t scenarios.Target) ([]cluster.Node, error) {
+	all, err := env.Provider.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	allowed := map[string]bool{}
+	if t.Selector != "" {
+		list, err := env.Clientset.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: t.Selector})
+		if err != nil {
+			return nil, fmt.Errorf("list nodes matching %q: %w", t.Selector, err)
+		}
+		for _, n := range list.Items {
+			allowed[n.Name] = true
+		}
+	}
+	var out []cluster.Node
+	for _, n := range all {
+		if n.Role != cluster.RoleControlPlane || (t.Zone != "" && n.Zone != t.Zone) || (t.Selector != "" && !allowed[n.Name]) {
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no control-plane node matches the drill's target %+v", t)
+	}
+	slices.SortFunc(out, func(a, b cluster.Node) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// seeded picks one of n with the drill's seed.
+func seeded(seed int64, n int) int {
+	return rand.New(rand.NewPCG(uint64(seed), 0x647269_6c6c)).IntN(n)
+}
+
+func (f *killControlPlane) Target(ctx context.Context) (string, error) {
+	nodes, err := controlPlaneNodes(ctx, f.env, f.sc.Target)
+	if err != nil {
+		return "", err
+	}
+	var name string
+	switch f.p.Target {
+	case scenarios.TargetEtcdLeader:
+		name, err = monitor.EtcdLeader(f.env.Etcd)(ctx)
+		f.why = "etcd leader"
+	case scenarios.TargetControllerManagerLeader:
+		name, err = monitor.LeaseHolder(f.env.Clientset, "kube-system", "kube-controller-manager")(ctx)
+		f.why = "kube-controller-manager leader"
+	case scenarios.TargetRandom:
+		name = nodes[seeded(f.sc.Seed, len(nodes))].Name
+		f.why = fmt.Sprintf("picked with seed %d", f.sc.Seed)
+	default:
+		return "", fmt.Errorf("kill-control-plane: unknown target %q", f.p.Target)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the %s: %w", f.why, err)
+	}
+	i := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == name })
+	if i < 0 {
+		return "", fmt.Errorf("the %s is %q, which is not one of the targeted control-plane nodes", f.why, name)
+	}
+	f.node = nodes[i]
+	if f.node.InternalIP == "" {
+		return "", fmt.Errorf("node %s has no InternalIP", name)
+	}
+	return fmt.Sprintf("node %s (%s), %s", f.node.Name, f.why, f.node.InternalIP), nil
+}
+
+func (f *killControlPlane) Inject(ctx context.Context) error {
+	f.mu.Lock()
+	f.injected = true
+	f.mu.Unlock()
+	return f.lc.KillNode(ctx, f.node.Name, string(f.p.Signal))
+}
+
+// etcdEndpoint is the node's etcd client URL.
+func etcdEndpoint(ip string) string { return "https://" + net.JoinHostPort(ip, "2379") }
+
+func (f *killControlPlane) Effect(ctx context.Context) ([]string, error) {
+	var facts []string
+	err := waitFor(ctx, time.Minute, "node "+f.node.Name+"'s machine to stop", func(ctx context.Context) (bool, string, error) {
+		running, state, err := f.lc.NodeRunning(ctx, f.node.Name)
+		if err != nil {
+			return false, "", err
+		}
+		if !running {
+			facts = append(facts, fmt.Sprintf("node %s's container is %s", f.node.Name, state))
+		}
+		return !running, state, nil
+	})
+	if err != nil {
+		return facts, err
+	}
+	ep := etcdEndpoint(f.node.InternalIP)
+	err = waitFor(ctx, time.Minute, "etcd member "+f.node.Name+" to stop answering", func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if err := monitor.EtcdEndpointHealthy(f.env.Etcd, ep)(cctx); err != nil {
+			facts = append(facts, fmt.Sprintf("etcd member %s no longer answers", f.node.Name))
+			return true, "", nil
+		}
+		return false, "still answers", nil
+	})
+	return facts, err
+}
+
+// Hold waits until the survivors took over: the API serves through the load
+// balancer, etcd has a leader, and the controller-manager and scheduler
+// leases are held by live nodes.
+func (f *killControlPlane) Hold(ctx context.Context) error {
+	return waitTakeover(ctx, f.env, f.node.Name)
+}
+
+// waitTakeover waits until the control plane serves without node: API
+// ready, an etcd leader elsewhere, both leases held elsewhere.
+func waitTakeover(ctx context.Context, env Env, node string) error {
+	kcm := monitor.LeaseHolder(env.Clientset, "kube-system", "kube-controller-manager")
+	sched := monitor.LeaseHolder(env.Clientset, "kube-system", "kube-scheduler")
+	leader := monitor.EtcdLeader(env.Etcd)
+	return waitFor(ctx, env.Timeout, "the control plane to take over from "+node, func(ctx context.Context) (bool, string, error) {
+		if err := apiReady(ctx, env); err != nil {
+			return false, "", err
+		}
+		l, err := leader(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		k, err := kcm(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		s, err := sched(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		desc := fmt.Sprintf("etcd leader %s, controller-manager lease %q, scheduler lease %q", l, k, s)
+		return l != node && k != "" && k != node && s != "" && s != node, desc, nil
+	})
+}
+
+// apiReady asks the API's /readyz, through the kubeconfig's endpoint.
+func apiReady(ctx context.Context, env Env) error {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := env.Clientset.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(cctx); err != nil {
+		return fmt.Errorf("API /readyz: %w", err)
+	}
+	return nil
+}
+
+func (f *killControlPlane) Revert(ctx context.Context) error {
+	f.mu.Lock()
+	injected := f.injected
+	f.mu.Unlock()
+	if !injected {
+		return nil
+	}
+	running, _, err := f.lc.NodeRunning(ctx, f.node.Name)
+	if err != nil {
+		return fmt.Errorf("revert kill of %s: %w", f.node.Name, err)
+	}
+	started := time.Now()
+	if !running {
+		f.env.Logger.V(0).Infof("starting node %s", f.node.Name)
+		if err := f.lc.StartNode(ctx, f.node.Name); err != nil {
+			return fmt.Errorf("revert kill of %s: %w", f.node.Name, err)
+		}
+	}
+	return waitRejoined(ctx, f.env, f.node, started, f.p.RejoinTimeout)
+}
+
+// waitRejoined waits until node is back as a member of the control plane:
+// same IP, Ready with a heartbeat after since, its etcd member healthy and
+// its API server ready.
+func waitRejoined(ctx context.Context, env Env, node cluster.Node, since time.Time, timeout time.Duration) error {
+	ep := etcdEndpoint(node.InternalIP)
+	return waitFor(ctx, timeout, "node "+node.Name+" to rejoin", func(ctx context.Context) (bool, string, error) {
+		n, err := env.Clientset.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP && a.Address != node.InternalIP {
+				// kind#1689: a node that comes back with another IP breaks
+				// etcd's peer URLs; no amount of waiting fixes it.
+				return false, fmt.Sprintf("node %s came back with IP %s instead of %s (kind#1689): its etcd peer URL no longer matches", node.Name, a.Address, node.InternalIP), nil
+			}
+		}
+		ready := false
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				ready = c.Status == corev1.ConditionTrue && c.LastHeartbeatTime.After(since)
+			}
+		}
+		if !ready {
+			return false, "node not Ready since the start", nil
+		}
+		if err := monitor.EtcdEndpointHealthy(env.Etcd, ep)(ctx); err != nil {
+			return false, "", err
+		}
+		if err := apiServerReady(ctx, env, node.InternalIP); err != nil {
+			return false, "", err
+		}
+		return true, "", nil
+	})
+}
+
+// apiServerReady asks one API server's own /readyz.
+func apiServerReady(ctx context.Context, env Env, ip string) error {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	u := url.URL{Scheme: "https", Host: net.JoinHostPort(ip, "6443"), Path: "/readyz"}
+	if err := monitor.APIServerCheck(env.RESTConfig, u.String())(cctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (f *killControlPlane) Measure(r Record) []reports.Measurement {
+	var ms []reports.Measurement
+	for _, m := range []struct{ name, locator string }{
+		{"etcd leader change", monitor.LocatorEtcdLeader},
+		{"controller-manager lease takeover", monitor.LocatorControllerManagerLease},
+		{"scheduler lease takeover", monitor.LocatorSchedulerLease},
+	} {
+		if t, ok := takeover(r, m.name, m.locator); ok {
+			ms = append(ms, t)
+		}
+	}
+	ms = append(ms, seconds("etcd without a leader", errorTime(r.Intervals, monitor.LocatorEtcdLeader, r.Injected), "time no member answered with a leader"))
+	if rj, ok := rejoin(r, f.node); ok {
+		ms = append(ms, rj)
+	}
+	return ms
+}
+
+// rejoin measures, from the samplers, how long a node took after the revert
+// started until its etcd member and API server were healthy again.
+func rejoin(r Record, node cluster.Node) (reports.Measurement, bool) {
+	if r.RevertStarted.IsZero() {
+		return reports.Measurement{}, false
+	}
+	var end time.Time
+	open := false
+	for _, loc := range []string{monitor.LocatorEtcdMember(node.Name), monitor.LocatorAPIServer(net.JoinHostPort(node.InternalIP, "6443"))} {
+		e, o := lastErrorEnd(r.Intervals, loc, r.RevertStarted)
+		if e.After(end) {
+			end = e
+		}
+		open = open || o
+	}
+	if end.IsZero() {
+		return seconds("rejoin", 0, "etcd member and API server healthy when the revert started"), true
+	}
+	detail := "until its etcd member and API server were healthy"
+	if open {
+		detail = "not rejoined when sampling stopped (lower bound)"
+	}
+	return seconds("rejoin", end.Sub(r.RevertStarted), detail), true
+}

@@ -1,0 +1,353 @@
+package faults
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// Where kubeadm keeps etcd on a control-plane node.
+const (
+	etcdManifest      = "/etc/kubernetes/manifests/etcd.yaml"
+	etcdManifestAside = "/etc/kubernetes/drill-etcd.yaml"
+	etcdDataDir       = "/var/lib/etcd"
+)
+
+// removeEtcdMember removes a member with MemberRemove and, to revert, adds
+// it back as a new member the documented way: stop it, empty its data
+// directory, MemberAdd, start it as a member of the existing cluster.
+type removeEtcdMember struct {
+	env  Env
+	sc   *scenarios.Scenario
+	p    *scenarios.RemoveEtcdMemberParams
+	exec cluster.NodeExecer
+
+	node   cluster.Node // the member's node; members are named after them
+	member *etcdserverpb.Member
+	leader string // leader at Target
+
+	mu      sync.Mutex
+	removed bool
+}
+
+func newRemoveEtcdMember(env Env, sc *scenarios.Scenario, p *scenarios.RemoveEtcdMemberParams) (Fault, error) {
+	ex, ok := env.Provider.(cluster.NodeExecer)
+	if !ok {
+		return nil, fmt.Errorf("remove-etcd-member: cluster %s cannot run commands on its nodes, which re-adding a member needs", env.Provider.Name())
+	}
+	if env.Etcd == nil {
+		return nil, fmt.Errorf("remove-etcd-member: no access to the etcd members of cluster %s", env.Provider.Name())
+	}
+	return &removeEtcdMember{env: env, sc: sc, p: p, exec: ex}, nil
+}
+
+func (f *removeEtcdMember) Target(ctx context.Context) (string, error) {
+	nodes, err := controlPlaneNodes(ctx, f.env, f.sc.Target)
+	if err != nil {
+		return "", err
+	}
+	resp, err := f.env.Etcd.MemberList(ctx)
+	if err != nil {
+		return "", fmt.Errorf("etcd member list: %w", err)
+	}
+	if len(resp.Members) < 3 {
+		return "", fmt.Errorf("etcd has %d members: removing one would lose quorum", len(resp.Members))
+	}
+	if f.leader, err = monitor.EtcdLeader(f.env.Etcd)(ctx); err != nil {
+		return "", err
+	}
+	var candidates []string
+	for _, n := range nodes {
+		if f.p.Member == scenarios.MemberFollower && n.Name == f.leader {
+			continue
+		}
+		candidates = append(candidates, n.Name)
+	}
+	var name string
+	switch f.p.Member {
+	case scenarios.MemberLeader:
+		name = f.leader
+	case scenarios.MemberFollower, scenarios.MemberRandom:
+		if len(candidates) == 0 {
+			return "", fmt.Errorf("no targeted control-plane node hosts a %s member", f.p.Member)
+		}
+		name = candidates[seeded(f.sc.Seed, len(candidates))]
+	default:
+		return "", fmt.Errorf("remove-etcd-member: unknown member %q", f.p.Member)
+	}
+	i := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == name })
+	if i < 0 {
+		return "", fmt.Errorf("etcd member %s is not on a targeted control-plane node", name)
+	}
+	f.node = nodes[i]
+	for _, m := range resp.Members {
+		if m.Name == name {
+			f.member = m
+		}
+	}
+	if f.member == nil || len(f.member.PeerURLs) == 0 {
+		return "", fmt.Errorf("etcd has no started member named %s", name)
+	}
+	role := "follower"
+	if name == f.leader {
+		role = "leader"
+	}
+	return fmt.Sprintf("etcd member %s (%x, %s), peer %s", name, f.member.ID, role, f.member.PeerURLs[0]), nil
+}
+
+func (f *removeEtcdMember) Inject(ctx context.Context) error {
+	f.mu.Lock()
+	f.removed = true
+	f.mu.Unlock()
+	if _, err := f.env.Etcd.MemberRemove(ctx, f.member.ID); err != nil {
+		return fmt.Errorf("etcd member remove %s (%x): %w", f.member.Name, f.member.ID, err)
+	}
+	return nil
+}
+
+// members lists the members by name ("" for unstarted ones) and ID.
+func (f *removeEtcdMember) members(ctx context.Context) ([]*etcdserverpb.Member, error) {
+	resp, err := f.env.Etcd.MemberList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("etcd member list: %w", err)
+	}
+	return resp.Members, nil
+}
+
+func (f *removeEtcdMember) Effect(ctx context.Context) ([]string, error) {
+	var facts []string
+	err := waitFor(ctx, time.Minute, "member "+f.member.Name+" to leave etcd", func(ctx context.Context) (bool, string, error) {
+		ms, err := f.members(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		names := memberNames(ms)
+		if slices.ContainsFunc(ms, func(m *etcdserverpb.Member) bool { return m.ID == f.member.ID }) {
+			return false, "members " + names, nil
+		}
+		facts = append(facts, fmt.Sprintf("etcd has %d members: %s", len(ms), names))
+		return true, "", nil
+	})
+	if err != nil || f.member.Name != f.leader {
+		return facts, err
+	}
+	err = waitFor(ctx, time.Minute, "etcd to elect a leader other than "+f.leader, func(ctx context.Context) (bool, string, error) {
+		l, err := monitor.EtcdLeader(f.env.Etcd)(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if l == f.leader {
+			return false, "leader " + l, nil
+		}
+		facts = append(facts, fmt.Sprintf("etcd leader moved from %s to %s", f.leader, l))
+		return true, "", nil
+	})
+	return facts, err
+}
+
+func memberNames(ms []*etcdserverpb.Member) string {
+	names := make([]string, 0, len(ms))
+	for _, m := range ms {
+		n := m.Name
+		if n == "" {
+			n = "(unstarted)"
+		}
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// Hold waits until the API serves through the load balancer and the two
+// remaining members have a leader.
+func (f *removeEtcdMember) Hold(ctx context.Context) error {
+	leader := monitor.EtcdLeader(f.env.Etcd)
+	return waitFor(ctx, f.env.Timeout, "the API to serve with two etcd members", func(ctx context.Context) (bool, string, error) {
+		if err := apiReady(ctx, f.env); err != nil {
+			return false, "", err
+		}
+		if _, err := leader(ctx); err != nil {
+			return false, "", err
+		}
+		return true, "", nil
+	})
+}
+
+func (f *removeEtcdMember) Revert(ctx context.Context) error {
+	f.mu.Lock()
+	removed := f.removed
+	f.mu.Unlock()
+	if !removed {
+		return nil
+	}
+	if err := f.readd(ctx); err != nil {
+		return fmt.Errorf("re-add etcd member %s: %w", f.node.Name, err)
+	}
+	return nil
+}
+
+func (f *removeEtcdMember) readd(ctx context.Context) error {
+	ms, err := f.members(ctx)
+	if err != nil {
+		return err
+	}
+	peer := f.member.PeerURLs[0]
+	var current *etcdserverpb.Member
+	for _, m := range ms {
+		if slices.Contains(m.PeerURLs, peer) {
+			current = m
+		}
+	}
+	if current != nil && current.ID == f.member.ID {
+		f.env.Logger.V(0).Infof("etcd member %s was never removed", f.node.Name)
+		return f.waitHealthy(ctx, len(ms))
+	}
+	node := f.node.Name
+	sh := func(script string) (string, error) { return f.exec.ExecOnNode(ctx, node, "sh", "-c", script) }
+
+	// Stop the removed member for good before touching its data: kubelet
+	// stops a static pod whose manifest leaves the manifests directory.
+	if current == nil || current.Name == "" {
+		f.env.Logger.V(0).Infof("stopping etcd on %s and emptying %s", node, etcdDataDir)
+		if _, err := sh(fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s", etcdManifest, etcdManifestAside)); err != nil {
+			return err
+		}
+		if err := waitFor(ctx, 2*time.Minute, "etcd to stop on "+node, func(ctx context.Context) (bool, string, error) {
+			out, err := sh("crictl ps -q --name '^etcd$'")
+			if err != nil {
+				return false, "", err
+			}
+			return strings.TrimSpace(out) == "", "etcd container still running", nil
+		}); err != nil {
+			return err
+		}
+		if _, err := sh("rm -rf " + etcdDataDir + "/member"); err != nil {
+			return err
+		}
+	}
+	if current == nil {
+		f.env.Logger.V(0).Infof("etcd member add %s (%s)", node, peer)
+		resp, err := f.env.Etcd.MemberAdd(ctx, []string{peer})
+		if err != nil {
+			return fmt.Errorf("etcd member add %s: %w", peer, err)
+		}
+		ms = resp.Members
+	}
+	// The initial cluster of a member joining an existing cluster: every
+	// member's name with its peer URL, the new one under its node's name.
+	var initial []string
+	for _, m := range ms {
+		name := m.Name
+		if slices.Contains(m.PeerURLs, peer) {
+			name = node
+		}
+		for _, u := range m.PeerURLs {
+			initial = append(initial, name+"="+u)
+		}
+	}
+	slices.Sort(initial)
+	manifest, err := sh("cat " + etcdManifestAside + " 2>/dev/null || cat " + etcdManifest)
+	if err != nil {
+		return err
+	}
+	joined, err := joinExistingManifest(manifest, strings.Join(initial, ","))
+	if err != nil {
+		return fmt.Errorf("etcd manifest of %s: %w", node, err)
+	}
+	f.env.Logger.V(0).Infof("starting etcd on %s as a member of the existing cluster %s", node, strings.Join(initial, ","))
+	enc := base64.StdEncoding.EncodeToString([]byte(joined))
+	if _, err := sh(fmt.Sprintf("echo %s | base64 -d > %s.tmp && mv %[2]s.tmp %[2]s && rm -f %s", enc, etcdManifest, etcdManifestAside)); err != nil {
+		return err
+	}
+	return f.waitHealthy(ctx, len(ms))
+}
+
+// waitHealthy waits until etcd has want started members, all healthy.
+func (f *removeEtcdMember) waitHealthy(ctx context.Context, want int) error {
+	return waitFor(ctx, f.p.ReaddTimeout, fmt.Sprintf("%d healthy etcd members", want), func(ctx context.Context) (bool, string, error) {
+		ms, err := f.members(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		desc := "members " + memberNames(ms)
+		if len(ms) != want || slices.ContainsFunc(ms, func(m *etcdserverpb.Member) bool { return m.Name == "" || m.IsLearner }) {
+			return false, desc, nil
+		}
+		for _, m := range ms {
+			for _, u := range m.ClientURLs {
+				if err := monitor.EtcdEndpointHealthy(f.env.Etcd, u)(ctx); err != nil {
+					return false, desc + ": " + err.Error(), nil
+				}
+			}
+		}
+		return true, desc, nil
+	})
+}
+
+// joinExistingManifest rewrites kubeadm's etcd static pod manifest so that
+// etcd starts as a new member of an existing cluster: --initial-cluster
+// lists every member and --initial-cluster-state is existing.
+func joinExistingManifest(manifest, initialCluster string) (string, error) {
+	lines := strings.Split(manifest, "\n")
+	var out []string
+	indent := ""
+	found := false
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "- --initial-cluster-state="):
+			continue
+		case strings.HasPrefix(t, "- --initial-cluster="):
+			found = true
+			indent = l[:len(l)-len(strings.TrimLeft(l, " "))]
+			out = append(out, indent+"- --initial-cluster="+initialCluster, indent+"- --initial-cluster-state=existing")
+			continue
+		}
+		out = append(out, l)
+	}
+	if !found {
+		return "", fmt.Errorf("no --initial-cluster flag to rewrite")
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func (f *removeEtcdMember) Measure(r Record) []reports.Measurement {
+	var ms []reports.Measurement
+	if t, ok := takeover(r, "etcd leader change", monitor.LocatorEtcdLeader); ok {
+		ms = append(ms, t)
+	}
+	ms = append(ms, seconds("etcd without a leader", errorTime(r.Intervals, monitor.LocatorEtcdLeader, r.Injected), "time no member answered with a leader"))
+	if r.RevertStarted.IsZero() {
+		return ms
+	}
+	// Three healthy members again: the membership sampler reads three
+	// started members and the member's own endpoint answers.
+	changes := monitor.Changes(r.Intervals, monitor.LocatorEtcdMembers)
+	var full time.Time
+	for _, c := range changes {
+		if c.At.After(r.RevertStarted) && !strings.Contains(c.Value, "unstarted") && len(strings.Split(c.Value, ",")) >= 3 {
+			full = c.At
+			break
+		}
+	}
+	end, open := lastErrorEnd(r.Intervals, monitor.LocatorEtcdMember(f.node.Name), r.RevertStarted)
+	if end.Before(full) {
+		end = full
+	}
+	if end.IsZero() || open {
+		ms = append(ms, reports.Measurement{Name: "3 healthy members", Unit: "s", Detail: "not seen before sampling stopped"})
+		return ms
+	}
+	return append(ms, seconds("3 healthy members", end.Sub(r.RevertStarted), "from the start of the re-add"))
+}

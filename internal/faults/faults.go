@@ -1,0 +1,186 @@
+// Package faults injects the faults drill knows, proves each took effect,
+// and reverts it.
+//
+// A Fault goes through Target (resolve what it acts on, before anything is
+// broken, so that its revert can be registered first), Inject, Effect (the
+// fact check: the fault really happened), Hold (keep it in place as the drill
+// declares and let the cluster react) and Revert. Revert is idempotent and
+// safe at any point: before Inject, after a half-done Inject, twice. Measure
+// turns what the samplers recorded into the fault's own figures.
+package faults
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// Fault is one fault of one drill.
+type Fault interface {
+	// Target resolves what the fault acts on and describes it.
+	Target(ctx context.Context) (string, error)
+	// Inject breaks it.
+	Inject(ctx context.Context) error
+	// Effect waits until the fault has taken effect and returns what was
+	// observed. An error means the fault did not happen.
+	Effect(ctx context.Context) (facts []string, err error)
+	// Hold keeps the fault in place as declared and returns when the revert
+	// may start. An error means the cluster did not behave as the drill
+	// requires (a drain that should have been blocked was not).
+	Hold(ctx context.Context) error
+	// Revert undoes the fault and waits until the cluster is whole again.
+	Revert(ctx context.Context) error
+	// Measure returns the fault's own figures from the drill's record.
+	Measure(r Record) []reports.Measurement
+}
+
+// Record is what a drill recorded, for Measure.
+type Record struct {
+	Intervals     []monitor.Interval
+	Injected      time.Time
+	RevertStarted time.Time
+	Reverted      time.Time
+}
+
+// Env is what faults act through.
+type Env struct {
+	Provider  cluster.Provider
+	Clientset kubernetes.Interface
+	// RESTConfig is the client configuration Clientset was made from; its
+	// credentials reach each API server directly too.
+	RESTConfig *rest.Config
+	// Etcd reaches every etcd member; nil when the provider has no
+	// cluster.EtcdAccess.
+	Etcd *clientv3.Client
+	// Namespace is where the drill deployed its workload, "" without one.
+	Namespace string
+	Logger    log.Logger
+	// Timeout bounds each wait a fault makes on its own (the effect, the
+	// recovery before the revert) when its parameters do not.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is Env.Timeout when unset.
+const DefaultTimeout = 3 * time.Minute
+
+// New returns the fault a scenario declares.
+func New(env Env, sc *scenarios.Scenario) (Fault, error) {
+	if env.Logger == nil {
+		env.Logger = log.NoopLogger{}
+	}
+	if env.Timeout == 0 {
+		env.Timeout = DefaultTimeout
+	}
+	switch p := sc.Fault.Params.(type) {
+	case *scenarios.KillControlPlaneParams:
+		return newKillControlPlane(env, sc, p)
+	case *scenarios.RemoveEtcdMemberParams:
+		return newRemoveEtcdMember(env, sc, p)
+	case *scenarios.DrainZoneParams:
+		return newDrainZone(env, sc, p)
+	case *scenarios.CrashloopPodsParams:
+		return newCrashloopPods(env, sc, p)
+	default:
+		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
+	}
+}
+
+// pollInterval is how often faults poll while waiting for a state.
+const pollInterval = 250 * time.Millisecond
+
+// waitFor polls cond until it holds or timeout passes. cond describes the
+// state it saw; a timeout error quotes the last description.
+func waitFor(ctx context.Context, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string, error)) error {
+	var last string
+	err := wait.PollUntilContextTimeout(ctx, pollInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		ok, desc, err := cond(ctx)
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		last = desc
+		return ok, nil
+	})
+	if err != nil {
+		if last == "" {
+			last = "nothing observed yet"
+		}
+		return fmt.Errorf("waiting %s for %s: %w (last seen: %s)", timeout, what, err, last)
+	}
+	return nil
+}
+
+// hold keeps a fault in place for d, or until ctx is done.
+func hold(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// seconds is a Measurement of d in seconds.
+func seconds(name string, d time.Duration, detail string) reports.Measurement {
+	return reports.Measurement{Name: name, Value: d.Round(time.Millisecond).Seconds(), Unit: "s", Detail: detail}
+}
+
+// count is a Measurement of n things.
+func count(name string, n int, detail string) reports.Measurement {
+	return reports.Measurement{Name: name, Value: float64(n), Unit: "count", Detail: detail}
+}
+
+// lastErrorEnd returns the end of the last Error interval under locator that
+// ends after t, or zero.
+func lastErrorEnd(ivs []monitor.Interval, locator string, t time.Time) (end time.Time, open bool) {
+	for _, i := range ivs {
+		if i.Locator == locator && i.Level == monitor.Error && i.To.After(t) && i.To.After(end) {
+			end, open = i.To, i.Open
+		}
+	}
+	return end, open
+}
+
+// errorTime sums the Error intervals under locator after t.
+func errorTime(ivs []monitor.Interval, locator string, t time.Time) time.Duration {
+	var d time.Duration
+	for _, i := range ivs {
+		if i.Locator == locator && i.Level == monitor.Error && i.To.After(t) {
+			from := i.From
+			if from.Before(t) {
+				from = t
+			}
+			d += i.To.Sub(from)
+		}
+	}
+	return d
+}
+
+// takeover measures when a state (a leader, a lease holder) moved away from
+// held after the injection.
+func takeover(r Record, name, locator string) (reports.Measurement, bool) {
+	changes := monitor.Changes(r.Intervals, locator)
+	before, ok := monitor.ValueAt(changes, r.Injected)
+	if !ok {
+		return reports.Measurement{}, false
+	}
+	for _, c := range changes {
+		if c.At.After(r.Injected) && c.Value != before && c.Value != "" {
+			return seconds(name, c.At.Sub(r.Injected), fmt.Sprintf("%s → %s", before, c.Value)), true
+		}
+	}
+	return reports.Measurement{Name: name, Unit: "s", Value: 0, Detail: "stayed with " + before}, true
+}

@@ -1,0 +1,106 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// EtcdMembers probes the etcd cluster's membership: the names of its
+// members, sorted and joined with ",". A member added but not started yet
+// has no name and reads as "(unstarted)".
+func EtcdMembers(cli *clientv3.Client) Probe {
+	return func(ctx context.Context) (string, error) {
+		resp, err := cli.MemberList(ctx)
+		if err != nil {
+			return "", fmt.Errorf("etcd member list: %w", err)
+		}
+		names := make([]string, 0, len(resp.Members))
+		for _, m := range resp.Members {
+			if m.Name == "" {
+				names = append(names, "(unstarted)")
+				continue
+			}
+			names = append(names, m.Name)
+		}
+		slices.Sort(names)
+		return strings.Join(names, ","), nil
+	}
+}
+
+// EtcdLeader probes which member leads: the status of every endpoint is
+// asked at once and the first answer's leader is named through the member
+// list. No answer, or no leader, is an error: etcd cannot serve writes.
+func EtcdLeader(cli *clientv3.Client) Probe {
+	return func(ctx context.Context) (string, error) {
+		eps := cli.Endpoints()
+		type answer struct {
+			leader uint64
+			err    error
+		}
+		answers := make(chan answer, len(eps))
+		var wg sync.WaitGroup
+		for _, ep := range eps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := cli.Status(ctx, ep)
+				if err != nil {
+					answers <- answer{err: fmt.Errorf("%s: %w", ep, err)}
+					return
+				}
+				answers <- answer{leader: st.Leader}
+			}()
+		}
+		go func() { wg.Wait(); close(answers) }()
+		var errs []string
+		for a := range answers {
+			if a.err != nil {
+				errs = append(errs, a.err.Error())
+				continue
+			}
+			if a.leader == 0 {
+				errs = append(errs, "a member has no leader")
+				continue
+			}
+			return memberName(ctx, cli, a.leader)
+		}
+		return "", fmt.Errorf("no etcd leader: %s", strings.Join(errs, "; "))
+	}
+}
+
+// memberName names the member with id, or its hex id if it has no name.
+func memberName(ctx context.Context, cli *clientv3.Client, id uint64) (string, error) {
+	resp, err := cli.MemberList(ctx)
+	if err != nil {
+		return "", fmt.Errorf("etcd member list: %w", err)
+	}
+	for _, m := range resp.Members {
+		if m.ID == id && m.Name != "" {
+			return m.Name, nil
+		}
+	}
+	return fmt.Sprintf("%x", id), nil
+}
+
+// EtcdEndpointHealthy checks one etcd endpoint: it answers a status request
+// and knows a leader.
+func EtcdEndpointHealthy(cli *clientv3.Client, endpoint string) Check {
+	return func(ctx context.Context) error {
+		st, err := cli.Status(ctx, endpoint)
+		if err != nil {
+			return fmt.Errorf("etcd %s: %w", endpoint, err)
+		}
+		if st.Leader == 0 {
+			return fmt.Errorf("etcd %s: no leader", endpoint)
+		}
+		if len(st.Errors) > 0 {
+			return fmt.Errorf("etcd %s: %s", endpoint, strings.Join(st.Errors, "; "))
+		}
+		return nil
+	}
+}
