@@ -83,10 +83,17 @@ type Sampling struct {
 	// Interval between two samples. Default 100ms. Every declared RTO must
 	// be at least one interval: a shorter bound cannot be told from zero.
 	Interval time.Duration `yaml:"interval"`
+	// Timeout is how long one sample may take before it counts as failed:
+	// an answer slower than this is unavailability. Default 5s; at least
+	// Interval.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
-// DefaultSamplingInterval is Sampling.Interval when a drill does not set it.
-const DefaultSamplingInterval = 100 * time.Millisecond
+// Sampling defaults.
+const (
+	DefaultSamplingInterval = 100 * time.Millisecond
+	DefaultSamplingTimeout  = 5 * time.Second
+)
 
 // FaultType names a fault.
 type FaultType string

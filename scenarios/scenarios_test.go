@@ -137,7 +137,7 @@ func TestFull(t *testing.T) {
 			Zone: "zone-b", GracePeriod: 5 * time.Second, Timeout: 90 * time.Second, ExpectBlocked: true,
 		}},
 		Workload: &Workload{Fixture: FixtureProbeApp, Replicas: 4, PDB: &PDB{MaxUnavailable: ptr.To(0)}},
-		Sampling: Sampling{Interval: 250 * time.Millisecond},
+		Sampling: Sampling{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second},
 		Objectives: Objectives{
 			RTO:          &RTO{App: 15 * time.Second},
 			Availability: &Availability{MinReady: 4},

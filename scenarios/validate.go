@@ -10,9 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// SetDefaults fills what a drill may leave out: the sampling interval, the
-// target's role, the kill signal, the crashloop state and the workload's
-// replicas. Parse calls it; call it on a Scenario built in Go before Validate.
+// SetDefaults fills what a drill may leave out: the sampling interval and
+// timeout, the target's role, the kill signal, the crashloop state and the
+// workload's replicas. Parse calls it; call it on a Scenario built in Go before Validate.
 func (s *Scenario) SetDefaults() {
 	s.setDefaults(func(string) bool { return false })
 }
@@ -22,6 +22,9 @@ func (s *Scenario) SetDefaults() {
 func (s *Scenario) setDefaults(present func(path string) bool) {
 	if s.Sampling.Interval == 0 && !present("sampling.interval") {
 		s.Sampling.Interval = DefaultSamplingInterval
+	}
+	if s.Sampling.Timeout == 0 && !present("sampling.timeout") {
+		s.Sampling.Timeout = DefaultSamplingTimeout
 	}
 	if s.Target.Role == "" && !present("target.role") {
 		switch s.Fault.Type {
@@ -159,7 +162,10 @@ func (s *Scenario) validate(v *validator) {
 	if strings.TrimSpace(s.Description) == "" {
 		v.errorf("description", "missing; say what the drill proves")
 	}
-	v.duration("sampling.interval", s.Sampling.Interval, true)
+	if v.duration("sampling.interval", s.Sampling.Interval, true) && v.duration("sampling.timeout", s.Sampling.Timeout, true) &&
+		s.Sampling.Timeout < s.Sampling.Interval {
+		v.errorf("sampling.timeout", "%s is shorter than sampling.interval %s", s.Sampling.Timeout, s.Sampling.Interval)
+	}
 	s.validateFault(v)
 	s.validateTarget(v)
 	s.validateWorkload(v)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+
+	"github.com/drill-sre/drill/scenarios"
 )
 
 // AgnhostImage is the workload image specs run: agnhost as entrypoint, with
@@ -23,9 +25,34 @@ const AgnhostImage = "registry.k8s.io/e2e-test-images/agnhost:2.56"
 const (
 	// LabelCluster marks specs that check the cluster itself is sound.
 	LabelCluster = "cluster"
+	// LabelDisruptive marks specs that break something in the cluster.
+	LabelDisruptive = "Disruptive"
+	// LabelSerial marks specs that must run alone; every disruptive one.
+	LabelSerial = "Serial"
+	// LabelInterrupt marks specs that interrupt a drill to check its revert.
+	LabelInterrupt = "interrupt"
 )
 
-var knownLabels = map[string]bool{LabelCluster: true}
+// FaultLabel is the label of a drill's fault, "fault:<type>".
+func FaultLabel(t scenarios.FaultType) string { return "fault:" + string(t) }
+
+// TargetLabel is the label of what a drill acts on: "target:control-plane",
+// "target:worker" or "target:deployment".
+func TargetLabel(sc *scenarios.Scenario) string {
+	if sc.Fault.Type == scenarios.FaultCrashloopPods {
+		return "target:deployment"
+	}
+	return "target:" + string(sc.Target.Role)
+}
+
+var knownLabels = func() map[string]bool {
+	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true,
+		"target:deployment": true, "target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
+	for _, t := range scenarios.FaultTypes() {
+		known[FaultLabel(t)] = true
+	}
+	return known
+}()
 
 // SpecLabels returns Ginkgo labels, refusing any outside the vocabulary so that
 // filters stay meaningful.

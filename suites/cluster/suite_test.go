@@ -9,25 +9,20 @@
 //     with the agnhost and probe-app images loaded into its nodes.
 //
 // JUnit goes where the ginkgo CLI's --junit-report says, or else to
-// $DRILL_REPORT_DIR/junit.xml (default ../../_output/reports/cluster). The
+// $DRILL_REPORT_DIR/junit-cluster.xml (default ../../_output/reports). The
 // runner (hack/run-suites.sh) collects node logs on failure with
 // `drill cluster logs`.
 package cluster_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/reporters"
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
 )
@@ -59,68 +54,14 @@ func TestCluster(t *testing.T) {
 	RunSpecs(t, "cluster suite")
 }
 
-// env returns an environment variable or a default.
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// newProvider selects the cluster under test from the environment.
-func newProvider() cluster.Provider {
-	logger := cluster.NewWriterLogger(GinkgoWriter, 0)
-	if kubeconfig := os.Getenv("DRILL_KUBECONFIG"); kubeconfig != "" {
-		p, err := cluster.NewExisting(kubeconfig, os.Getenv("DRILL_CONTEXT"), 0, logger)
-		Expect(err).NotTo(HaveOccurred())
-		return p
-	}
-	p, err := cluster.NewKind(env("DRILL_CLUSTER_NAME", cluster.DefaultName),
-		cluster.KindWithConfig(env("DRILL_KIND_CONFIG", "../../"+cluster.DefaultKindConfig)),
-		cluster.KindWithKubeconfig("../../"+cluster.DefaultKubeconfig),
-		cluster.KindWithLogger(logger),
-	)
-	Expect(err).NotTo(HaveOccurred())
-	return p
-}
-
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	// Once, on the first process: get the cluster up and the images in.
-	p := newProvider()
-	By("bringing cluster " + p.Name() + " up")
-	res, err := p.Up(ctx)
-	Expect(err).NotTo(HaveOccurred(), "bring cluster %s up", p.Name())
-	if res.Created {
-		AddReportEntry("cluster create time", res.CreateTime.Round(time.Second).String())
-	}
-	AddReportEntry("cluster up time", res.Total.Round(time.Second).String())
-
-	if loader, ok := p.(cluster.ImageLoader); ok {
-		images := []string{framework.AgnhostImage, fixtures.ProbeAppImage}
-		By(fmt.Sprintf("loading %v into the nodes", images))
-		start := time.Now()
-		loaded, err := loader.LoadImages(ctx, images...)
-		Expect(err).NotTo(HaveOccurred(), "load %v", images)
-		AddReportEntry("image load", fmt.Sprintf("%s: loaded %v, already present %v, left to pull %v",
-			time.Since(start).Round(time.Second), loaded.Loaded, loaded.Present, loaded.Missing))
-	}
+	framework.BringUpCluster(ctx)
 }, func(ctx SpecContext) {
 	// On every process: clients for the cluster.
-	provider = newProvider()
-	var err error
-	restConfig, err = cluster.RESTConfig(provider.Kubeconfig())
-	Expect(err).NotTo(HaveOccurred())
-	clientset, err = kubernetes.NewForConfig(restConfig)
-	Expect(err).NotTo(HaveOccurred())
+	provider, restConfig, clientset = framework.ClusterClients()
 }, NodeTimeout(30*time.Minute))
 
 var _ = ReportAfterSuite("junit", func(report Report) {
-	if _, reporter := GinkgoConfiguration(); reporter.JUnitReport != "" {
-		return // the ginkgo CLI writes it (--junit-report)
-	}
-	dir := env("DRILL_REPORT_DIR", "../../_output/reports/cluster")
-	Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
-	// Spec names are their texts and labels: stable from run to run.
-	Expect(reporters.GenerateJUnitReportWithConfig(report, filepath.Join(dir, "junit.xml"),
-		reporters.JunitReportConfig{})).To(Succeed())
+	framework.WriteJUnit(report, "cluster")
 })

@@ -1,0 +1,283 @@
+// Package drill runs one drill: it starts the samplers, resolves the
+// fault's target, registers the revert, injects the fault, checks that it
+// took effect, holds it, reverts it, keeps sampling while the cluster
+// settles, and judges the declared objectives from what was recorded.
+//
+// Every figure comes from the recorded intervals and write log (packages
+// monitor, rpo, objectives), never from when a wait returned. The revert
+// runs on every path out of Run once injection began: pass, failure,
+// timeout and cancellation (Ctrl-C) alike.
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/faults"
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// Env is the cluster a drill runs against.
+type Env struct {
+	Provider   cluster.Provider
+	RESTConfig *rest.Config
+	Clientset  kubernetes.Interface
+	// Etcd reaches the etcd members; nil when the provider cannot.
+	Etcd *clientv3.Client
+	// App is the workload deployed for the drill; nil without one.
+	App *App
+	// RecordsNamespace is where the RPO writer writes its records; it must
+	// exist.
+	RecordsNamespace string
+	Logger           log.Logger
+}
+
+// App is a deployed workload, as the samplers observe it.
+type App struct {
+	Namespace  string
+	Deployment string
+	// Selector selects its pods.
+	Selector string
+	// PDB is its PodDisruptionBudget's name, "" without one.
+	PDB string
+	// DesiredHealthy is the fewest Ready pods its PDB allows.
+	DesiredHealthy int
+	// URL is what a client outside the cluster GETs.
+	URL string
+}
+
+// Options tune a run.
+type Options struct {
+	// Baseline is how long the samplers run before injection. Default 5s.
+	Baseline time.Duration
+	// Settle is how long they keep running after the revert. Default 5s.
+	Settle time.Duration
+	// RevertTimeout bounds the revert. Default 10m.
+	RevertTimeout time.Duration
+	// Register, when set, is given the revert before injection, for the
+	// caller to run on its own exit paths (Ginkgo's DeferCleanup). Run also
+	// calls it; it runs once, and a second call waits for the first.
+	Register func(revert func(context.Context) error)
+	// Injected, when set, is called right after the injection returned.
+	Injected func()
+}
+
+func (o *Options) defaults() {
+	if o.Baseline == 0 {
+		o.Baseline = 5 * time.Second
+	}
+	if o.Settle == 0 {
+		o.Settle = 5 * time.Second
+	}
+	if o.RevertTimeout == 0 {
+		o.RevertTimeout = 10 * time.Minute
+	}
+}
+
+// Run runs the drill sc and returns what it measured. It fails only through
+// the returned Drill's Verdict and Failures.
+func Run(ctx context.Context, env Env, sc *scenarios.Scenario, opts Options) reports.Drill {
+	opts.defaults()
+	if env.Logger == nil {
+		env.Logger = log.NoopLogger{}
+	}
+	r := &run{env: env, sc: sc, opts: opts, d: reports.Drill{
+		Name: sc.Name, Description: sc.Description, File: sc.File,
+		SamplingInterval: sc.Sampling.Interval,
+		Fault:            reports.Fault{Type: string(sc.Fault.Type)},
+	}}
+	r.run(ctx)
+	return r.d
+}
+
+type run struct {
+	env  Env
+	sc   *scenarios.Scenario
+	opts Options
+	d    reports.Drill
+
+	fault faults.Fault
+	s     *samplers
+
+	revertOnce sync.Once
+	revertDone chan struct{}
+	revertErr  error
+}
+
+func (r *run) logf(format string, args ...any) {
+	r.env.Logger.V(0).Infof("drill %s: "+format, append([]any{r.sc.Name}, args...)...)
+}
+
+// fail notes why the drill did not pass.
+func (r *run) fail(verdict reports.Verdict, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.d.Failures = append(r.d.Failures, msg)
+	if r.d.Verdict != reports.Error {
+		r.d.Verdict = verdict
+	}
+	r.logf("%s", msg)
+}
+
+func (r *run) run(ctx context.Context) {
+	r.d.Verdict = reports.Pass
+	var err error
+	r.fault, err = faults.New(faults.Env{
+		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
+		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(),
+		Namespace: r.appNamespace(),
+	}, r.sc)
+	if err != nil {
+		r.fail(reports.Error, "%v", err)
+		return
+	}
+	runID := fmt.Sprintf("%s-%d", r.sc.Name, time.Now().Unix())
+	if r.s, err = newSamplers(ctx, r.env, r.sc, runID); err != nil {
+		r.fail(reports.Error, "set up the samplers: %v", err)
+		return
+	}
+	r.d.Started = time.Now()
+	r.s.start(ctx)
+	defer r.finish(ctx)
+
+	r.logf("sampling for %s before injection", r.opts.Baseline)
+	if err := wait(ctx, r.opts.Baseline); err != nil {
+		r.fail(reports.Error, "interrupted before injection: %v", err)
+		return
+	}
+	if r.d.Fault.Target, err = r.fault.Target(ctx); err != nil {
+		r.fail(reports.Error, "resolve the fault's target: %v", err)
+		return
+	}
+	if r.opts.Register != nil {
+		r.opts.Register(r.revert)
+	}
+
+	r.logf("injecting %s on %s", r.sc.Fault.Type, r.d.Fault.Target)
+	r.d.Fault.Injected = time.Now()
+	if err := r.fault.Inject(ctx); err != nil {
+		r.fail(reports.Error, "inject %s: %v", r.sc.Fault.Type, err)
+		return
+	}
+	if r.opts.Injected != nil {
+		r.opts.Injected()
+	}
+	facts, err := r.fault.Effect(ctx)
+	r.d.Fault.Facts = facts
+	if err != nil {
+		r.fail(reports.Fail, "the fault did not take effect: %v", err)
+		return
+	}
+	r.d.Fault.Effective = time.Now()
+	r.logf("fault in effect: %s", strings.Join(facts, "; "))
+	if err := r.fault.Hold(ctx); err != nil {
+		r.fail(reports.Fail, "%v", err)
+	}
+}
+
+// holdTimeout bounds the fault's own waits: the drill's maxDuration, or
+// faults.DefaultTimeout.
+func (r *run) holdTimeout() time.Duration {
+	if r.sc.Objectives.MaxDuration > 0 {
+		return r.sc.Objectives.MaxDuration
+	}
+	return faults.DefaultTimeout
+}
+
+func (r *run) appNamespace() string {
+	if r.env.App == nil {
+		return ""
+	}
+	return r.env.App.Namespace
+}
+
+// revert runs the fault's revert once, whoever asks first, under its own
+// timeout and a context that the caller's cancellation does not cut short.
+func (r *run) revert(ctx context.Context) error {
+	r.revertOnce.Do(func() {
+		r.revertDone = make(chan struct{})
+		defer close(r.revertDone)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.RevertTimeout)
+		defer cancel()
+		r.d.Fault.RevertStarted = time.Now()
+		r.logf("reverting %s", r.sc.Fault.Type)
+		if err := r.fault.Revert(ctx); err != nil {
+			r.revertErr = err
+			r.d.Fault.RevertError = err.Error()
+			return
+		}
+		r.d.Fault.Reverted = time.Now()
+		r.logf("reverted in %s", r.d.Fault.Reverted.Sub(r.d.Fault.RevertStarted).Round(time.Millisecond))
+	})
+	<-r.revertDone
+	return r.revertErr
+}
+
+// finish reverts, lets the cluster settle under the samplers, stops them,
+// reads the write log back and judges.
+func (r *run) finish(ctx context.Context) {
+	injected := !r.d.Fault.Injected.IsZero()
+	if injected {
+		if err := r.revert(ctx); err != nil {
+			r.fail(reports.Fail, "revert: %v", err)
+		}
+	}
+	if ctx.Err() == nil {
+		_ = wait(ctx, r.opts.Settle)
+	}
+	r.s.stop()
+	r.d.Finished = time.Now()
+	if ctx.Err() != nil {
+		r.fail(reports.Error, "interrupted: %v", context.Cause(ctx))
+	}
+	if injected {
+		end := r.d.Fault.Reverted
+		if end.IsZero() {
+			end = r.d.Finished
+		}
+		r.s.rec.Record(monitor.Interval{From: r.d.Fault.Injected, To: end, Locator: monitor.LocatorFault(string(r.sc.Fault.Type)),
+			Level: monitor.Info, Message: r.d.Fault.Target, Open: r.d.Fault.Reverted.IsZero()})
+	}
+	r.d.Intervals = r.s.rec.Intervals()
+	r.d.Samplers = r.s.stats
+	if !injected {
+		return
+	}
+	loss, lossErr := r.readBack(context.WithoutCancel(ctx))
+	r.d.Objectives = judge(r.sc, r.d, r.env.App, loss, lossErr)
+	r.d.Measurements = append(r.d.Measurements, r.measure(loss)...)
+	r.d.Measurements = append(r.d.Measurements, r.fault.Measure(faults.Record{
+		Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,
+		RevertStarted: r.d.Fault.RevertStarted, Reverted: r.d.Fault.Reverted,
+	})...)
+	for _, o := range r.d.Objectives {
+		if o.Verdict != reports.Pass {
+			r.fail(o.Verdict, "objective %s: measured %s, bound %s: %s", o.Name, o.Measured, o.Bound, o.Detail)
+		}
+	}
+}
+
+// wait waits d or until ctx is done.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+var errNoWriter = errors.New("no writer ran: the drill's fault does not write to the cluster")

@@ -1,0 +1,150 @@
+package drill
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/objectives"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func sec(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+
+func outage(loc string, from, to float64) monitor.Interval {
+	return monitor.Interval{From: sec(from), To: sec(to), Locator: loc, Level: monitor.Error}
+}
+
+func state(loc, v string, from, to float64) monitor.Interval {
+	return monitor.Interval{From: sec(from), To: sec(to), Locator: loc, Level: monitor.Info, Message: v}
+}
+
+// drillAt is a drill injected at 10s, reverted from 60s to 70s, sampled
+// until 80s.
+func drillAt(ivs ...monitor.Interval) reports.Drill {
+	return reports.Drill{
+		Started: sec(0), Finished: sec(80), Intervals: ivs,
+		Fault: reports.Fault{Injected: sec(10), RevertStarted: sec(60), Reverted: sec(70)},
+	}
+}
+
+func TestJudgeRTO(t *testing.T) {
+	api := func(d time.Duration) *scenarios.Scenario {
+		return &scenarios.Scenario{Objectives: scenarios.Objectives{RTO: &scenarios.RTO{API: d}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		bound   time.Duration
+		ivs     []monitor.Interval
+		verdict reports.Verdict
+		value   float64
+		detail  string
+	}{
+		{"no outage", 20 * time.Second, nil, reports.Pass, 0, ""},
+		{"before injection ignored", 20 * time.Second,
+			[]monitor.Interval{outage(monitor.LocatorAPINew, 2, 4)}, reports.Pass, 0, ""},
+		{"new and reused merged, last end counts", 20 * time.Second,
+			[]monitor.Interval{outage(monitor.LocatorAPINew, 11, 15), outage(monitor.LocatorAPIReused, 12, 21.5)}, reports.Pass, 11.5, ""},
+		{"over the bound", 5 * time.Second,
+			[]monitor.Interval{outage(monitor.LocatorAPINew, 11, 21.5)}, reports.Fail, 11.5, ""},
+		{"outage during the revert is not the fault's", 20 * time.Second,
+			[]monitor.Interval{outage(monitor.LocatorAPINew, 11, 15), outage(monitor.LocatorAPINew, 62, 64)}, reports.Pass, 5, "during the revert: 2.0s"},
+		{"other locators ignored", 1 * time.Second,
+			[]monitor.Interval{outage(monitor.LocatorApp, 11, 50), outage(monitor.LocatorAPIServer("a:6443"), 11, 50)}, reports.Pass, 0, ""},
+		{"not recovered", 60 * time.Second,
+			[]monitor.Interval{{From: sec(11), To: sec(60), Locator: monitor.LocatorAPINew, Level: monitor.Error, Open: true}}, reports.Fail, 50, "still unavailable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := judge(api(tc.bound), drillAt(tc.ivs...), nil, writeLoss{}, nil)
+			if len(got) != 1 {
+				t.Fatalf("got %d objectives, want 1", len(got))
+			}
+			o := got[0]
+			if o.Name != "rto.api" || o.Verdict != tc.verdict || o.Value != tc.value || !strings.Contains(o.Detail, tc.detail) {
+				t.Errorf("got %+v, want verdict %s value %g detail containing %q", o, tc.verdict, tc.value, tc.detail)
+			}
+		})
+	}
+}
+
+func TestJudgeReadyAndPDB(t *testing.T) {
+	sc := &scenarios.Scenario{Objectives: scenarios.Objectives{
+		Availability: &scenarios.Availability{MinReady: 2},
+		PDB:          &scenarios.PDBObjective{NeverViolated: true},
+	}}
+	app := &App{DesiredHealthy: 2}
+	for _, tc := range []struct {
+		name    string
+		ivs     []monitor.Interval
+		verdict reports.Verdict
+		min     float64
+	}{
+		{"held", []monitor.Interval{state(monitor.LocatorReadyPods, "3", 0, 20), state(monitor.LocatorReadyPods, "2", 20, 30), state(monitor.LocatorReadyPods, "3", 30, 80)}, reports.Pass, 2},
+		{"dip before injection ignored", []monitor.Interval{state(monitor.LocatorReadyPods, "1", 0, 5), state(monitor.LocatorReadyPods, "3", 5, 80)}, reports.Pass, 3},
+		{"value at injection counts", []monitor.Interval{state(monitor.LocatorReadyPods, "1", 0, 15), state(monitor.LocatorReadyPods, "3", 15, 80)}, reports.Fail, 1},
+		{"dip during revert counts", []monitor.Interval{state(monitor.LocatorReadyPods, "3", 0, 65), state(monitor.LocatorReadyPods, "1", 65, 66), state(monitor.LocatorReadyPods, "3", 66, 80)}, reports.Fail, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := judge(sc, drillAt(tc.ivs...), app, writeLoss{}, nil)
+			if len(got) != 2 {
+				t.Fatalf("got %d objectives, want 2", len(got))
+			}
+			for _, o := range got {
+				if o.Verdict != tc.verdict || o.Value != tc.min {
+					t.Errorf("%s: got %s %g, want %s %g", o.Name, o.Verdict, o.Value, tc.verdict, tc.min)
+				}
+			}
+		})
+	}
+	got := judge(sc, drillAt(), app, writeLoss{}, nil)
+	if got[0].Verdict != reports.Error {
+		t.Errorf("no samples: got %s, want error", got[0].Verdict)
+	}
+}
+
+func TestJudgeRPO(t *testing.T) {
+	sc := &scenarios.Scenario{Objectives: scenarios.Objectives{RPO: &scenarios.RPO{MaxLostWrites: ptr.To(0), MaxDataLoss: time.Second}}}
+	acked := []objectives.Write{{Seq: 1, Acked: sec(8)}, {Seq: 2, Acked: sec(9)}, {Seq: 3, Acked: sec(9.9)}}
+	kept := writeLoss{DataLoss: objectives.RPO(sec(10), acked, []int64{1, 2, 3}), Attempts: 4, Failures: 1}
+	for _, o := range judge(sc, drillAt(), nil, kept, nil) {
+		if o.Verdict != reports.Pass {
+			t.Errorf("nothing lost: %s %s", o.Name, o.Verdict)
+		}
+	}
+	lost := writeLoss{DataLoss: objectives.RPO(sec(10), acked, []int64{1}), Attempts: 3}
+	got := judge(sc, drillAt(), nil, lost, nil)
+	if got[0].Verdict != reports.Fail || got[0].Value != 2 || !strings.Contains(got[0].Detail, "seq [2 3]") {
+		t.Errorf("two lost: %+v", got[0])
+	}
+	if got[1].Verdict != reports.Fail || got[1].Value != 1.9 {
+		t.Errorf("window 1.9s over 1s: %+v", got[1])
+	}
+	if got := judge(sc, drillAt(), nil, writeLoss{}, errors.New("API down")); got[0].Verdict != reports.Error {
+		t.Errorf("read-back failure: got %s, want error", got[0].Verdict)
+	}
+	if got := judge(sc, drillAt(), nil, writeLoss{Attempts: 10, Failures: 10}, nil); got[0].Verdict != reports.Error {
+		t.Errorf("no acknowledged write: got %s, want error", got[0].Verdict)
+	}
+}
+
+func TestJudgeMaxDuration(t *testing.T) {
+	sc := &scenarios.Scenario{Objectives: scenarios.Objectives{MaxDuration: time.Minute}}
+	if o := judge(sc, drillAt(), nil, writeLoss{}, nil)[0]; o.Verdict != reports.Pass || o.Value != 60 {
+		t.Errorf("reverted at 70s: %+v", o)
+	}
+	if o := judge(sc, drillAt(outage(monitor.LocatorApp, 65, 72)), nil, writeLoss{}, nil)[0]; o.Verdict != reports.Fail || o.Value != 62 {
+		t.Errorf("app back at 72s: %+v", o)
+	}
+	d := drillAt()
+	d.Fault.Reverted = time.Time{}
+	if o := judge(sc, d, nil, writeLoss{}, nil)[0]; o.Verdict != reports.Fail {
+		t.Errorf("never reverted: %+v", o)
+	}
+}

@@ -1,0 +1,174 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/rpo"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// samplers is everything that observes one drill.
+type samplers struct {
+	rec      *monitor.Recorder
+	samplers []*monitor.Sampler
+	writer   *rpo.Writer
+	store    *rpo.ConfigMapStore
+
+	stops      []func() monitor.Stats
+	stopWriter func()
+	stats      []monitor.Stats
+}
+
+// samplingClient is a client for samplers: no client-side rate limit (the
+// samplers' own interval is the limit) and a short timeout.
+func samplingClient(cfg *rest.Config, timeout time.Duration) (kubernetes.Interface, error) {
+	c := rest.CopyConfig(cfg)
+	c.QPS, c.Burst, c.Timeout = -1, 0, timeout
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		return nil, fmt.Errorf("sampling client: %w", err)
+	}
+	return cs, nil
+}
+
+// controlPlaneFault says whether a fault acts on the control plane, whose
+// drills sample the API servers, etcd, the leases and write to the API.
+func controlPlaneFault(t scenarios.FaultType) bool {
+	return t == scenarios.FaultKillControlPlane || t == scenarios.FaultRemoveEtcdMember
+}
+
+// newSamplers builds the samplers a drill needs.
+func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run string) (*samplers, error) {
+	s := &samplers{rec: monitor.NewRecorder()}
+	interval := sc.Sampling.Interval
+	timeout := sc.Sampling.Timeout
+	if timeout == 0 {
+		timeout = scenarios.DefaultSamplingTimeout
+	}
+	opts := []monitor.SamplerOption{monitor.SamplerWithInterval(interval), monitor.SamplerWithTimeout(timeout), monitor.SamplerWithLogger(env.Logger)}
+	cs, err := samplingClient(env.RESTConfig, timeout)
+	if err != nil {
+		return nil, err
+	}
+	add := func(sm *monitor.Sampler, err error) error {
+		if err != nil {
+			return err
+		}
+		s.samplers = append(s.samplers, sm)
+		return nil
+	}
+	state := func(locator string, p monitor.Probe) error {
+		return add(monitor.NewStateSampler(locator, p, s.rec, opts...))
+	}
+
+	// The API through the load balancer (the kubeconfig's server), always.
+	readyz := strings.TrimSuffix(env.RESTConfig.Host, "/") + "/readyz"
+	for _, c := range []struct {
+		locator string
+		conn    monitor.Connection
+	}{{monitor.LocatorAPINew, monitor.NewConnections}, {monitor.LocatorAPIReused, monitor.ReusedConnections}} {
+		h, err := monitor.NewAPICheck(env.RESTConfig, readyz, c.conn)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(monitor.NewSampler(c.locator, h.Check, s.rec, opts...)); err != nil {
+			return nil, err
+		}
+	}
+
+	if controlPlaneFault(sc.Fault.Type) {
+		servers, err := monitor.APIServerEndpoints(ctx, cs)
+		if err != nil {
+			return nil, err
+		}
+		for _, hp := range servers {
+			if err := add(monitor.NewSampler(monitor.LocatorAPIServer(hp), monitor.APIServerCheck(env.RESTConfig, "https://"+hp+"/readyz"), s.rec, opts...)); err != nil {
+				return nil, err
+			}
+		}
+		if err := state(monitor.LocatorControllerManagerLease, monitor.LeaseHolder(cs, "kube-system", "kube-controller-manager")); err != nil {
+			return nil, err
+		}
+		if err := state(monitor.LocatorSchedulerLease, monitor.LeaseHolder(cs, "kube-system", "kube-scheduler")); err != nil {
+			return nil, err
+		}
+		if env.Etcd != nil {
+			if err := state(monitor.LocatorEtcdLeader, monitor.EtcdLeader(env.Etcd)); err != nil {
+				return nil, err
+			}
+			if err := state(monitor.LocatorEtcdMembers, monitor.EtcdMembers(env.Etcd)); err != nil {
+				return nil, err
+			}
+			resp, err := env.Etcd.MemberList(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("etcd member list: %w", err)
+			}
+			for _, m := range resp.Members {
+				if m.Name == "" || len(m.ClientURLs) == 0 {
+					continue
+				}
+				if err := add(monitor.NewSampler(monitor.LocatorEtcdMember(m.Name), monitor.EtcdEndpointHealthy(env.Etcd, m.ClientURLs[0]), s.rec, opts...)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// Acknowledged writes into etcd, through the API.
+		s.store = &rpo.ConfigMapStore{CS: cs, Namespace: env.RecordsNamespace, Run: run}
+		w, err := rpo.NewWriter(s.store, interval, timeout, env.Logger)
+		if err != nil {
+			return nil, err
+		}
+		s.writer = w
+	}
+
+	if app := env.App; app != nil {
+		h, err := monitor.NewHTTPCheck(app.URL, monitor.NewConnections)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(monitor.NewSampler(monitor.LocatorApp, h.Check, s.rec, opts...)); err != nil {
+			return nil, err
+		}
+		if err := state(monitor.LocatorReadyPods, monitor.ReadyPods(cs, app.Namespace, app.Selector)); err != nil {
+			return nil, err
+		}
+		if err := state(monitor.LocatorRollout, monitor.DeploymentRollout(cs, app.Namespace, app.Deployment)); err != nil {
+			return nil, err
+		}
+		if app.PDB != "" {
+			if err := state(monitor.LocatorDisruptionsAllowed, monitor.DisruptionsAllowed(cs, app.Namespace, app.PDB)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// start starts every sampler and the writer.
+func (s *samplers) start(ctx context.Context) {
+	for _, sm := range s.samplers {
+		s.stops = append(s.stops, sm.Start(ctx))
+	}
+	if s.writer != nil {
+		s.stopWriter = s.writer.Start(ctx)
+	}
+}
+
+// stop stops them all and keeps their stats; it may be called more than once.
+func (s *samplers) stop() {
+	if s.stopWriter != nil {
+		s.stopWriter()
+		s.stopWriter = nil
+	}
+	for _, stop := range s.stops {
+		s.stats = append(s.stats, stop())
+	}
+	s.stops = nil
+}

@@ -1,0 +1,89 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// DrillSpecInput is what drill specs run against.
+type DrillSpecInput struct {
+	Provider   cluster.Provider
+	RESTConfig *rest.Config
+	Clientset  kubernetes.Interface
+	// ReportDir receives each drill's report.
+	ReportDir string
+}
+
+// DrillSpecs declares one serial, disruptive spec per shipped drill whose
+// fault is one of faultTypes, labelled with its fault and target. Each spec
+// runs the drill (RunScenario), registers its revert with DeferCleanup
+// before the injection, so that it runs after a pass, a failure, a timeout
+// or an interrupt, attaches the measured figures with AddReportEntry, and
+// fails with the drill's failures unless it passed.
+func DrillSpecs(faultTypes []scenarios.FaultType, input func() DrillSpecInput) {
+	all, err := scenarios.Shipped()
+	if err != nil {
+		panic(fmt.Sprintf("framework: shipped drills: %v", err))
+	}
+	for _, sc := range all {
+		if !containsFault(faultTypes, sc.Fault.Type) {
+			continue
+		}
+		labels := SpecLabels(FaultLabel(sc.Fault.Type), TargetLabel(sc), LabelDisruptive, LabelSerial)
+		timeout := sc.Objectives.MaxDuration + 15*time.Minute
+		ginkgo.It(sc.Name, labels, ginkgo.Serial, ginkgo.NodeTimeout(timeout), func(ctx ginkgo.SpecContext) {
+			in := input()
+			d, err := RunScenario(ctx, RunScenarioInput{
+				Provider: in.Provider, RESTConfig: in.RESTConfig, Clientset: in.Clientset,
+				Scenario: sc, ReportDir: in.ReportDir, Logger: cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0),
+				Register: func(revert func(context.Context) error) {
+					ginkgo.DeferCleanup(func(ctx context.Context) error { return revert(ctx) }, ginkgo.NodeTimeout(10*time.Minute))
+				},
+			})
+			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "run drill %s", sc.Name)
+			AddDrillReportEntries(d)
+			gomega.Expect(d.Verdict).To(gomega.Equal(reports.Pass), "drill %s: %s", sc.Name, strings.Join(d.Failures, "\n"))
+		})
+	}
+}
+
+func containsFault(ts []scenarios.FaultType, t scenarios.FaultType) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// AddDrillReportEntries attaches a drill's target, objectives and
+// measurements to the running spec's report.
+func AddDrillReportEntries(d reports.Drill) {
+	ginkgo.AddReportEntry("target", d.Fault.Target)
+	for _, o := range d.Objectives {
+		ginkgo.AddReportEntry("objective "+o.Name, fmt.Sprintf("%s: measured %s, bound %s. %s", o.Verdict, o.Measured, o.Bound, o.Detail))
+	}
+	for _, m := range d.Measurements {
+		ginkgo.AddReportEntry(m.Name, strings.TrimSpace(fmt.Sprintf("%g %s %s", m.Value, m.Unit, m.Detail)))
+	}
+}
+
+// Env returns an environment variable or a default.
+func Env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

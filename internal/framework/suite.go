@@ -1,0 +1,96 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/gomega"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/drill-sre/drill/fixtures"
+	"github.com/drill-sre/drill/internal/cluster"
+)
+
+// RepoRoot is the repository's root as seen from a suite's directory
+// (suites/<area>), where `go test` runs it.
+const RepoRoot = "../.."
+
+// ProviderFromEnv selects the cluster under test from the environment:
+//   - DRILL_KUBECONFIG (and DRILL_CONTEXT): an existing cluster, used as is;
+//   - otherwise the kind cluster DRILL_CLUSTER_NAME (default drill) from
+//     DRILL_KIND_CONFIG (default kind-config.yaml at the repository root),
+//     created or reused.
+func ProviderFromEnv() (cluster.Provider, error) {
+	logger := cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0)
+	if kubeconfig := os.Getenv("DRILL_KUBECONFIG"); kubeconfig != "" {
+		return cluster.NewExisting(kubeconfig, os.Getenv("DRILL_CONTEXT"), 0, logger)
+	}
+	return cluster.NewKind(Env("DRILL_CLUSTER_NAME", cluster.DefaultName),
+		cluster.KindWithConfig(Env("DRILL_KIND_CONFIG", filepath.Join(RepoRoot, cluster.DefaultKindConfig))),
+		cluster.KindWithKubeconfig(filepath.Join(RepoRoot, cluster.DefaultKubeconfig)),
+		cluster.KindWithLogger(logger),
+	)
+}
+
+// FixtureImages are the images drill's fixtures run.
+var FixtureImages = []string{AgnhostImage, fixtures.ProbeAppImage}
+
+// BringUpCluster brings the cluster under test up (creating or reusing it)
+// and loads the fixtures' images into its nodes where the provider can. Run
+// it once per suite (SynchronizedBeforeSuite's first function).
+func BringUpCluster(ctx context.Context) {
+	p, err := ProviderFromEnv()
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	ginkgo.By("bringing cluster " + p.Name() + " up")
+	res, err := p.Up(ctx)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "bring cluster %s up", p.Name())
+	if res.Created {
+		ginkgo.AddReportEntry("cluster create time", res.CreateTime.Round(time.Second).String())
+	}
+	ginkgo.AddReportEntry("cluster up time", res.Total.Round(time.Second).String())
+	if loader, ok := p.(cluster.ImageLoader); ok {
+		ginkgo.By(fmt.Sprintf("loading %v into the nodes", FixtureImages))
+		start := time.Now()
+		loaded, err := loader.LoadImages(ctx, FixtureImages...)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred(), "load %v", FixtureImages)
+		ginkgo.AddReportEntry("image load", fmt.Sprintf("%s: loaded %v, already present %v, left to pull %v",
+			time.Since(start).Round(time.Second), loaded.Loaded, loaded.Present, loaded.Missing))
+	}
+}
+
+// ClusterClients returns the provider and clients of the cluster under test
+// (SynchronizedBeforeSuite's second function, on every process).
+func ClusterClients() (cluster.Provider, *rest.Config, kubernetes.Interface) {
+	p, err := ProviderFromEnv()
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	cfg, err := cluster.RESTConfig(p.Kubeconfig())
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	cs, err := kubernetes.NewForConfig(cfg)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	return p, cfg, cs
+}
+
+// ReportDir is where suites write reports: DRILL_REPORT_DIR, or
+// _output/reports at the repository root.
+func ReportDir() string {
+	return Env("DRILL_REPORT_DIR", filepath.Join(RepoRoot, "_output", "reports"))
+}
+
+// WriteJUnit writes a suite's JUnit report as <ReportDir>/junit-<name>.xml,
+// unless the ginkgo CLI writes one (--junit-report). Spec names are their
+// texts and labels: stable from run to run.
+func WriteJUnit(report ginkgo.Report, name string) {
+	if _, reporter := ginkgo.GinkgoConfiguration(); reporter.JUnitReport != "" {
+		return
+	}
+	dir := ReportDir()
+	gomega.Expect(os.MkdirAll(dir, 0o755)).To(gomega.Succeed())
+	gomega.Expect(reporters.GenerateJUnitReportWithConfig(report, filepath.Join(dir, "junit-"+name+".xml"),
+		reporters.JunitReportConfig{})).To(gomega.Succeed())
+}

@@ -1,0 +1,200 @@
+package reports
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/drill-sre/drill/internal/monitor"
+)
+
+// DrillsDir is the directory, under a report directory, that holds one file
+// per drill (WriteDrill, Collect).
+const DrillsDir = "drills"
+
+// WriteDrill writes d as indented JSON to dir/drills/<d.Name>.json, creating
+// the directories it needs, and returns the file's path. The file is written
+// to a temporary file and renamed into place, so a reader (Collect) never
+// sees half a drill.
+func WriteDrill(dir string, d Drill) (string, error) {
+	if err := checkFileName(d.Name); err != nil {
+		return "", fmt.Errorf("write drill: %w", err)
+	}
+	drills := filepath.Join(dir, DrillsDir)
+	if err := os.MkdirAll(drills, 0o755); err != nil {
+		return "", fmt.Errorf("write drill %s: %w", d.Name, err)
+	}
+	path := filepath.Join(drills, d.Name+".json")
+	if err := writeJSON(path, normalizeDrill(d)); err != nil {
+		return "", fmt.Errorf("write drill %s: %w", d.Name, err)
+	}
+	return path, nil
+}
+
+// Collect reads every dir/drills/*.json into one Report: the drills ordered
+// by Started, the report's Started the earliest drill start and Finished the
+// latest drill finish. Every file that cannot be read or parsed is an error
+// naming it. A directory without drills gives a Report without drills and
+// no error.
+func Collect(dir string) (Report, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, DrillsDir, "*.json"))
+	if err != nil {
+		return Report{}, fmt.Errorf("collect drills in %s: %w", dir, err)
+	}
+	r := Report{SchemaVersion: SchemaVersion, Drills: []Drill{}}
+	var errs []error
+	for _, path := range paths {
+		d, err := readDrill(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.Drills = append(r.Drills, d)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Report{}, fmt.Errorf("collect drills in %s: %w", dir, err)
+	}
+	slices.SortStableFunc(r.Drills, func(a, b Drill) int {
+		return cmp.Or(a.Started.Compare(b.Started), strings.Compare(a.Name, b.Name))
+	})
+	for _, d := range r.Drills {
+		if !d.Started.IsZero() && (r.Started.IsZero() || d.Started.Before(r.Started)) {
+			r.Started = d.Started
+		}
+		if d.Finished.After(r.Finished) {
+			r.Finished = d.Finished
+		}
+	}
+	return r, nil
+}
+
+// readDrill reads one drill file. Unknown fields are accepted: fields added
+// by a newer drill keep the schema version.
+func readDrill(path string) (Drill, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Drill{}, fmt.Errorf("read drill: %w", err)
+	}
+	var d Drill
+	if err := json.Unmarshal(data, &d); err != nil {
+		return Drill{}, fmt.Errorf("parse drill file %s: %w", path, err)
+	}
+	if d.Name == "" {
+		return Drill{}, fmt.Errorf("parse drill file %s: not a drill: no name", path)
+	}
+	return d, nil
+}
+
+// Write writes r as indented JSON to path (report.json), through a temporary
+// file renamed into place. An empty SchemaVersion is filled in.
+func Write(path string, r Report) error {
+	if r.SchemaVersion == "" {
+		r.SchemaVersion = SchemaVersion
+	}
+	drills := make([]Drill, len(r.Drills))
+	for i, d := range r.Drills {
+		drills[i] = normalizeDrill(d)
+	}
+	r.Drills = drills
+	if err := writeJSON(path, r); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// Read reads the report.json at path. A report written under another schema
+// version is an error naming the file and both versions.
+func Read(path string) (Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Report{}, fmt.Errorf("read report: %w", err)
+	}
+	var head struct {
+		SchemaVersion *string `json:"schemaVersion"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return Report{}, fmt.Errorf("parse report %s: %w", path, err)
+	}
+	switch {
+	case head.SchemaVersion == nil:
+		return Report{}, fmt.Errorf("read report %s: no schemaVersion, want %q", path, SchemaVersion)
+	case *head.SchemaVersion != SchemaVersion:
+		return Report{}, fmt.Errorf("read report %s: schemaVersion %q, this drill reads %q",
+			path, *head.SchemaVersion, SchemaVersion)
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return Report{}, fmt.Errorf("parse report %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// checkFileName checks that name can name a file in one directory.
+func checkFileName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("drill has no name")
+	case name == "." || name == ".." || strings.ContainsAny(name, `/\`) || filepath.Base(name) != name:
+		return fmt.Errorf("drill name %q cannot name a file", name)
+	}
+	return nil
+}
+
+// normalizeDrill makes the lists that report.json always carries empty
+// rather than null.
+func normalizeDrill(d Drill) Drill {
+	if d.Objectives == nil {
+		d.Objectives = []Objective{}
+	}
+	if d.Intervals == nil {
+		d.Intervals = []monitor.Interval{}
+	}
+	return d
+}
+
+// writeJSON writes v as indented JSON to path, atomically.
+func writeJSON(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it
+// into place. The temporary name does not end in .json, so Collect never
+// reads it.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,209 @@
+package reports
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drill-sre/drill/internal/monitor"
+)
+
+// WriteMarkdown writes a Markdown summary of r: a title, the cluster, when
+// the drills started and finished and the wall time between, an overview
+// table with one row per drill, then a section per drill with its
+// description, the fault's timeline, its objectives, measurements and
+// failures, and the unavailability (intervals of Level Error) the samplers
+// recorded. Offsets are from the fault's injection.
+func WriteMarkdown(w io.Writer, r Report) error {
+	var b bytes.Buffer
+	b.WriteString("# Drill report\n\n")
+	if r.Cluster != "" {
+		fmt.Fprintf(&b, "- Cluster: `%s`\n", inlineCode(r.Cluster))
+	}
+	fmt.Fprintf(&b, "- Started: %s\n", timestamp(r.Started))
+	fmt.Fprintf(&b, "- Finished: %s\n", timestamp(r.Finished))
+	fmt.Fprintf(&b, "- Wall time: %s\n", wallTime(r.Started, r.Finished))
+	fmt.Fprintf(&b, "- Verdicts: %s\n", verdictCount(r))
+
+	b.WriteString("\n## Overview\n\n")
+	if len(r.Drills) == 0 {
+		b.WriteString("No drills ran.\n")
+	} else {
+		table(&b, []string{"Drill", "Fault", "Target", "Verdict", "Duration"}, func(row func(...string)) {
+			for _, d := range r.Drills {
+				row(d.Name, d.Fault.Type, d.Fault.Target, verdictCell(d.Verdict), drillDuration(d))
+			}
+		})
+	}
+	for _, d := range r.Drills {
+		writeDrillMarkdown(&b, d)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	return nil
+}
+
+// writeDrillMarkdown writes the section of one drill.
+func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
+	fmt.Fprintf(b, "\n## %s\n\n", oneLine(d.Name))
+	if d.Description != "" {
+		fmt.Fprintf(b, "%s\n\n", strings.TrimSpace(d.Description))
+	}
+	fmt.Fprintf(b, "- Verdict: %s\n", verdictCell(d.Verdict))
+	fmt.Fprintf(b, "- Fault: `%s` on %s\n", inlineCode(orDash(d.Fault.Type)), oneLine(orDash(d.Fault.Target)))
+	if d.File != "" {
+		fmt.Fprintf(b, "- File: `%s`\n", inlineCode(d.File))
+	}
+	fmt.Fprintf(b, "- Sampled: %s to %s (%s)", timestamp(d.Started), timestamp(d.Finished), drillDuration(d))
+	if d.SamplingInterval > 0 {
+		fmt.Fprintf(b, ", every %s", d.SamplingInterval)
+	}
+	b.WriteString("\n")
+
+	origin, originName := d.Fault.Injected, "injection"
+	if origin.IsZero() {
+		origin, originName = d.Started, "the start of sampling (the fault was not injected)"
+	}
+
+	fmt.Fprintf(b, "\n### Fault timeline\n\nOffsets are from %s.\n\n", originName)
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return offset(t, origin)
+	}
+	f := d.Fault
+	table(b, []string{"Event", "At", "Detail"}, func(row func(...string)) {
+		row("Injected", at(f.Injected), cmp.Or(timestampIf(f.Injected), "not injected"))
+		effective := strings.Join(f.Facts, "; ")
+		if f.Effective.IsZero() {
+			effective = "did not take effect"
+		}
+		row("Effective", at(f.Effective), effective)
+		row("Revert started", at(f.RevertStarted), "")
+		reverted := ""
+		switch {
+		case f.RevertError != "":
+			reverted = "revert failed: " + f.RevertError
+		case f.Reverted.IsZero() && !f.RevertStarted.IsZero():
+			reverted = "not reverted"
+		}
+		row("Reverted", at(f.Reverted), reverted)
+	})
+
+	b.WriteString("\n### Objectives\n\n")
+	if len(d.Objectives) == 0 {
+		b.WriteString("No objectives declared.\n")
+	} else {
+		table(b, []string{"Objective", "Bound", "Measured", "Verdict", "Detail"}, func(row func(...string)) {
+			for _, o := range d.Objectives {
+				row(o.Name, o.Bound, o.Measured, verdictCell(o.Verdict), o.Detail)
+			}
+		})
+	}
+
+	if len(d.Measurements) > 0 {
+		b.WriteString("\n### Measurements\n\n")
+		table(b, []string{"Measurement", "Value", "Detail"}, func(row func(...string)) {
+			for _, m := range d.Measurements {
+				row(m.Name, value(m.Value, m.Unit), m.Detail)
+			}
+		})
+	}
+
+	if len(d.Failures) > 0 {
+		b.WriteString("\n### Failures\n\n")
+		for _, f := range d.Failures {
+			fmt.Fprintf(b, "- %s\n", oneLine(f))
+		}
+	}
+
+	b.WriteString("\n### Unavailability\n\n")
+	var outages []monitor.Interval
+	for _, i := range d.Intervals {
+		if i.Level == monitor.Error {
+			outages = append(outages, i)
+		}
+	}
+	if len(outages) == 0 {
+		b.WriteString("None recorded.\n")
+		return
+	}
+	slices.SortStableFunc(outages, func(a, b monitor.Interval) int { return a.From.Compare(b.From) })
+	table(b, []string{"Locator", "From", "Duration", "Open", "Message"}, func(row func(...string)) {
+		for _, i := range outages {
+			open := "no"
+			if i.Open {
+				open = "yes"
+			}
+			row(i.Locator, offset(i.From, origin), seconds(i.Duration()), open, i.Message)
+		}
+	})
+}
+
+// table writes a Markdown table with the header cells and the rows that
+// rows adds; every cell is escaped.
+func table(b *bytes.Buffer, header []string, rows func(row func(...string))) {
+	row := func(cells ...string) {
+		b.WriteString("|")
+		for _, c := range cells {
+			b.WriteString(" " + cell(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	row(header...)
+	b.WriteString("|" + strings.Repeat(" --- |", len(header)) + "\n")
+	rows(row)
+}
+
+// cell escapes s for a Markdown table cell: one line, pipes escaped.
+func cell(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.ReplaceAll(strings.Join(lines, "<br>"), "|", `\|`)
+}
+
+// inlineCode keeps s from closing the code span it is put in.
+func inlineCode(s string) string {
+	return strings.ReplaceAll(oneLine(s), "`", "'")
+}
+
+// verdictCell emphasizes verdicts other than Pass.
+func verdictCell(v Verdict) string {
+	switch v {
+	case Pass:
+		return string(v)
+	case "":
+		return "-"
+	default:
+		return "**" + string(v) + "**"
+	}
+}
+
+// timestampIf is timestamp, or "" when t is zero.
+func timestampIf(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return timestamp(t)
+}
+
+// wallTime formats the time between from and to in seconds, with minutes
+// beside it when it is long: "312.4s (5m12s)".
+func wallTime(from, to time.Time) string {
+	if from.IsZero() || to.Before(from) {
+		return "-"
+	}
+	d := to.Sub(from)
+	if d < time.Minute {
+		return seconds(d)
+	}
+	return fmt.Sprintf("%s (%s)", seconds(d), d.Round(time.Second))
+}

@@ -1,0 +1,72 @@
+package reports
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestWriteMarkdown(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, sampleReport()); err != nil {
+		t.Fatalf("WriteMarkdown: %v", err)
+	}
+	out := buf.String()
+	lines := strings.Split(out, "\n")
+	for _, want := range []string{
+		"# Drill report",
+		"- Cluster: `drill`",
+		"- Started: 2025-11-27T14:00:00Z",
+		"- Finished: 2025-11-27T14:05:05Z",
+		"- Wall time: 305.0s (5m5s)",
+		// Overview.
+		"| Drill | Fault | Target | Verdict | Duration |",
+		"| kill-control-plane-etcd-leader | kill-control-plane | node drill-control-plane2 (etcd leader) | pass | 94.2s |",
+		"| drain-zone-blocked | drain-zone | zone zone-a | **fail** | 111.3s |",
+		"| crashloop-pods | crashloop-pods | deployment probe-app | **error** | 5.0s |",
+		// A drill's section.
+		"## kill-control-plane-etcd-leader",
+		"Kill the control-plane node that leads etcd.",
+		"| Injected | +0.0s | 2025-11-27T14:00:10Z |",
+		"| Effective | +2.1s | container exited; etcd has 2 members |",
+		"| Revert started | +60.0s |  |",
+		"| Reverted | +75.3s |  |",
+		"| rto.api | 20s | 11.3s | pass | longest outage |",
+		"| etcd leader change | 1 count | drill-control-plane2 → drill-control-plane3 |",
+		"| url/https://127.0.0.1:6443/readyz connection/new | +0.5s | 11.3s | no | connection refused |",
+		// Pipes escaped, outages ordered by From, a failed revert, failures.
+		"| rto.app | 20s | 31.2s | **fail** | a\\|b pods unready |",
+		"| app/probe-app | +3.0s | 31.2s | no | timeout |",
+		"| app/probe-app | +35.0s | 71.3s | yes | 503 \\| upstream |",
+		"| Reverted | - | revert failed: uncordon drill-worker: timeout |",
+		"- rto.app: 31.2s exceeds 20s",
+		// A drill whose fault was never injected.
+		"Offsets are from the start of sampling (the fault was not injected).",
+		"| Injected | - | not injected |",
+		"None recorded.",
+	} {
+		if !contains(lines, want) {
+			t.Errorf("markdown lacks line %q", want)
+		}
+	}
+	if strings.Contains(out, "fault/") {
+		t.Error("markdown lists intervals that are not unavailability (Level Error)")
+	}
+	if t.Failed() {
+		t.Logf("markdown:\n%s", out)
+	}
+}
+
+func TestCell(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"a|b", `a\|b`},
+		{"||", `\|\|`},
+		{" two\nlines ", "two<br>lines"},
+		{"", ""},
+	} {
+		if got := cell(tc.in); got != tc.want {
+			t.Errorf("cell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+// Package reports is the model of what a game day measured, and its
+// renderers.
+//
+// A Report holds one Drill per drill run: the fault with the times it was
+// injected, took effect and was reverted, every interval the samplers
+// recorded, the figures measured from them, and each declared objective with
+// its measured value and verdict. It is written as report.json under a
+// versioned schema (SchemaVersion), as JUnit for CI, and summed up as a
+// terminal table and a Markdown page.
+//
+// Each drill writes its own file (WriteDrill) as soon as it ends, so that a
+// game day cut short still leaves evidence; Collect gathers them into one
+// Report.
+package reports
+
+import (
+	"time"
+
+	"github.com/drill-sre/drill/internal/monitor"
+)
+
+// SchemaVersion names the shape of report.json. It changes whenever a field
+// changes meaning or goes away; added fields keep it.
+const SchemaVersion = "drill.sre/report/v1"
+
+// Report is a game day: every drill that ran, in the order they ran.
+type Report struct {
+	SchemaVersion string `json:"schemaVersion"`
+	// Cluster names the cluster the drills ran against.
+	Cluster string `json:"cluster,omitempty"`
+	// Started and Finished bound the drills (the earliest start, the latest
+	// finish).
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Drills   []Drill   `json:"drills"`
+}
+
+// Verdict is the outcome of an objective or of a whole drill.
+type Verdict string
+
+// Verdicts.
+const (
+	// Pass: measured and within the objective.
+	Pass Verdict = "pass"
+	// Fail: measured and outside the objective, or (for a drill) any
+	// objective failed or the fault did not take effect.
+	Fail Verdict = "fail"
+	// Error: the drill could not measure, for example because the cluster
+	// was not healthy before injection or the fault could not be injected.
+	Error Verdict = "error"
+)
+
+// Drill is one drill run.
+type Drill struct {
+	// Name is the scenario's name; File the scenario file it came from.
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	File        string `json:"file,omitempty"`
+	// Verdict sums the drill up: Pass when the fault took effect, every
+	// objective passed and the revert succeeded.
+	Verdict Verdict `json:"verdict"`
+	// Failures says why the verdict is not Pass, one reason per line.
+	Failures []string `json:"failures,omitempty"`
+	// Started is when sampling began, Finished when it stopped.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// SamplingInterval is the samplers' period.
+	SamplingInterval time.Duration `json:"samplingInterval"`
+	Fault            Fault         `json:"fault"`
+	Objectives       []Objective   `json:"objectives"`
+	// Measurements are the figures measured beside the objectives: leader
+	// changes, lease takeovers, rejoin time, refused evictions, restarts.
+	Measurements []Measurement `json:"measurements,omitempty"`
+	// Intervals are everything the samplers and the fault recorded, ordered
+	// by From.
+	Intervals []monitor.Interval `json:"intervals"`
+	// Samplers are each sampler's statistics.
+	Samplers []monitor.Stats `json:"samplers,omitempty"`
+}
+
+// Fault is what a drill broke and when.
+type Fault struct {
+	// Type is the fault type ("kill-control-plane").
+	Type string `json:"type"`
+	// Target says what the fault acted on ("node drill-control-plane2 (etcd
+	// leader)").
+	Target string `json:"target"`
+	// Injected is when the injection began: the origin of every RTO.
+	Injected time.Time `json:"injected"`
+	// Effective is when the fact check saw the fault take effect; zero if it
+	// never did.
+	Effective time.Time `json:"effective,omitzero"`
+	// Facts are what the fact check observed ("container exited",
+	// "etcd has 2 members").
+	Facts []string `json:"facts,omitempty"`
+	// RevertStarted and Reverted bound the revert; Reverted is zero if the
+	// revert failed (RevertError says why).
+	RevertStarted time.Time `json:"revertStarted,omitzero"`
+	Reverted      time.Time `json:"reverted,omitzero"`
+	RevertError   string    `json:"revertError,omitempty"`
+}
+
+// Objective is one declared objective, judged.
+type Objective struct {
+	// Name is the objective as written under objectives ("rto.api").
+	Name string `json:"name"`
+	// Bound is the declared objective, as written ("20s", "0 writes").
+	Bound string `json:"bound"`
+	// Measured is the measured value, human-readable ("11.3s").
+	Measured string `json:"measured"`
+	// Value is the measured value in Unit, for machines.
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	// Verdict is Pass or Fail; Error when it could not be measured.
+	Verdict Verdict `json:"verdict"`
+	// Detail explains the measurement or the failure.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Measurement is a figure measured during a drill that is not an objective.
+type Measurement struct {
+	// Name says what was measured ("etcd leader change").
+	Name string `json:"name"`
+	// Value in Unit ("s" for seconds, "count", ...).
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	// Detail gives context ("drill-control-plane2 → drill-control-plane3").
+	Detail string `json:"detail,omitempty"`
+}

@@ -1,0 +1,14 @@
+package workloads_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/drill-sre/drill/internal/framework"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+var _ = Describe("Workloads drills", func() {
+	framework.DrillSpecs([]scenarios.FaultType{scenarios.FaultCrashloopPods}, func() framework.DrillSpecInput {
+		return framework.DrillSpecInput{Provider: provider, RESTConfig: restConfig, Clientset: clientset, ReportDir: framework.ReportDir()}
+	})
+})
