@@ -15,15 +15,23 @@ import (
 
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
+	"github.com/drill-sre/drill/internal/cli/run"
 	"github.com/drill-sre/drill/internal/cli/report"
 	"github.com/drill-sre/drill/internal/cli/validate"
 )
 
 // Main runs drill with the process's arguments and returns its exit code.
-// An interrupt or SIGTERM cancels the running command's context.
+// An interrupt or SIGTERM cancels the running command's context, which
+// lets it clean up; a second one kills drill.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, the next one kills: the default handler
+		// is back.
+		<-ctx.Done()
+		stop()
+	}()
 	if err := Run(ctx, cmd.NewLogger(), cmd.StandardIOStreams(), os.Args[1:]); err != nil {
 		return 1
 	}
@@ -61,6 +69,7 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(cluster.NewCommand(logger, streams))
 	c.AddCommand(validate.NewCommand(logger, streams))
 	c.AddCommand(probe.NewCommand(logger, streams))
+	c.AddCommand(run.NewCommand(logger, streams))
 	c.AddCommand(report.NewCommand(logger, streams))
 	return c
 }

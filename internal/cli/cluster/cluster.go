@@ -35,9 +35,9 @@ const (
 	providerExisting = "existing"
 )
 
-// providerFlags select and configure the cluster provider; every verb has
-// them.
-type providerFlags struct {
+// ProviderFlags select and configure the cluster provider; every verb that
+// reaches a cluster has them.
+type ProviderFlags struct {
 	Provider   string
 	Name       string
 	Config     string
@@ -46,7 +46,7 @@ type providerFlags struct {
 	Wait       time.Duration
 }
 
-func (f *providerFlags) add(fs *pflag.FlagSet) {
+func (f *ProviderFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Provider, "provider", providerKind,
 		`cluster provider: "kind" (a local kind cluster drill creates) or "existing" (a cluster reached with --kubeconfig and --context)`)
 	fs.StringVar(&f.Name, "name", cluster.DefaultName, "kind cluster name")
@@ -57,8 +57,8 @@ func (f *providerFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.Wait, "wait", cluster.DefaultWait, "how long to wait for nodes and system pods to be ready")
 }
 
-// validate checks the flags' combination; fs tells which were set.
-func (f *providerFlags) validate(fs *pflag.FlagSet) error {
+// Validate checks the flags' combination; fs tells which were set.
+func (f *ProviderFlags) Validate(fs *pflag.FlagSet) error {
 	if f.Wait <= 0 {
 		return fmt.Errorf("--wait must be positive, got %s", f.Wait)
 	}
@@ -91,8 +91,8 @@ func (f *providerFlags) validate(fs *pflag.FlagSet) error {
 	return nil
 }
 
-// provider builds the provider the flags select. opts only apply to kind.
-func (f *providerFlags) provider(logger log.Logger, opts ...cluster.KindOption) (cluster.Provider, error) {
+// Build builds the provider the flags select. opts only apply to kind.
+func (f *ProviderFlags) Build(logger log.Logger, opts ...cluster.KindOption) (cluster.Provider, error) {
 	if f.Provider == providerExisting {
 		return cluster.NewExisting(f.Kubeconfig, f.Context, f.Wait, logger)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 type downFlags struct {
-	providerFlags
+	ProviderFlags
 }
 
 func newDownCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
@@ -23,18 +23,18 @@ func newDownCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 context in --kubeconfig. Deleting a cluster that does not exist succeeds.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := flags.validate(c.Flags()); err != nil {
+			if err := flags.Validate(c.Flags()); err != nil {
 				return err
 			}
 			return runDown(c, logger, streams, flags)
 		},
 	}
-	flags.add(c.Flags())
+	flags.AddFlags(c.Flags())
 	return c
 }
 
 func runDown(c *cobra.Command, logger log.Logger, _ cmd.IOStreams, flags *downFlags) error {
-	p, err := flags.provider(logger)
+	p, err := flags.Build(logger)
 	if err != nil {
 		return err
 	}

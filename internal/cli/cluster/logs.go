@@ -12,7 +12,7 @@ import (
 )
 
 type logsFlags struct {
-	providerFlags
+	ProviderFlags
 	Dir string
 }
 
@@ -23,7 +23,7 @@ func newLogsCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 		Short: "Export the nodes' logs (journal, kubelet, containerd, pods) for evidence",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := flags.validate(c.Flags()); err != nil {
+			if err := flags.Validate(c.Flags()); err != nil {
 				return err
 			}
 			if flags.Dir == "" {
@@ -32,13 +32,13 @@ func newLogsCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 			return runLogs(c, logger, streams, flags)
 		},
 	}
-	flags.add(c.Flags())
+	flags.AddFlags(c.Flags())
 	c.Flags().StringVar(&flags.Dir, "dir", "_output/logs", "directory to write the logs under")
 	return c
 }
 
 func runLogs(c *cobra.Command, logger log.Logger, streams cmd.IOStreams, flags *logsFlags) error {
-	p, err := flags.provider(logger)
+	p, err := flags.Build(logger)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 type statusFlags struct {
-	providerFlags
+	ProviderFlags
 }
 
 func newStatusCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
@@ -23,18 +23,18 @@ func newStatusCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 		Short: "List the cluster's nodes with their role, zone and readiness",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := flags.validate(c.Flags()); err != nil {
+			if err := flags.Validate(c.Flags()); err != nil {
 				return err
 			}
 			return runStatus(c, logger, streams, flags)
 		},
 	}
-	flags.add(c.Flags())
+	flags.AddFlags(c.Flags())
 	return c
 }
 
 func runStatus(c *cobra.Command, logger log.Logger, streams cmd.IOStreams, flags *statusFlags) error {
-	p, err := flags.provider(logger)
+	p, err := flags.Build(logger)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 type upFlags struct {
-	providerFlags
+	ProviderFlags
 	Retain bool
 }
 
@@ -24,19 +24,19 @@ and spreads CoreDNS over the zones. With --provider existing, only checks that
 the cluster answers and its nodes are Ready.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := flags.validate(c.Flags()); err != nil {
+			if err := flags.Validate(c.Flags()); err != nil {
 				return err
 			}
 			return runUp(c, logger, streams, flags)
 		},
 	}
-	flags.add(c.Flags())
+	flags.AddFlags(c.Flags())
 	c.Flags().BoolVar(&flags.Retain, "retain", false, "keep the node containers if creation fails, for debugging")
 	return c
 }
 
 func runUp(c *cobra.Command, logger log.Logger, _ cmd.IOStreams, flags *upFlags) error {
-	p, err := flags.provider(logger, cluster.KindWithRetain(flags.Retain))
+	p, err := flags.Build(logger, cluster.KindWithRetain(flags.Retain))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,120 @@
+// Package run implements `drill run`: run drills against a cluster outside
+// Ginkgo, with their reverts on every way out, Ctrl-C included.
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kind/pkg/cmd"
+	"sigs.k8s.io/kind/pkg/log"
+
+	clustercli "github.com/drill-sre/drill/internal/cli/cluster"
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/framework"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+type flags struct {
+	clustercli.ProviderFlags
+	ReportDir string
+}
+
+// NewCommand returns the `run` command.
+func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
+	f := &flags{}
+	c := &cobra.Command{
+		Use:   "run [FILE|DIR]...",
+		Short: "Run drills against the cluster and report what they measured",
+		Long: `Run each drill (a drill file, or the *.yaml drills of a directory; without
+arguments, the drills built into drill) against the cluster, one after the
+other: deploy its workload, sample, inject the fault, check that it took
+effect, revert it, and judge the objectives.
+
+Each drill's report is written to --report-dir/drills/<name>.json as soon as
+it ends; a table sums them up at the end. Ctrl-C (or SIGTERM) stops the drill
+in progress: its fault is reverted before drill exits, and the drill is
+reported as interrupted. A second Ctrl-C does not wait.
+
+The cluster must be up (drill cluster up); with a kind cluster, the fixture
+images are loaded into its nodes first.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := f.Validate(c.Flags()); err != nil {
+				return err
+			}
+			return runE(c.Context(), logger, streams, f, args)
+		},
+	}
+	f.AddFlags(c.Flags())
+	c.Flags().StringVar(&f.ReportDir, "report-dir", "_output/reports", "where each drill's report goes (under drills/)")
+	return c
+}
+
+func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flags, args []string) error {
+	var (
+		scs []*scenarios.Scenario
+		err error
+	)
+	if len(args) == 0 {
+		scs, err = scenarios.Shipped()
+	} else {
+		scs, err = scenarios.LoadPaths(args...)
+	}
+	if err != nil {
+		return err
+	}
+	p, err := f.Build(logger)
+	if err != nil {
+		return err
+	}
+	if loader, ok := p.(cluster.ImageLoader); ok {
+		if _, err := loader.LoadImages(ctx, framework.FixtureImages...); err != nil {
+			return err
+		}
+	}
+	cfg, err := cluster.RESTConfig(p.Kubeconfig())
+	if err != nil {
+		return err
+	}
+	cs, err := cluster.Clientset(p)
+	if err != nil {
+		return err
+	}
+	var (
+		report reports.Report
+		failed []string
+	)
+	for _, sc := range scs {
+		if ctx.Err() != nil {
+			break
+		}
+		logger.V(0).Infof("Running drill %s (%s) ...", sc.Name, sc.Fault.Type)
+		d, err := framework.RunScenario(ctx, framework.RunScenarioInput{
+			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, ReportDir: f.ReportDir, Logger: logger,
+		})
+		if err != nil {
+			return fmt.Errorf("drill %s: %w", sc.Name, err)
+		}
+		report.Drills = append(report.Drills, d)
+		if d.Verdict != reports.Pass {
+			failed = append(failed, sc.Name)
+		}
+	}
+	if len(report.Drills) > 0 {
+		report.Started, report.Finished = report.Drills[0].Started, report.Drills[len(report.Drills)-1].Finished
+	}
+	report.Cluster = p.Name()
+	if err := reports.WriteTable(streams.Out, report); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted after %d of %d drills; the fault in progress was reverted", len(report.Drills), len(scs))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d drills did not pass: %s", len(failed), len(scs), strings.Join(failed, ", "))
+	}
+	return nil
+}
