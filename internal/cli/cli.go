@@ -15,8 +15,8 @@ import (
 
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
-	"github.com/drill-sre/drill/internal/cli/run"
 	"github.com/drill-sre/drill/internal/cli/report"
+	"github.com/drill-sre/drill/internal/cli/run"
 	"github.com/drill-sre/drill/internal/cli/validate"
 )
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
+	"github.com/drill-sre/drill/internal/rpo"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -28,12 +29,14 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 		return writeLoss{}, errNoWriter
 	}
 	acked, attempts, failures := r.s.writer.Log()
+	// Read with the drill's client: the samplers' has their short timeout.
+	reader := rpo.ConfigMapStore{CS: r.env.Clientset, Namespace: r.s.store.Namespace, Run: r.s.store.Run}
 	var seqs []int64
 	var err error
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		seqs, err = r.s.store.ReadBack(cctx)
+		seqs, err = reader.ReadBack(cctx)
 		cancel()
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			break
@@ -43,7 +46,7 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 	if err != nil {
 		return writeLoss{}, err
 	}
-	if derr := r.s.store.Delete(ctx); derr != nil {
+	if derr := reader.Delete(ctx); derr != nil {
 		r.logf("%v", derr)
 	}
 	loss := objectives.RPO(r.d.Fault.Injected, acked, seqs)
@@ -234,6 +237,13 @@ func judgeDuration(bound time.Duration, d reports.Drill) reports.Objective {
 	return o
 }
 
+// measureName names the unavailability of a sampled service in reports.
+var measureName = map[string]string{
+	monitor.LocatorAPINew:    "API down, new conns",
+	monitor.LocatorAPIReused: "API down, reused conn",
+	monitor.LocatorApp:       "app down",
+}
+
 // measure returns the figures every drill reports beside its fault's.
 func (r *run) measure(loss writeLoss) []reports.Measurement {
 	d := r.d
@@ -245,7 +255,7 @@ func (r *run) measure(loss writeLoss) []reports.Measurement {
 	var ms []reports.Measurement
 	for _, l := range []string{monitor.LocatorAPINew, monitor.LocatorAPIReused} {
 		ivs := after(l)
-		ms = append(ms, reports.Measurement{Name: "unavailable: " + l, Value: objectives.Unavailable(ivs).Seconds(), Unit: "s",
+		ms = append(ms, reports.Measurement{Name: measureName[l], Value: objectives.Unavailable(ivs).Seconds(), Unit: "s",
 			Detail: fmt.Sprintf("%d outages, longest %s", len(ivs), secs(objectives.MaxOutage(ivs)))})
 	}
 	seen := map[string]bool{}
@@ -253,13 +263,14 @@ func (r *run) measure(loss writeLoss) []reports.Measurement {
 		if strings.HasPrefix(i.Locator, "apiserver/") && !seen[i.Locator] {
 			seen[i.Locator] = true
 			ivs := after(i.Locator)
-			ms = append(ms, reports.Measurement{Name: "unavailable: " + i.Locator, Value: objectives.Unavailable(ivs).Seconds(), Unit: "s",
+			server := strings.TrimSuffix(strings.TrimPrefix(i.Locator, "apiserver/"), " path/readyz")
+			ms = append(ms, reports.Measurement{Name: "apiserver " + server + " down", Value: objectives.Unavailable(ivs).Seconds(), Unit: "s",
 				Detail: fmt.Sprintf("%d outages", len(ivs))})
 		}
 	}
 	if r.env.App != nil {
 		ivs := after(monitor.LocatorApp)
-		ms = append(ms, reports.Measurement{Name: "unavailable: " + monitor.LocatorApp, Value: objectives.Unavailable(ivs).Seconds(), Unit: "s",
+		ms = append(ms, reports.Measurement{Name: measureName[monitor.LocatorApp], Value: objectives.Unavailable(ivs).Seconds(), Unit: "s",
 			Detail: fmt.Sprintf("%d outages, longest %s", len(ivs), secs(objectives.MaxOutage(ivs)))})
 		if n, ok := minReady(d); ok {
 			ms = append(ms, reports.Measurement{Name: "fewest Ready pods", Value: float64(n), Unit: "pods"})

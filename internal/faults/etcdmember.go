@@ -273,7 +273,8 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 	return f.waitHealthy(ctx, len(ms))
 }
 
-// waitHealthy waits until etcd has want started members, all healthy.
+// waitHealthy waits until etcd has want started members, all healthy, and
+// the API server beside the re-added member is ready.
 func (f *removeEtcdMember) waitHealthy(ctx context.Context, want int) error {
 	return waitFor(ctx, f.p.ReaddTimeout, fmt.Sprintf("%d healthy etcd members", want), func(ctx context.Context) (bool, string, error) {
 		ms, err := f.members(ctx)
@@ -290,6 +291,11 @@ func (f *removeEtcdMember) waitHealthy(ctx context.Context, want int) error {
 					return false, desc + ": " + err.Error(), nil
 				}
 			}
+		}
+		// The member's node's API server talks to it alone: it is whole
+		// once that server is ready again.
+		if err := apiServerReady(ctx, f.env, f.node.InternalIP); err != nil {
+			return false, desc + "; " + err.Error(), nil
 		}
 		return true, desc, nil
 	})

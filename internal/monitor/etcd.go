@@ -32,12 +32,26 @@ func EtcdMembers(cli *clientv3.Client) Probe {
 	}
 }
 
-// EtcdLeader probes which member leads: the status of every endpoint is
-// asked at once and the first answer's leader is named through the member
-// list. No answer, or no leader, is an error: etcd cannot serve writes.
+// EtcdLeader probes which member leads: the member list is read, then the
+// status of every member asked at once, and the first answer that names a
+// current member as leader wins. A member that was just removed may still
+// answer with a leader of its own (itself); it is not heard. No such answer
+// is an error: etcd cannot serve writes.
 func EtcdLeader(cli *clientv3.Client) Probe {
 	return func(ctx context.Context) (string, error) {
-		eps := cli.Endpoints()
+		list, err := cli.MemberList(ctx)
+		if err != nil {
+			return "", fmt.Errorf("etcd member list: %w", err)
+		}
+		names := map[uint64]string{}
+		var eps []string
+		for _, m := range list.Members {
+			names[m.ID] = m.Name
+			if m.Name == "" {
+				names[m.ID] = fmt.Sprintf("%x", m.ID)
+			}
+			eps = append(eps, m.ClientURLs...)
+		}
 		type answer struct {
 			leader uint64
 			err    error
@@ -59,32 +73,19 @@ func EtcdLeader(cli *clientv3.Client) Probe {
 		go func() { wg.Wait(); close(answers) }()
 		var errs []string
 		for a := range answers {
-			if a.err != nil {
+			switch {
+			case a.err != nil:
 				errs = append(errs, a.err.Error())
-				continue
-			}
-			if a.leader == 0 {
+			case a.leader == 0:
 				errs = append(errs, "a member has no leader")
-				continue
+			case names[a.leader] == "":
+				errs = append(errs, fmt.Sprintf("a member follows %x, which is not a member", a.leader))
+			default:
+				return names[a.leader], nil
 			}
-			return memberName(ctx, cli, a.leader)
 		}
 		return "", fmt.Errorf("no etcd leader: %s", strings.Join(errs, "; "))
 	}
-}
-
-// memberName names the member with id, or its hex id if it has no name.
-func memberName(ctx context.Context, cli *clientv3.Client, id uint64) (string, error) {
-	resp, err := cli.MemberList(ctx)
-	if err != nil {
-		return "", fmt.Errorf("etcd member list: %w", err)
-	}
-	for _, m := range resp.Members {
-		if m.ID == id && m.Name != "" {
-			return m.Name, nil
-		}
-	}
-	return fmt.Sprintf("%x", id), nil
 }
 
 // EtcdEndpointHealthy checks one etcd endpoint: it answers a status request
