@@ -1,10 +1,13 @@
 # drill: chaos and disaster-recovery drills on Kubernetes, measured.
 #
 #   make drill   set up the host, get the images, bring up the HA kind cluster
-#                and run the game day (today: the cluster suite). Keeps the
-#                cluster for the next run; `make down` removes it.
-#   make test    fast unit tests, then the suites on a real HA cluster, which
-#                is torn down afterwards (KEEP_CLUSTER=1 keeps it).
+#                and run the game day: the cluster checks, then every drill,
+#                then the report (_output/reports/report.md). LABEL_FILTER=
+#                selects drills (a Ginkgo label filter, e.g. 'fault:drain-zone');
+#                the cluster is torn down afterwards unless KEEP_CLUSTER=1.
+#   make test    fast unit tests, then every suite on a real HA cluster: the
+#                cluster checks, the drills, and the Ctrl-C test that a stopped
+#                drill leaves the cluster whole. Torn down unless KEEP_CLUSTER=1.
 #
 # Other targets: setup, images, build, unit, up, down, status, suites.
 
@@ -15,19 +18,23 @@ CLUSTER     ?= drill
 KIND_CONFIG ?= kind-config.yaml
 KUBECONFIG_OUT ?= _output/kubeconfig
 REPORTS     ?= _output/reports
+# The game day's suites, in order; make test adds the interrupt suite.
+DRILL_SUITES ?= ./suites/cluster ./suites/controlplane ./suites/zones ./suites/workloads
 SUITES      ?= ./suites/...
-LABELS      ?=
+LABEL_FILTER ?=
 DRILL       := bin/drill
 
 export GOFLAGS ?= -buildvcs=false
 
 .PHONY: drill test setup images build unit up down status suites lint
 
+export LABEL_FILTER
+
 drill: setup images build up
-	./hack/run-suites.sh $(SUITES)
+	./hack/run-suites.sh --teardown $(DRILL_SUITES)
 
 test: unit setup images build
-	KEEP_CLUSTER=$${KEEP_CLUSTER:-} ./hack/run-suites.sh --teardown $(SUITES)
+	./hack/run-suites.sh --teardown $(SUITES)
 
 setup:
 	./hack/host-setup.sh

@@ -6,9 +6,13 @@
 #
 #   hack/run-suites.sh [--teardown] [PACKAGES...]
 #
-# JUnit goes to _output/reports/junit.xml. On failure, the cluster's logs are
-# exported to _output/reports/logs. --teardown deletes the kind cluster at the
-# end, pass or fail, unless KEEP_CLUSTER=1.
+# JUnit goes to _output/reports/junit.xml; each drill's report to
+# _output/reports/drills/, gathered at the end by `drill report` into
+# report.json, report.md and junit-drills.xml, with a table on stdout.
+# LABEL_FILTER (or LABELS) selects specs with a Ginkgo label filter, e.g.
+# LABEL_FILTER='fault:drain-zone'. On failure, the cluster's logs are exported
+# to _output/reports/logs. --teardown deletes the kind cluster at the end,
+# pass or fail, unless KEEP_CLUSTER=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,13 +23,20 @@ cluster=${CLUSTER:-drill}
 config=${KIND_CONFIG:-kind-config.yaml}
 kubeconfig=${KUBECONFIG_OUT:-_output/kubeconfig}
 reports=${REPORTS:-_output/reports}
+labels=${LABEL_FILTER:-${LABELS:-}}
 drill=bin/drill
+# Drill reports of an earlier run must not mix with this one's.
+rm -rf "$reports/drills" "$reports/report.json" "$reports/report.md" "$reports/junit-drills.xml"
 mkdir -p "$reports"
 t0=$(date +%s)
 say() { printf '[suites %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 
 rc=0
 finish() {
+  if [ -d "$reports/drills" ]; then
+    say "report of the drills that ran"
+    "$drill" report --dir "$reports" || rc=1
+  fi
   if [ "$rc" -ne 0 ] && [ -z "${DRILL_KUBECONFIG:-}" ]; then
     say "collecting the cluster's logs into $reports/logs"
     "$drill" cluster logs --name "$cluster" --dir "$reports/logs" || true
@@ -44,6 +55,9 @@ if [ -z "${DRILL_KUBECONFIG:-}" ]; then
   "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" || { rc=$?; exit; }
 fi
 say "running suites: $*"
-export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config
-go tool ginkgo -v --timeout=75m --junit-report=junit.xml --output-dir="$reports" \
-  ${LABELS:+--label-filter="$LABELS"} "$@" || rc=$?
+export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config DRILL_REPORT_DIR=$PWD/$reports
+# A Ctrl-C lets the drill in progress revert its fault: the grace period
+# covers the slowest revert (a control-plane node rejoining). A second Ctrl-C
+# does not wait.
+go tool ginkgo -v --timeout=80m --grace-period=10m --junit-report=junit.xml --output-dir="$reports" \
+  ${labels:+--label-filter="$labels"} "$@" || rc=$?
