@@ -175,13 +175,16 @@ func (r *run) run(ctx context.Context) {
 	}
 	facts, err := r.fault.Effect(ctx)
 	r.d.Fault.Facts = facts
+	if err != nil && ctx.Err() != nil {
+		return // finish reports the interruption
+	}
 	if err != nil {
 		r.fail(reports.Fail, "the fault did not take effect: %v", err)
 		return
 	}
 	r.d.Fault.Effective = time.Now()
 	r.logf("fault in effect: %s", strings.Join(facts, "; "))
-	if err := r.fault.Hold(ctx); err != nil {
+	if err := r.fault.Hold(ctx); err != nil && ctx.Err() == nil {
 		r.fail(reports.Fail, "%v", err)
 	}
 }

@@ -35,18 +35,26 @@ type interruptedRun struct {
 	Report reports.Drill
 }
 
-// drillBinary builds drill once per process.
-var drillBinary = func() func() string {
-	var path string
-	return func() string {
-		if path == "" {
-			path = filepath.Join(GinkgoT().TempDir(), "drill")
-			out, err := exec.Command("go", "build", "-o", path, "../../cmd/drill").CombinedOutput()
-			Expect(err).NotTo(HaveOccurred(), "build drill: %s", out)
-		}
-		return path
+// drillBinary is drill, built by the suite.
+var drillBinary string
+
+var _ = BeforeEach(func() {
+	if drillBinary != "" {
+		return
 	}
-}()
+	dir, err := os.MkdirTemp("", "drill-interrupt-")
+	Expect(err).NotTo(HaveOccurred())
+	path := filepath.Join(dir, "drill")
+	out, err := exec.Command("go", "build", "-o", path, "../../cmd/drill").CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "build drill: %s", out)
+	drillBinary = path
+})
+
+var _ = AfterSuite(func() {
+	if drillBinary != "" {
+		Expect(os.RemoveAll(filepath.Dir(drillBinary))).To(Succeed())
+	}
+})
 
 // interrupt runs drill on file and sends it SIGINT once the fault is in
 // effect.
@@ -56,7 +64,7 @@ func interrupt(ctx context.Context, name, file string) interruptedRun {
 		Skip("interrupting drills needs a kind cluster")
 	}
 	reportDir := GinkgoT().TempDir()
-	cmd := exec.Command(drillBinary(), "run", "--name", kind.Name(), "--kubeconfig", provider.Kubeconfig().Path,
+	cmd := exec.Command(drillBinary, "run", "--name", kind.Name(), "--kubeconfig", provider.Kubeconfig().Path,
 		"--report-dir", reportDir, file)
 	stderr, err := cmd.StderrPipe()
 	Expect(err).NotTo(HaveOccurred())
