@@ -36,7 +36,8 @@ type Scenario struct {
 	Fault Fault `yaml:"fault"`
 	// Workload is the application fixture deployed for the drill and measured
 	// while it runs. Required by the faults that act on workloads
-	// (drain-zone, crashloop-pods) and by the app objectives.
+	// (drain-zone; crashloop-pods unless its params.namespace names a
+	// Deployment of its own) and by the app objectives.
 	Workload *Workload `yaml:"workload"`
 	// Sampling sets how often the samplers observe the cluster.
 	Sampling Sampling `yaml:"sampling"`

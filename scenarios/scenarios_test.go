@@ -282,3 +282,19 @@ func TestMeasurable(t *testing.T) {
 		t.Error("Measurable of an unknown fault")
 	}
 }
+
+// crashloop-pods on a Deployment of its own (params.namespace) needs no
+// workload; without a namespace it does.
+func TestCrashloopExistingDeployment(t *testing.T) {
+	s, err := Load("testdata/valid/crashloop-existing-deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Workload != nil {
+		t.Errorf("workload %+v, want none", s.Workload)
+	}
+	s.Fault.Params.(*CrashloopPodsParams).Namespace = ""
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "workload: missing") {
+		t.Errorf("without a namespace: got %v, want workload: missing", err)
+	}
+}

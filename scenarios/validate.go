@@ -300,7 +300,13 @@ func (p *CrashloopPodsParams) validate(v *validator, s *Scenario, path string) {
 func (s *Scenario) validateWorkload(v *validator) {
 	w := s.Workload
 	if w == nil {
-		if s.Fault.Type == FaultDrainZone || s.Fault.Type == FaultCrashloopPods {
+		// crashloop-pods on a Deployment drill does not create (in
+		// params.namespace) needs no workload of drill's.
+		crashOwn := false
+		if p, ok := s.Fault.Params.(*CrashloopPodsParams); ok && p.Namespace == "" {
+			crashOwn = true
+		}
+		if s.Fault.Type == FaultDrainZone || crashOwn {
 			v.errorf("workload", "missing; %s disrupts a workload", s.Fault.Type)
 		}
 		return

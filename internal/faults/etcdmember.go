@@ -110,8 +110,24 @@ func (f *removeEtcdMember) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	f.removed = true
 	f.mu.Unlock()
-	if _, err := f.env.Etcd.MemberRemove(ctx, f.member.ID); err != nil {
-		return fmt.Errorf("etcd member remove %s (%x): %w", f.member.Name, f.member.ID, err)
+	_, err := f.env.Etcd.MemberRemove(ctx, f.member.ID)
+	if err == nil {
+		return nil
+	}
+	// A leader that removes itself may drop the connection that asked
+	// before it answers: whether the member is gone is what counts.
+	f.env.Logger.V(0).Infof("etcd member remove %s answered %v; checking the member list", f.member.Name, err)
+	if werr := waitFor(ctx, 30*time.Second, "the member list to answer", func(ctx context.Context) (bool, string, error) {
+		ms, lerr := f.members(ctx)
+		if lerr != nil {
+			return false, "", lerr
+		}
+		if slices.ContainsFunc(ms, func(m *etcdserverpb.Member) bool { return m.ID == f.member.ID }) {
+			return false, "", fmt.Errorf("member %s still listed", f.member.Name)
+		}
+		return true, "", nil
+	}); werr != nil {
+		return fmt.Errorf("etcd member remove %s (%x): %w (%v)", f.member.Name, f.member.ID, err, werr)
 	}
 	return nil
 }
