@@ -258,7 +258,11 @@ func (r *run) finish(ctx context.Context) {
 		return
 	}
 	loss, lossErr := r.readBack(context.WithoutCancel(ctx))
-	r.d.Objectives = judge(r.sc, r.d, r.env.App, loss, lossErr)
+	if ctx.Err() == nil {
+		// An interrupted drill stopped sampling early: its objectives
+		// cannot be judged.
+		r.d.Objectives = judge(r.sc, r.d, r.env.App, loss, lossErr)
+	}
 	r.d.Measurements = append(r.d.Measurements, r.measure(loss)...)
 	r.d.Measurements = append(r.d.Measurements, r.fault.Measure(faults.Record{
 		Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,

@@ -239,6 +239,12 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 		if _, err := sh(fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s", etcdManifest, etcdManifestAside)); err != nil {
 			return err
 		}
+		// The kubelet stops it too, but it may be slow to: its own API
+		// connection can be pinned to this node's API server, which
+		// fails while its etcd is gone.
+		if _, err := sh("crictl ps -q --name '^etcd$' | xargs -r crictl stop >/dev/null"); err != nil {
+			f.env.Logger.V(0).Infof("stopping etcd on %s: %v (waiting for the kubelet)", node, err)
+		}
 		if err := waitFor(ctx, 2*time.Minute, "etcd to stop on "+node, func(ctx context.Context) (bool, string, error) {
 			out, err := sh("crictl ps -q --name '^etcd$'")
 			if err != nil {
@@ -283,7 +289,15 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 	}
 	f.env.Logger.V(0).Infof("starting etcd on %s as a member of the existing cluster %s", node, strings.Join(initial, ","))
 	enc := base64.StdEncoding.EncodeToString([]byte(joined))
-	if _, err := sh(fmt.Sprintf("echo %s | base64 -d > %s.tmp && mv %[2]s.tmp %[2]s && rm -f %s", enc, etcdManifest, etcdManifestAside)); err != nil {
+	// Written beside the manifests directory, then moved in: the kubelet
+	// reads every file in it, half-written ones too.
+	if _, err := sh(fmt.Sprintf("echo %s | base64 -d > %s.new && mv %[2]s.new %s && rm -f %[2]s", enc, etcdManifestAside, etcdManifest)); err != nil {
+		return err
+	}
+	// A restarted kubelet reads the manifest at once and dials the API
+	// anew, through the load balancer, which has taken this node's failing
+	// API server out by now.
+	if _, err := sh("systemctl restart kubelet"); err != nil {
 		return err
 	}
 	return f.waitHealthy(ctx, len(ms))
