@@ -93,6 +93,7 @@ func Run(ctx context.Context, env Env, sc *scenarios.Scenario, opts Options) rep
 	if env.Logger == nil {
 		env.Logger = log.NoopLogger{}
 	}
+	env.Logger = stampLogger{env.Logger}
 	r := &run{env: env, sc: sc, opts: opts, d: reports.Drill{
 		Name: sc.Name, Description: sc.Description, File: sc.File,
 		SamplingInterval: sc.Sampling.Interval,

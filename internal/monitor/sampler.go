@@ -185,7 +185,10 @@ func (s *Sampler) Run(ctx context.Context) Stats {
 		}
 		t.observe(start, took, err)
 		if s.state != nil && err == nil {
-			s.state.observe(start, s.value)
+			// A value is known once its answer is in: stamped at the
+			// sample's start, a slow answer would date a change from
+			// before the event that caused it.
+			s.state.observe(start.Add(took), s.value)
 		}
 		select {
 		case <-ctx.Done():

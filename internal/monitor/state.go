@@ -13,9 +13,11 @@ type Probe func(ctx context.Context) (string, error)
 
 // NewStateSampler returns a Sampler that probes a state at every tick and
 // records, at Level Info, one interval per run of equal values: Locator is
-// locator, Message the value, From the start of the first sample that read
-// it, To the start of the first sample that read another value (or the stop,
-// with Open set). A probe that fails leaves the state as it was and is
+// locator, Message the value, From the time the answer of the first sample
+// that read it came in, To that of the first sample that read another value
+// (or the stop, with Open set). Values are stamped with their answer, not
+// with the sample's start as outages are: a sample in flight when a fault
+// strikes may answer with its consequence, which must not predate it. A probe that fails leaves the state as it was and is
 // recorded like a failing check of a plain Sampler: as an Error interval
 // under the same locator. Filter on Level to tell them apart.
 func NewStateSampler(locator string, probe Probe, rec *Recorder, opts ...SamplerOption) (*Sampler, error) {
