@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -10,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/etcdsnap"
 	"github.com/drill-sre/drill/internal/framework"
 )
 
@@ -60,5 +63,33 @@ var _ = Describe("etcd", framework.SpecLabels(framework.LabelCluster), func() {
 			}
 		}, intervals.Get("etcd", "wait-etcd")...).WithContext(ctx).Should(Succeed())
 		AddReportEntry("etcd leader", leader)
+	})
+
+	It("gives a snapshot through the v3 client that verifies like etcdutl's", func(ctx SpecContext) {
+		access, ok := provider.(cluster.EtcdAccess)
+		if !ok {
+			Skip(fmt.Sprintf("cluster %s gives no direct etcd access", provider.Name()))
+		}
+		cfg, err := access.EtcdConfig(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		dir := GinkgoT().TempDir()
+		var snap etcdsnap.Snapshot
+		Eventually(func(g Gomega) {
+			snap, err = etcdsnap.Take(ctx, cfg, cfg.Endpoints[0], dir)
+			g.Expect(err).NotTo(HaveOccurred())
+		}, intervals.Get("etcd", "wait-etcd")...).WithContext(ctx).Should(Succeed())
+		Expect(snap.Status.Revision).To(BeNumerically(">", 0))
+		Expect(snap.Status.TotalKey).To(BeNumerically(">", 100), "a cluster's keyspace: nodes, pods, leases...")
+		AddReportEntry("etcd snapshot", fmt.Sprintf("revision %d, %d keys, %d bytes, hash %08x, in %s",
+			snap.Status.Revision, snap.Status.TotalKey, snap.Status.TotalSize, snap.Status.Hash, snap.Saved.Sub(snap.Requested).Round(time.Millisecond)))
+
+		By("refusing the same file with one byte flipped")
+		raw, err := os.ReadFile(snap.Path)
+		Expect(err).NotTo(HaveOccurred())
+		raw[len(raw)/2] ^= 0xff
+		corrupt := filepath.Join(dir, "corrupt.db")
+		Expect(os.WriteFile(corrupt, raw, 0o600)).To(Succeed())
+		_, err = etcdsnap.Verify(corrupt)
+		Expect(err).To(MatchError(ContainSubstring("corrupt")))
 	})
 })
