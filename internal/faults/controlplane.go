@@ -156,9 +156,42 @@ func (f *killControlPlane) Effect(ctx context.Context) ([]string, error) {
 
 // Hold waits until the survivors took over: the API serves through the load
 // balancer, etcd has a leader, and the controller-manager and scheduler
-// leases are held by live nodes.
+// leases are held by live nodes; then until the load balancer has stopped
+// sending new connections to the dead server (see waitAPIStable).
 func (f *killControlPlane) Hold(ctx context.Context) error {
-	return waitTakeover(ctx, f.env, f.node.Name)
+	if err := waitTakeover(ctx, f.env, f.node.Name); err != nil {
+		return err
+	}
+	return waitAPIStable(ctx, f.env)
+}
+
+// StableWindow is how long the API must answer every new connection
+// through the load balancer before a control-plane fault is reverted.
+// Behind a round-robin balancer, a server that is down but not yet taken out
+// fails one new connection in three; a window of successes longer than the
+// balancer's checks (kind's haproxy: 3 failures 2 s apart) means it is out.
+// Outages that begin once the revert started are the revert's, not the
+// fault's, so the fault's must be over by then.
+const StableWindow = 10 * time.Second
+
+// waitAPIStable waits until every new connection to the API through the
+// load balancer succeeds for StableWindow.
+func waitAPIStable(ctx context.Context, env Env) error {
+	check := monitor.APIServerCheck(env.RESTConfig, strings.TrimSuffix(env.RESTConfig.Host, "/")+"/readyz")
+	var since time.Time
+	return waitFor(ctx, env.Timeout, fmt.Sprintf("the API to answer every new connection for %s", StableWindow), func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := check(cctx); err != nil {
+			since = time.Time{}
+			return false, "", err
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		ok := time.Since(since) >= StableWindow
+		return ok, fmt.Sprintf("answering for %s", time.Since(since).Round(time.Second)), nil
+	})
 }
 
 // waitTakeover waits until the control plane serves without node: API

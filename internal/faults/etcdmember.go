@@ -185,19 +185,19 @@ func memberNames(ms []*etcdserverpb.Member) string {
 	return strings.Join(names, ",")
 }
 
-// Hold waits until the API serves through the load balancer and the two
-// remaining members have a leader.
+// Hold waits until the two remaining members have a leader and the API
+// answers every new connection through the load balancer, whose checks
+// take out the API server beside the removed member (see waitAPIStable).
 func (f *removeEtcdMember) Hold(ctx context.Context) error {
 	leader := monitor.EtcdLeader(f.env.Etcd)
-	return waitFor(ctx, f.env.Timeout, "the API to serve with two etcd members", func(ctx context.Context) (bool, string, error) {
-		if err := apiReady(ctx, f.env); err != nil {
-			return false, "", err
-		}
-		if _, err := leader(ctx); err != nil {
-			return false, "", err
-		}
-		return true, "", nil
+	err := waitFor(ctx, f.env.Timeout, "etcd to have a leader among two members", func(ctx context.Context) (bool, string, error) {
+		_, err := leader(ctx)
+		return err == nil, "", err
 	})
+	if err != nil {
+		return err
+	}
+	return waitAPIStable(ctx, f.env)
 }
 
 func (f *removeEtcdMember) Revert(ctx context.Context) error {
