@@ -275,7 +275,10 @@ type Objective string
 // Objectives a drill may declare.
 const (
 	// ObjectiveRTOAPI bounds the time from injection to the end of the last
-	// interval in which the Kubernetes API was unavailable.
+	// interval in which the Kubernetes API was unavailable to a new client:
+	// /readyz through the load balancer over a new connection per request.
+	// What a kept-alive connection saw is reported beside it, not judged: it
+	// depends on which server the connection happened to be pinned to.
 	ObjectiveRTOAPI Objective = "rto.api"
 	// ObjectiveRTOApp bounds the same for the workload, probed through its
 	// Service.
