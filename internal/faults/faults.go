@@ -182,5 +182,5 @@ func takeover(r Record, name, locator string) (reports.Measurement, bool) {
 			return seconds(name, c.At.Sub(r.Injected), fmt.Sprintf("%s → %s", before, c.Value)), true
 		}
 	}
-	return reports.Measurement{Name: name, Unit: "s", Value: 0, Detail: "stayed with " + before}, true
+	return reports.Measurement{Name: name, Unit: "s", Value: 0, Detail: "no change: " + before + " held it throughout"}, true
 }
