@@ -306,6 +306,10 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 // waitHealthy waits until etcd has want started members, all healthy, and
 // the API server beside the re-added member is ready.
 func (f *removeEtcdMember) waitHealthy(ctx context.Context, want int) error {
+	var (
+		etcdBack time.Time // when etcd was first seen whole
+		kicked   bool
+	)
 	return waitFor(ctx, f.p.ReaddTimeout, fmt.Sprintf("%d healthy etcd members", want), func(ctx context.Context) (bool, string, error) {
 		ms, err := f.members(ctx)
 		if err != nil {
@@ -323,13 +327,30 @@ func (f *removeEtcdMember) waitHealthy(ctx context.Context, want int) error {
 			}
 		}
 		// The member's node's API server talks to it alone: it is whole
-		// once that server is ready again.
+		// once that server is ready again. Having failed its liveness
+		// probe while its etcd was gone, it may sit in the kubelet's
+		// crash back-off for minutes; a kubelet restart forgets the
+		// back-off, once.
 		if err := apiServerReady(ctx, f.env, f.node.InternalIP); err != nil {
+			if etcdBack.IsZero() {
+				etcdBack = time.Now()
+			}
+			if !kicked && time.Since(etcdBack) > apiServerGrace {
+				kicked = true
+				f.env.Logger.V(0).Infof("etcd is whole but the API server on %s is not ready after %s: restarting its kubelet to end its crash back-off", f.node.Name, apiServerGrace)
+				if _, err := f.exec.ExecOnNode(ctx, f.node.Name, "systemctl", "restart", "kubelet"); err != nil {
+					return false, "", err
+				}
+			}
 			return false, desc + "; " + err.Error(), nil
 		}
 		return true, desc, nil
 	})
 }
+
+// apiServerGrace is how long an API server gets to be ready once its etcd
+// is back before its kubelet is restarted.
+const apiServerGrace = 30 * time.Second
 
 // joinExistingManifest rewrites kubeadm's etcd static pod manifest so that
 // etcd starts as a new member of an existing cluster: --initial-cluster
