@@ -153,7 +153,7 @@ func (r *run) run(ctx context.Context) {
 	defer r.finish(ctx)
 
 	r.logf("sampling for %s before injection", r.opts.Baseline)
-	if err := wait(ctx, r.opts.Baseline); err != nil {
+	if err := faults.Hold(ctx, r.opts.Baseline); err != nil {
 		r.fail(reports.Error, "interrupted before injection: %v", err)
 		return
 	}
@@ -238,7 +238,7 @@ func (r *run) finish(ctx context.Context) {
 		}
 	}
 	if ctx.Err() == nil {
-		_ = wait(ctx, r.opts.Settle)
+		_ = faults.Hold(ctx, r.opts.Settle)
 	}
 	r.s.stop()
 	r.d.Finished = time.Now()
@@ -273,18 +273,6 @@ func (r *run) finish(ctx context.Context) {
 		if o.Verdict != reports.Pass {
 			r.fail(o.Verdict, "objective %s: measured %s, bound %s: %s", o.Name, o.Measured, o.Bound, o.Detail)
 		}
-	}
-}
-
-// wait waits d or until ctx is done.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

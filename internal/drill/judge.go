@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
 	"github.com/drill-sre/drill/internal/rpo"
@@ -41,7 +42,7 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
-		_ = wait(ctx, 2*time.Second)
+		_ = faults.Hold(ctx, 2*time.Second)
 	}
 	if err != nil {
 		return writeLoss{}, err

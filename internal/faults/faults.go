@@ -121,8 +121,9 @@ func waitFor(ctx context.Context, timeout time.Duration, what string, cond func(
 	return nil
 }
 
-// hold keeps a fault in place for d, or until ctx is done.
-func hold(ctx context.Context, d time.Duration) error {
+// Hold waits d, or until ctx is done: a fault kept in place, a drill's
+// baseline. It is a declared duration, not a wait for a state.
+func Hold(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
