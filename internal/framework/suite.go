@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -93,4 +94,41 @@ func WriteJUnit(report ginkgo.Report, name string) {
 	gomega.Expect(os.MkdirAll(dir, 0o755)).To(gomega.Succeed())
 	gomega.Expect(reporters.GenerateJUnitReportWithConfig(report, filepath.Join(dir, "junit-"+name+".xml"),
 		reporters.JunitReportConfig{})).To(gomega.Succeed())
+}
+
+// Suite is the cluster a suite's specs run against, set on every process
+// before the first spec.
+type Suite struct {
+	Provider   cluster.Provider
+	RESTConfig *rest.Config
+	Clientset  kubernetes.Interface
+}
+
+// ClusterSuite declares what every suite on a cluster does, for the suite
+// called name: bring the cluster up once (BringUpCluster), make its clients
+// on every process (ClusterClients), and write the suite's JUnit
+// (WriteJUnit). Call it once per suite package, at the top level:
+//
+//	var suite = framework.ClusterSuite("zones")
+func ClusterSuite(name string) *Suite {
+	s := &Suite{}
+	ginkgo.SynchronizedBeforeSuite(func(ctx ginkgo.SpecContext) {
+		BringUpCluster(ctx)
+	}, func(ginkgo.SpecContext) {
+		s.Provider, s.RESTConfig, s.Clientset = ClusterClients()
+	}, ginkgo.NodeTimeout(30*time.Minute))
+	ginkgo.ReportAfterSuite("junit", func(report ginkgo.Report) {
+		WriteJUnit(report, name)
+	})
+	return s
+}
+
+// RunClusterSuite runs a suite's specs from its Test function; with -short
+// it skips them, since they need a cluster.
+func RunClusterSuite(t *testing.T, name string) {
+	if testing.Short() {
+		t.Skipf("the %s suite needs a cluster: run it without -short", name)
+	}
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.RunSpecs(t, name+" suite")
 }

@@ -14,15 +14,15 @@ import (
 
 var _ = Describe("API server", framework.SpecLabels(framework.LabelCluster), func() {
 	It("answers through the load balancer", func(ctx SpecContext) {
-		lbp, ok := provider.(cluster.APIServerLoadBalancer)
+		lbp, ok := suite.Provider.(cluster.APIServerLoadBalancer)
 		if !ok {
-			Skip(fmt.Sprintf("cluster %s has no load balancer drill can see", provider.Name()))
+			Skip(fmt.Sprintf("cluster %s has no load balancer drill can see", suite.Provider.Name()))
 		}
 		lb, err := lbp.LoadBalancer(ctx)
 		Expect(err).NotTo(HaveOccurred())
 
-		server, err := url.Parse(restConfig.Host)
-		Expect(err).NotTo(HaveOccurred(), "kubeconfig server %q", restConfig.Host)
+		server, err := url.Parse(suite.RESTConfig.Host)
+		Expect(err).NotTo(HaveOccurred(), "kubeconfig server %q", suite.RESTConfig.Host)
 		Expect(server.Host).To(Equal(lb.Endpoint),
 			"the kubeconfig's server is the port published by load balancer %s", lb.Container)
 		host, _, err := net.SplitHostPort(lb.Endpoint)
@@ -30,7 +30,7 @@ var _ = Describe("API server", framework.SpecLabels(framework.LabelCluster), fun
 		Expect(net.ParseIP(host).IsLoopback()).To(BeTrue(), "load balancer published on loopback, got %s", host)
 
 		Eventually(func(g Gomega) {
-			body, err := clientset.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+			body, err := suite.Clientset.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 			g.Expect(err).NotTo(HaveOccurred(), "GET /readyz: %s", body)
 			g.Expect(string(body)).To(Equal("ok"))
 		}, intervals.Get("apiserver", "wait-apiserver")...).WithContext(ctx).Should(Succeed())

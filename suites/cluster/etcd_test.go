@@ -18,9 +18,9 @@ import (
 
 var _ = Describe("etcd", framework.SpecLabels(framework.LabelCluster), func() {
 	It("has 3 started members and exactly one leader", func(ctx SpecContext) {
-		access, ok := provider.(cluster.EtcdAccess)
+		access, ok := suite.Provider.(cluster.EtcdAccess)
 		if !ok {
-			Skip(fmt.Sprintf("cluster %s gives no direct etcd access", provider.Name()))
+			Skip(fmt.Sprintf("cluster %s gives no direct etcd access", suite.Provider.Name()))
 		}
 		cfg, err := access.EtcdConfig(ctx)
 		Expect(err).NotTo(HaveOccurred())
@@ -66,9 +66,9 @@ var _ = Describe("etcd", framework.SpecLabels(framework.LabelCluster), func() {
 	})
 
 	It("gives a snapshot through the v3 client that verifies like etcdutl's", func(ctx SpecContext) {
-		access, ok := provider.(cluster.EtcdAccess)
+		access, ok := suite.Provider.(cluster.EtcdAccess)
 		if !ok {
-			Skip(fmt.Sprintf("cluster %s gives no direct etcd access", provider.Name()))
+			Skip(fmt.Sprintf("cluster %s gives no direct etcd access", suite.Provider.Name()))
 		}
 		cfg, err := access.EtcdConfig(ctx)
 		Expect(err).NotTo(HaveOccurred())

@@ -13,7 +13,7 @@ var _ = Describe("Nodes", framework.SpecLabels(framework.LabelCluster), func() {
 		var nodes []cluster.Node
 		Eventually(func(g Gomega) {
 			var err error
-			nodes, err = provider.Nodes(ctx)
+			nodes, err = suite.Provider.Nodes(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(nodes).NotTo(BeEmpty())
 			g.Expect(nodes).To(HaveEach(HaveField("Ready", BeTrue())), "every node Ready")

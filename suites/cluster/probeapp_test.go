@@ -23,26 +23,26 @@ import (
 // records.
 var _ = Describe("Probe app", framework.SpecLabels(framework.LabelCluster), func() {
 	It("serves from outside the cluster through its NodePort, under a PDB that allows one disruption", func(ctx SpecContext) {
-		ns := framework.CreateNamespace(ctx, framework.CreateNamespaceInput{Clientset: clientset, Prefix: "drill-probe-app"})
+		ns := framework.CreateNamespace(ctx, framework.CreateNamespaceInput{Clientset: suite.Clientset, Prefix: "drill-probe-app"})
 		DeferCleanup(func(ctx SpecContext) {
-			framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Clientset: clientset, Name: ns.Name})
+			framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Clientset: suite.Clientset, Name: ns.Name})
 		})
 		app, err := framework.DeployProbeApp(ctx, framework.DeployProbeAppInput{
-			Clientset: clientset, Namespace: ns.Name, Replicas: 3, AllocateNodePort: true,
+			Clientset: suite.Clientset, Namespace: ns.Name, Replicas: 3, AllocateNodePort: true,
 		}, intervals.Get("probe-app", "wait-probe-app")...)
 		Expect(err).NotTo(HaveOccurred(), "deploy the probe app")
 		Expect(app.Pods).To(HaveLen(3))
 
 		By("the PDB (minAvailable 2 of 3) allows exactly one disruption")
 		Eventually(func(g Gomega) {
-			pdb, err := clientset.PolicyV1().PodDisruptionBudgets(ns.Name).Get(ctx, app.PDB.Name, metav1.GetOptions{})
+			pdb, err := suite.Clientset.PolicyV1().PodDisruptionBudgets(ns.Name).Get(ctx, app.PDB.Name, metav1.GetOptions{})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(pdb.Status.CurrentHealthy).To(BeEquivalentTo(3))
 			g.Expect(pdb.Status.DisruptionsAllowed).To(BeEquivalentTo(1))
 		}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
 
 		By("every worker's NodePort answers /ready from the host")
-		nodes, err := provider.Nodes(ctx)
+		nodes, err := suite.Provider.Nodes(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		var workerIPs []string
 		for _, n := range nodes {
@@ -83,7 +83,7 @@ var _ = Describe("Probe app", framework.SpecLabels(framework.LabelCluster), func
 		}
 		Expect(pod).NotTo(BeNil(), "the ack names pod %q, which is not one of the app's pods", ack.Pod)
 		stdout, stderr, err := framework.Exec(ctx, framework.ExecInput{
-			Config: restConfig, Clientset: clientset, Pod: pod,
+			Config: suite.RESTConfig, Clientset: suite.Clientset, Pod: pod,
 			Command: []string{"curl", "-sf", "http://127.0.0.1:8080" + probeapp.PathRecordsSummary},
 		})
 		Expect(err).NotTo(HaveOccurred(), "read the summary in pod %s: %s", pod.Name, stderr)

@@ -17,22 +17,22 @@ var _ = Describe("Workloads", framework.SpecLabels(framework.LabelCluster), func
 	var ns *corev1.Namespace
 
 	BeforeEach(func(ctx SpecContext) {
-		ns = framework.CreateNamespace(ctx, framework.CreateNamespaceInput{Clientset: clientset, Prefix: "drill-cluster"})
+		ns = framework.CreateNamespace(ctx, framework.CreateNamespaceInput{Clientset: suite.Clientset, Prefix: "drill-cluster"})
 		DeferCleanup(func(ctx SpecContext) {
-			framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Clientset: clientset, Name: ns.Name})
+			framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Clientset: suite.Clientset, Name: ns.Name})
 		})
 	})
 
 	It("spreads a Deployment over the zones, one pod per zone", func(ctx SpecContext) {
 		d := framework.CreateNetexecDeployment(ctx, framework.CreateNetexecDeploymentInput{
-			Clientset: clientset, Namespace: ns.Name, Name: "spread", Replicas: 3, SpreadOverZones: true,
+			Clientset: suite.Clientset, Namespace: ns.Name, Name: "spread", Replicas: 3, SpreadOverZones: true,
 		})
 		pods := framework.WaitForDeploymentAvailable(ctx, framework.WaitForDeploymentAvailableInput{
-			Clientset: clientset, Deployment: d,
+			Clientset: suite.Clientset, Deployment: d,
 		}, intervals.Get("spread", "wait-deployment")...)
 		Expect(pods).To(HaveLen(3))
 
-		nodes, err := provider.Nodes(ctx)
+		nodes, err := suite.Provider.Nodes(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		zoneOf := map[string]string{}
 		for _, n := range nodes {
@@ -52,21 +52,21 @@ var _ = Describe("Workloads", framework.SpecLabels(framework.LabelCluster), func
 
 	It("resolves the kubernetes Service through cluster DNS from a pod", func(ctx SpecContext) {
 		d := framework.CreateNetexecDeployment(ctx, framework.CreateNetexecDeploymentInput{
-			Clientset: clientset, Namespace: ns.Name, Name: "dns-client", Replicas: 1,
+			Clientset: suite.Clientset, Namespace: ns.Name, Name: "dns-client", Replicas: 1,
 		})
 		pods := framework.WaitForDeploymentAvailable(ctx, framework.WaitForDeploymentAvailableInput{
-			Clientset: clientset, Deployment: d,
+			Clientset: suite.Clientset, Deployment: d,
 		}, intervals.Get("dns", "wait-deployment")...)
 		Expect(pods).To(HaveLen(1))
 
-		svc, err := clientset.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
+		svc, err := suite.Clientset.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		const name = "kubernetes.default.svc.cluster.local"
 		// dig exits non-zero when no server answers, and prints nothing for
 		// NXDOMAIN: either way the answer cannot equal the ClusterIP.
 		Eventually(func(g Gomega) {
 			out, _, err := framework.Exec(ctx, framework.ExecInput{
-				Config: restConfig, Clientset: clientset, Pod: &pods[0],
+				Config: suite.RESTConfig, Clientset: suite.Clientset, Pod: &pods[0],
 				Command: []string{"dig", "+short", "+time=2", "+tries=1", name, "A"},
 			})
 			g.Expect(err).NotTo(HaveOccurred())
@@ -77,10 +77,10 @@ var _ = Describe("Workloads", framework.SpecLabels(framework.LabelCluster), func
 
 	It("reaches a pod on another node from a pod", func(ctx SpecContext) {
 		d := framework.CreateNetexecDeployment(ctx, framework.CreateNetexecDeploymentInput{
-			Clientset: clientset, Namespace: ns.Name, Name: "pod-network", Replicas: 2, OnePerNode: true,
+			Clientset: suite.Clientset, Namespace: ns.Name, Name: "pod-network", Replicas: 2, OnePerNode: true,
 		})
 		pods := framework.WaitForDeploymentAvailable(ctx, framework.WaitForDeploymentAvailableInput{
-			Clientset: clientset, Deployment: d,
+			Clientset: suite.Clientset, Deployment: d,
 		}, intervals.Get("pod-network", "wait-deployment")...)
 		Expect(pods).To(HaveLen(2))
 		client, target := pods[0], pods[1]
@@ -90,7 +90,7 @@ var _ = Describe("Workloads", framework.SpecLabels(framework.LabelCluster), func
 		url := fmt.Sprintf("http://%s/hostname", net.JoinHostPort(target.Status.PodIP, fmt.Sprint(framework.NetexecPort)))
 		Eventually(func(g Gomega) {
 			out, _, err := framework.Exec(ctx, framework.ExecInput{
-				Config: restConfig, Clientset: clientset, Pod: &client,
+				Config: suite.RESTConfig, Clientset: suite.Clientset, Pod: &client,
 				Command: []string{"curl", "-sS", "--fail", "--max-time", "5", url},
 			})
 			g.Expect(err).NotTo(HaveOccurred())

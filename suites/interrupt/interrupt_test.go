@@ -59,12 +59,12 @@ var _ = AfterSuite(func() {
 // interrupt runs drill on file and sends it SIGINT once the fault is in
 // effect.
 func interrupt(ctx context.Context, name, file string) interruptedRun {
-	kind, ok := provider.(*cluster.Kind)
+	kind, ok := suite.Provider.(*cluster.Kind)
 	if !ok {
 		Skip("interrupting drills needs a kind cluster")
 	}
 	reportDir := GinkgoT().TempDir()
-	cmd := exec.Command(drillBinary, "run", "--name", kind.Name(), "--kubeconfig", provider.Kubeconfig().Path,
+	cmd := exec.Command(drillBinary, "run", "--name", kind.Name(), "--kubeconfig", suite.Provider.Kubeconfig().Path,
 		"--report-dir", reportDir, file)
 	stderr, err := cmd.StderrPipe()
 	Expect(err).NotTo(HaveOccurred())
@@ -145,7 +145,7 @@ objectives:
   maxDuration: 15m
 `)
 		interrupt(ctx, "interrupt-drain", file)
-		nodes, err := clientset.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		nodes, err := suite.Clientset.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		for _, n := range nodes.Items {
 			Expect(n.Spec.Unschedulable).To(BeFalse(), "node %s is still cordoned", n.Name)
@@ -154,7 +154,7 @@ objectives:
 
 	It("re-adds the removed etcd member", func(ctx SpecContext) {
 		interrupt(ctx, "remove-etcd-member", "../../scenarios/remove-etcd-member.yaml")
-		access, ok := provider.(cluster.EtcdAccess)
+		access, ok := suite.Provider.(cluster.EtcdAccess)
 		Expect(ok).To(BeTrue())
 		cfg, err := access.EtcdConfig(ctx)
 		Expect(err).NotTo(HaveOccurred())
@@ -174,13 +174,13 @@ objectives:
 	}, NodeTimeout(30*time.Minute))
 
 	It("restores the crash-looping Deployment's spec", func(ctx SpecContext) {
-		ns, err := clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-interrupt-"}}, metav1.CreateOptions{})
+		ns, err := suite.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-interrupt-"}}, metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) {
-			Expect(framework.DeleteProbeApp(ctx, framework.DeleteProbeAppInput{Clientset: clientset, Namespace: ns.Name})).To(Succeed())
-			Expect(clientset.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})).To(Succeed())
+			Expect(framework.DeleteProbeApp(ctx, framework.DeleteProbeAppInput{Clientset: suite.Clientset, Namespace: ns.Name})).To(Succeed())
+			Expect(suite.Clientset.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})).To(Succeed())
 		})
-		app, err := framework.DeployProbeApp(ctx, framework.DeployProbeAppInput{Clientset: clientset, Namespace: ns.Name, AllocateNodePort: true})
+		app, err := framework.DeployProbeApp(ctx, framework.DeployProbeAppInput{Clientset: suite.Clientset, Namespace: ns.Name, AllocateNodePort: true})
 		Expect(err).NotTo(HaveOccurred())
 		before := app.Deployment.Spec.Template.DeepCopy()
 
@@ -193,7 +193,7 @@ objectives:
   maxDuration: 15m
 `, ns.Name))
 		interrupt(ctx, "interrupt-crashloop", file)
-		d, err := clientset.AppsV1().Deployments(ns.Name).Get(ctx, "probe-app", metav1.GetOptions{})
+		d, err := suite.Clientset.AppsV1().Deployments(ns.Name).Get(ctx, "probe-app", metav1.GetOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		for _, c := range d.Spec.Template.Spec.Containers {
 			for _, e := range c.Env {
@@ -201,6 +201,6 @@ objectives:
 			}
 		}
 		Expect(d.Spec.Template.Spec.Containers).To(Equal(before.Spec.Containers))
-		Expect(cluster.WaitForRollout(ctx, clientset, ns.Name, "probe-app", 3*time.Minute)).To(Succeed())
+		Expect(cluster.WaitForRollout(ctx, suite.Clientset, ns.Name, "probe-app", 3*time.Minute)).To(Succeed())
 	}, NodeTimeout(30*time.Minute))
 })

@@ -9,6 +9,6 @@ import (
 
 var _ = Describe("Workloads drills", func() {
 	framework.DrillSpecs([]scenarios.FaultType{scenarios.FaultCrashloopPods}, func() framework.DrillSpecInput {
-		return framework.DrillSpecInput{Provider: provider, RESTConfig: restConfig, Clientset: clientset, ReportDir: framework.ReportDir()}
+		return framework.DrillSpecInput{Provider: suite.Provider, RESTConfig: suite.RESTConfig, Clientset: suite.Clientset, ReportDir: framework.ReportDir()}
 	})
 })

@@ -9,37 +9,11 @@ package zones_test
 
 import (
 	"testing"
-	"time"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-
-	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
 )
 
-var (
-	provider   cluster.Provider
-	restConfig *rest.Config
-	clientset  kubernetes.Interface
-)
+// suite is the cluster the specs run against.
+var suite = framework.ClusterSuite("zones")
 
-func TestZones(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the zones suite needs a cluster: run it without -short")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "zones suite")
-}
-
-var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
-	framework.BringUpCluster(ctx)
-}, func(ctx SpecContext) {
-	provider, restConfig, clientset = framework.ClusterClients()
-}, NodeTimeout(30*time.Minute))
-
-var _ = ReportAfterSuite("junit", func(report Report) {
-	framework.WriteJUnit(report, "zones")
-})
+func TestZones(t *testing.T) { framework.RunClusterSuite(t, "zones") }
