@@ -2,16 +2,13 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"sigs.k8s.io/kind/pkg/cmd"
-	"sigs.k8s.io/kind/pkg/log"
-
+	"github.com/drill-sre/drill/internal/cli/clitest"
 	"github.com/drill-sre/drill/reports"
 )
 
@@ -49,15 +46,7 @@ func writeDrills(t *testing.T, dir string, drills ...reports.Drill) {
 // run executes `report <args>` and returns what it printed and its error.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	c := NewCommand(log.NoopLogger{}, cmd.IOStreams{Out: &out, ErrOut: &errOut})
-	c.SetArgs(args)
-	c.SilenceErrors, c.SilenceUsage = true, true
-	err := c.ExecuteContext(context.Background())
-	if errOut.Len() > 0 {
-		t.Errorf("unexpected output on stderr:\n%s", errOut.String())
-	}
-	return out.String(), err
+	return clitest.Run(t, NewCommand, args...)
 }
 
 func TestCollect(t *testing.T) {
