@@ -134,11 +134,14 @@ func (r *run) fail(verdict reports.Verdict, format string, args ...any) {
 func (r *run) run(ctx context.Context) {
 	r.d.Verdict = reports.Pass
 	var err error
-	r.fault, err = faults.New(faults.Env{
+	fenv := faults.Env{
 		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
 		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(),
-		Namespace: r.appNamespace(),
-	}, r.sc)
+	}
+	if r.env.App != nil {
+		fenv.Namespace, fenv.Deployment = r.env.App.Namespace, r.env.App.Deployment
+	}
+	r.fault, err = faults.New(fenv, r.sc)
 	if err != nil {
 		r.fail(reports.Error, "%v", err)
 		return
@@ -197,13 +200,6 @@ func (r *run) holdTimeout() time.Duration {
 		return r.sc.Objectives.MaxDuration
 	}
 	return faults.DefaultTimeout
-}
-
-func (r *run) appNamespace() string {
-	if r.env.App == nil {
-		return ""
-	}
-	return r.env.App.Namespace
 }
 
 // revert runs the fault's revert once, whoever asks first, under its own

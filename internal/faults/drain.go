@@ -256,10 +256,10 @@ func (f *drainZone) Hold(ctx context.Context) error {
 	} else if drainErr != nil {
 		return fmt.Errorf("the drain did not complete (%d evictions refused): %w", refused, drainErr)
 	}
-	if f.env.Namespace == "" {
+	if f.env.Deployment == "" {
 		return nil
 	}
-	rollout := monitor.DeploymentRollout(f.env.Clientset, f.env.Namespace, "probe-app")
+	rollout := monitor.DeploymentRollout(f.env.Clientset, f.env.Namespace, f.env.Deployment)
 	return waitFor(ctx, f.env.Timeout, "the workload to have all its replicas Ready again", func(ctx context.Context) (bool, string, error) {
 		st, err := rollout(ctx)
 		return st == monitor.RolloutComplete, st, err

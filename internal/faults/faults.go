@@ -63,9 +63,11 @@ type Env struct {
 	// Etcd reaches every etcd member; nil when the provider has no
 	// cluster.EtcdAccess.
 	Etcd *clientv3.Client
-	// Namespace is where the drill deployed its workload, "" without one.
-	Namespace string
-	Logger    log.Logger
+	// Namespace and Deployment are the workload the drill deployed, "" without
+	// one.
+	Namespace  string
+	Deployment string
+	Logger     log.Logger
 	// Timeout bounds each wait a fault makes on its own (the effect, the
 	// recovery before the revert) when its parameters do not.
 	Timeout time.Duration
