@@ -78,14 +78,32 @@ func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 		return offset(t, origin)
 	}
 	f := d.Fault
+	steps := slices.Clone(f.Steps)
+	slices.SortStableFunc(steps, func(a, b monitor.Interval) int { return a.From.Compare(b.From) })
 	table(b, []string{"Event", "At", "Detail"}, func(row func(...string)) {
+		// The fault's own steps, where they fall: backups before the
+		// injection, restore steps after the revert started.
+		stepsUntil := func(t time.Time) {
+			for len(steps) > 0 && (t.IsZero() || steps[0].From.Before(t)) {
+				s := steps[0]
+				steps = steps[1:]
+				msg := s.Message
+				if s.Level == monitor.Error {
+					msg = "failed: " + msg
+				}
+				row(s.Locator, at(s.From), fmt.Sprintf("%s (%s)", msg, seconds(s.Duration())))
+			}
+		}
+		stepsUntil(cmp.Or(f.Injected, d.Finished))
 		row("Injected", at(f.Injected), cmp.Or(timestampIf(f.Injected), "not injected"))
 		effective := strings.Join(f.Facts, "; ")
 		if f.Effective.IsZero() {
 			effective = "did not take effect"
 		}
 		row("Effective", at(f.Effective), effective)
+		stepsUntil(f.RevertStarted)
 		row("Revert started", at(f.RevertStarted), "")
+		stepsUntil(time.Time{})
 		reverted := ""
 		switch {
 		case f.RevertError != "":

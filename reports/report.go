@@ -98,6 +98,10 @@ type Fault struct {
 	RevertStarted time.Time `json:"revertStarted,omitzero"`
 	Reverted      time.Time `json:"reverted,omitzero"`
 	RevertError   string    `json:"revertError,omitempty"`
+	// Steps are what the fault recorded of its own doing, for the
+	// timeline: backups taken, the steps of a restore. An Error step
+	// failed.
+	Steps []monitor.Interval `json:"steps,omitempty"`
 }
 
 // Objective is one declared objective, judged.

@@ -115,6 +115,10 @@ const (
 	// CrashLoopBackOff, holds them there, and reverts. Params:
 	// *CrashloopPodsParams.
 	FaultCrashloopPods FaultType = "crashloop-pods"
+	// FaultEtcdRestore snapshots etcd on a schedule, destroys etcd's data
+	// (a disaster), and restores every member from the newest snapshot
+	// taken before it. Params: *EtcdRestoreParams.
+	FaultEtcdRestore FaultType = "etcd-restore"
 )
 
 // Fault is what a drill breaks: a type and that type's parameters.
@@ -241,6 +245,38 @@ type CrashloopPodsParams struct {
 // FaultType implements FaultParams.
 func (*CrashloopPodsParams) FaultType() FaultType { return FaultCrashloopPods }
 
+// Disaster is what etcd-restore destroys.
+type Disaster string
+
+// Disasters.
+const (
+	// DisasterQuorumLoss stops the etcd members of two control-plane nodes
+	// and deletes their data: the cluster loses quorum.
+	DisasterQuorumLoss Disaster = "quorum-loss"
+	// DisasterTotalLoss stops every member and deletes all of etcd's data.
+	DisasterTotalLoss Disaster = "total-loss"
+)
+
+// EtcdRestoreParams are the parameters of etcd-restore.
+type EtcdRestoreParams struct {
+	// Disaster is what is destroyed. Required.
+	Disaster Disaster `yaml:"disaster"`
+	// SnapshotInterval is the backup schedule: a snapshot is taken through
+	// the etcd v3 client when the drill starts and then every interval, and
+	// verified. Required.
+	SnapshotInterval time.Duration `yaml:"snapshotInterval"`
+	// DisasterAfter is how long after the first snapshot the disaster
+	// strikes. Default one and a half snapshot intervals, so that the
+	// newest snapshot is half an interval old at the disaster.
+	DisasterAfter time.Duration `yaml:"disasterAfter"`
+	// RestoreTimeout bounds the restore: every member restored, etcd
+	// healthy, every API server ready. Required.
+	RestoreTimeout time.Duration `yaml:"restoreTimeout"`
+}
+
+// FaultType implements FaultParams.
+func (*EtcdRestoreParams) FaultType() FaultType { return FaultEtcdRestore }
+
 // Fixture names an application fixture drill knows how to deploy.
 type Fixture string
 
@@ -309,6 +345,7 @@ var measurable = map[FaultType][]Objective{
 	FaultRemoveEtcdMember: {ObjectiveRTOAPI, ObjectiveRPO, ObjectiveMaxDuration, ObjectiveAlerts},
 	FaultDrainZone:        {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
 	FaultCrashloopPods:    {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
+	FaultEtcdRestore:      {ObjectiveRTOAPI, ObjectiveRTOApp, ObjectiveRPO, ObjectiveAvailability, ObjectiveMaxDuration, ObjectiveAlerts},
 }
 
 // newParams returns an empty parameter struct for each fault type.
@@ -317,6 +354,7 @@ var newParams = map[FaultType]func() FaultParams{
 	FaultRemoveEtcdMember: func() FaultParams { return &RemoveEtcdMemberParams{} },
 	FaultDrainZone:        func() FaultParams { return &DrainZoneParams{} },
 	FaultCrashloopPods:    func() FaultParams { return &CrashloopPodsParams{} },
+	FaultEtcdRestore:      func() FaultParams { return &EtcdRestoreParams{} },
 }
 
 // FaultTypes returns every fault type, sorted.

@@ -52,6 +52,12 @@ func (p *RemoveEtcdMemberParams) setDefaults(func(string) bool, string) {}
 
 func (p *DrainZoneParams) setDefaults(func(string) bool, string) {}
 
+func (p *EtcdRestoreParams) setDefaults(present func(string) bool, path string) {
+	if p.DisasterAfter == 0 && !present(join(path, "disasterAfter")) {
+		p.DisasterAfter = p.SnapshotInterval * 3 / 2
+	}
+}
+
 func (p *CrashloopPodsParams) setDefaults(present func(string) bool, path string) {
 	if p.Until == "" && !present(join(path, "until")) {
 		p.Until = PodStateCrashLoopBackOff
@@ -200,6 +206,12 @@ func (s *Scenario) validateTarget(v *validator) {
 		}
 		return
 	}
+	if s.Fault.Type == FaultEtcdRestore {
+		if !t.IsZero() || v.present("target") {
+			v.errorf("target", "etcd-restore acts on every etcd member (quorum-loss picks two with the seed); remove target")
+		}
+		return
+	}
 	if t.Role != "" || v.present("target.role") {
 		if oneOf(v, "target.role", t.Role, RoleControlPlane, RoleWorker) && t.Role != RoleControlPlane &&
 			(s.Fault.Type == FaultKillControlPlane || s.Fault.Type == FaultRemoveEtcdMember) {
@@ -243,6 +255,16 @@ func (p *RemoveEtcdMemberParams) validate(v *validator, s *Scenario, path string
 		notNarrowed(v, s, join(path, "member"), p.Member)
 	}
 	v.duration(join(path, "readdTimeout"), p.ReaddTimeout, true)
+}
+
+func (p *EtcdRestoreParams) validate(v *validator, s *Scenario, path string) {
+	oneOf(v, join(path, "disaster"), p.Disaster, DisasterQuorumLoss, DisasterTotalLoss)
+	interval := join(path, "snapshotInterval")
+	if v.duration(interval, p.SnapshotInterval, true) && p.SnapshotInterval < time.Second {
+		v.errorf(interval, "%s is shorter than 1s: a snapshot of the whole keyspace takes longer than that", p.SnapshotInterval)
+	}
+	v.duration(join(path, "disasterAfter"), p.DisasterAfter, false)
+	v.duration(join(path, "restoreTimeout"), p.RestoreTimeout, true)
 }
 
 func (p *DrainZoneParams) validate(v *validator, s *Scenario, path string) {

@@ -12,6 +12,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -61,6 +62,8 @@ type NodeExecer interface {
 	// ExecOnNode runs cmd on node and returns its standard output. A failure
 	// carries the command's output.
 	ExecOnNode(ctx context.Context, node string, cmd ...string) (string, error)
+	// ExecOnNodeInput is ExecOnNode with stdin as the command's input.
+	ExecOnNodeInput(ctx context.Context, node string, stdin io.Reader, cmd ...string) (string, error)
 }
 
 // ImageLoader is a provider that can put container images on its nodes

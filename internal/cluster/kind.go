@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -420,6 +421,11 @@ func (k *Kind) NodeRunning(ctx context.Context, node string) (bool, string, erro
 
 // ExecOnNode implements NodeExecer with `docker exec` into the node.
 func (k *Kind) ExecOnNode(ctx context.Context, node string, cmd ...string) (string, error) {
+	return k.ExecOnNodeInput(ctx, node, nil, cmd...)
+}
+
+// ExecOnNodeInput implements NodeExecer with `docker exec -i` into the node.
+func (k *Kind) ExecOnNodeInput(ctx context.Context, node string, stdin io.Reader, cmd ...string) (string, error) {
 	if len(cmd) == 0 {
 		return "", fmt.Errorf("exec on node %s: no command", node)
 	}
@@ -433,6 +439,9 @@ func (k *Kind) ExecOnNode(ctx context.Context, node string, cmd ...string) (stri
 		}
 		var out bytes.Buffer
 		c := n.CommandContext(ctx, cmd[0], cmd[1:]...).SetStdout(&out).SetStderr(&out)
+		if stdin != nil {
+			c.SetStdin(stdin)
+		}
 		if err := c.Run(); err != nil {
 			return out.String(), fmt.Errorf("on node %s: %s: %w: %s", node, strings.Join(cmd, " "), err, strings.TrimSpace(out.String()))
 		}

@@ -41,7 +41,10 @@ type Env struct {
 	// RecordsNamespace is where the RPO writer writes its records; it must
 	// exist.
 	RecordsNamespace string
-	Logger           log.Logger
+	// ArtifactDir is where faults keep what they produce outside the
+	// cluster, such as etcd snapshots.
+	ArtifactDir string
+	Logger      log.Logger
 }
 
 // App is a deployed workload, as the samplers observe it.
@@ -136,7 +139,7 @@ func (r *run) run(ctx context.Context) {
 	var err error
 	fenv := faults.Env{
 		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
-		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(),
+		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(), ArtifactDir: r.env.ArtifactDir,
 	}
 	if r.env.App != nil {
 		fenv.Namespace, fenv.Deployment = r.env.App.Namespace, r.env.App.Deployment
@@ -248,6 +251,9 @@ func (r *run) finish(ctx context.Context) {
 		}
 		r.s.rec.Record(monitor.Interval{From: r.d.Fault.Injected, To: end, Locator: monitor.LocatorFault(string(r.sc.Fault.Type)),
 			Level: monitor.Info, Message: r.d.Fault.Target, Open: r.d.Fault.Reverted.IsZero()})
+	}
+	if tl, ok := r.fault.(faults.Timeline); ok {
+		r.d.Fault.Steps = tl.Timeline()
 	}
 	r.d.Intervals = r.s.rec.Intervals()
 	r.d.Samplers = r.s.stats

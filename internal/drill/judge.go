@@ -21,6 +21,13 @@ type writeLoss struct {
 	objectives.DataLoss
 	Attempts int64
 	Failures int
+	// Backup is the backup a restore used, nil when the fault restored
+	// none; LostBeforeBackup counts the lost writes acknowledged before it
+	// was taken, which it should have kept; BackupAge is its age at the
+	// disaster.
+	Backup           *faults.Backup
+	BackupAge        time.Duration
+	LostBeforeBackup int
 }
 
 // readBack reads the writer's records back once the API serves, deletes
@@ -52,7 +59,14 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 	}
 	loss := objectives.RPO(r.d.Fault.Injected, acked, seqs)
 	r.logf("writes: %d attempted, %d acknowledged, %d read back, %d acknowledged lost", attempts, loss.Acknowledged, len(seqs), loss.LostCount)
-	return writeLoss{DataLoss: loss, Attempts: attempts, Failures: failures}, nil
+	wl := writeLoss{DataLoss: loss, Attempts: attempts, Failures: failures}
+	if b, ok := r.fault.(faults.DataLossBound); ok {
+		if backup, ok := b.DataLossBound(); ok {
+			wl.Backup, wl.BackupAge = &backup, r.d.Fault.Injected.Sub(backup.Taken)
+			wl.LostBeforeBackup = lostBefore(acked, loss.Lost, backup.Taken)
+		}
+	}
+	return wl, nil
 }
 
 // errorsOf returns the Error intervals of the locators that began before
@@ -155,6 +169,17 @@ func errorsOfAfter(d reports.Drill, locators ...string) []monitor.Interval {
 	})
 }
 
+// lostBefore counts the lost writes acknowledged before t.
+func lostBefore(acked []objectives.Write, lost []int64, t time.Time) int {
+	n := 0
+	for _, w := range acked {
+		if w.Acked.Before(t) && slices.Contains(lost, w.Seq) {
+			n++
+		}
+	}
+	return n
+}
+
 func judgeRPO(bound *scenarios.RPO, loss writeLoss, lossErr error) []reports.Objective {
 	name := string(scenarios.ObjectiveRPO)
 	if lossErr != nil {
@@ -182,6 +207,26 @@ func judgeRPO(bound *scenarios.RPO, loss writeLoss, lossErr error) []reports.Obj
 			Value: loss.Window.Seconds(), Unit: "s", Verdict: reports.Pass, Detail: detail}
 		if loss.Window > bound.MaxDataLoss || loss.NoneSurvived {
 			o.Verdict = reports.Fail
+		}
+		if b := loss.Backup; b != nil {
+			o.Detail += fmt.Sprintf("; restored from %s, taken %s before the disaster", b.What, secs(loss.BackupAge))
+			if o.Verdict == reports.Fail && bound.MaxDataLoss < b.Interval {
+				o.Detail += fmt.Sprintf("; a restore loses every write acknowledged after its backup, and with a backup every %s that is up to %s of writes:"+
+					" a maxDataLoss of %s is tighter than the backup interval and cannot be met; back up at least every %s or relax the objective",
+					secs(b.Interval), secs(b.Interval), secs(bound.MaxDataLoss), secs(bound.MaxDataLoss))
+			}
+		}
+		out = append(out, o)
+	}
+	if b := loss.Backup; b != nil {
+		// Whatever the declared bounds, a restore must keep every write
+		// acknowledged before its backup was taken.
+		o := reports.Objective{Name: name + ".backupKept", Bound: "0 writes acknowledged before the backup lost",
+			Measured: fmt.Sprintf("%d lost", loss.LostBeforeBackup), Value: float64(loss.LostBeforeBackup), Unit: "writes", Verdict: reports.Pass,
+			Detail: fmt.Sprintf("writes acknowledged before %s was taken must all be read back", b.What)}
+		if loss.LostBeforeBackup > 0 {
+			o.Verdict = reports.Fail
+			o.Detail += fmt.Sprintf(": %d were not, so the backup does not hold what it should", loss.LostBeforeBackup)
 		}
 		out = append(out, o)
 	}

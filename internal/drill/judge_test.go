@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/utils/ptr"
 
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
 	"github.com/drill-sre/drill/reports"
@@ -133,6 +134,46 @@ func TestJudgeRPO(t *testing.T) {
 	}
 	if got := judge(sc, drillAt(), nil, writeLoss{Attempts: 10, Failures: 10}, nil); got[0].Verdict != reports.Error {
 		t.Errorf("no acknowledged write: got %s, want error", got[0].Verdict)
+	}
+}
+
+// A restore from a snapshot loses the writes acknowledged after it: an RPO
+// tighter than the snapshot interval fails, and says why.
+func TestJudgeRPOFromBackup(t *testing.T) {
+	backup := &faults.Backup{Taken: sec(5), Interval: 30 * time.Second, What: "etcd snapshot s.db at revision 9"}
+	// One write a second from 1 to 20; the snapshot at 5 kept 1..4; the
+	// disaster at 20.5.
+	var acked []objectives.Write
+	for i := int64(1); i <= 20; i++ {
+		acked = append(acked, objectives.Write{Seq: i, Acked: sec(float64(i) - 0.1)})
+	}
+	loss := func(readBack ...int64) writeLoss {
+		d := objectives.RPO(sec(20.5), acked, readBack)
+		return writeLoss{DataLoss: d, Attempts: 20, Backup: backup, BackupAge: 15500 * time.Millisecond,
+			LostBeforeBackup: lostBefore(acked, d.Lost, backup.Taken)}
+	}
+	tight := &scenarios.Scenario{Objectives: scenarios.Objectives{RPO: &scenarios.RPO{MaxDataLoss: 10 * time.Second}}}
+	got := judge(tight, drillAt(), nil, loss(1, 2, 3, 4, 5), nil)
+	if len(got) != 2 {
+		t.Fatalf("want rpo.maxDataLoss and rpo.backupKept, got %+v", got)
+	}
+	if o := got[0]; o.Verdict != reports.Fail || o.Value != 15 ||
+		!strings.Contains(o.Detail, "tighter than the backup interval") || !strings.Contains(o.Detail, "taken 15.5s before the disaster") {
+		t.Errorf("10s bound, 15s lost, snapshots every 30s: %+v", o)
+	}
+	if o := got[1]; o.Verdict != reports.Pass {
+		t.Errorf("every write before the snapshot kept: %+v", o)
+	}
+
+	loose := &scenarios.Scenario{Objectives: scenarios.Objectives{RPO: &scenarios.RPO{MaxDataLoss: 35 * time.Second}}}
+	if o := judge(loose, drillAt(), nil, loss(1, 2, 3, 4, 5), nil)[0]; o.Verdict != reports.Pass || strings.Contains(o.Detail, "tighter") {
+		t.Errorf("35s bound: %+v", o)
+	}
+	// A write acknowledged before the snapshot is missing: the backup
+	// did not hold what it should.
+	got = judge(loose, drillAt(), nil, loss(1, 3, 4, 5), nil)
+	if o := got[1]; o.Verdict != reports.Fail || o.Value != 1 {
+		t.Errorf("write 2 lost from before the snapshot: %+v", o)
 	}
 }
 

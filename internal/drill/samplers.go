@@ -41,7 +41,7 @@ func samplingClient(cfg *rest.Config, timeout time.Duration) (kubernetes.Interfa
 // controlPlaneFault says whether a fault acts on the control plane, whose
 // drills sample the API servers, etcd, the leases and write to the API.
 func controlPlaneFault(t scenarios.FaultType) bool {
-	return t == scenarios.FaultKillControlPlane || t == scenarios.FaultRemoveEtcdMember
+	return t == scenarios.FaultKillControlPlane || t == scenarios.FaultRemoveEtcdMember || t == scenarios.FaultEtcdRestore
 }
 
 // newSamplers builds the samplers a drill needs.

@@ -68,6 +68,9 @@ type Env struct {
 	Namespace  string
 	Deployment string
 	Logger     log.Logger
+	// ArtifactDir is where faults keep what they produce outside the
+	// cluster (etcd snapshots); "" is the system's temporary directory.
+	ArtifactDir string
 	// Timeout bounds each wait a fault makes on its own (the effect, the
 	// recovery before the revert) when its parameters do not.
 	Timeout time.Duration
@@ -93,6 +96,8 @@ func New(env Env, sc *scenarios.Scenario) (Fault, error) {
 		return newDrainZone(env, sc, p)
 	case *scenarios.CrashloopPodsParams:
 		return newCrashloopPods(env, sc, p)
+	case *scenarios.EtcdRestoreParams:
+		return newEtcdRestore(env, sc, p)
 	default:
 		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
 	}

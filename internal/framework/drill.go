@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,6 +74,10 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 	env := drill.Env{
 		Provider: input.Provider, RESTConfig: input.RESTConfig, Clientset: cs,
 		RecordsNamespace: ns.Name, Logger: logger,
+	}
+	if input.ReportDir != "" {
+		// Beside the drills' reports, not among them.
+		env.ArtifactDir = filepath.Join(filepath.Dir(filepath.Clean(input.ReportDir)), "artifacts")
 	}
 	if access, ok := input.Provider.(cluster.EtcdAccess); ok {
 		cfg, err := access.EtcdConfig(ctx)

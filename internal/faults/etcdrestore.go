@@ -1,0 +1,568 @@
+package faults
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/etcdutl/v3/snapshot"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/etcdsnap"
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// Where kubeadm keeps the API server's static pod, and where the restore
+// moves it while etcd is restored.
+const (
+	apiServerManifest      = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+	apiServerManifestAside = "/etc/kubernetes/drill-kube-apiserver.yaml"
+)
+
+// RevisionBump is how far a restore moves etcd's revision forward, marking
+// the old ones compacted (etcdutl snapshot restore --bump-revision
+// --mark-compacted): clients that watched from a revision newer than the
+// snapshot relist instead of seeing time run backwards. A billion exceeds
+// any number of writes a drill makes after its snapshot.
+const RevisionBump = 1_000_000_000
+
+// Locators of the restore's timeline, as Info intervals in the drill's
+// record.
+const (
+	LocatorSnapshot    = "etcd/snapshot"
+	LocatorRestoreStep = "etcd/restore"
+)
+
+// Timeline is a fault that records its own steps (backups taken, restore
+// steps) for the drill's timeline.
+type Timeline interface {
+	Timeline() []monitor.Interval
+}
+
+// DataLossBound is a fault that loses data by design: a restore from a
+// backup loses what was acknowledged after the backup was taken.
+type DataLossBound interface {
+	// DataLossBound returns the backup the restore used: when it was
+	// taken, the schedule it came from, and a description. ok is false
+	// when no backup was used.
+	DataLossBound() (b Backup, ok bool)
+}
+
+// Backup is the backup a restore used.
+type Backup struct {
+	// Taken is when it was taken: every write acknowledged before it is in
+	// it.
+	Taken time.Time
+	// Interval is the backup schedule's period.
+	Interval time.Duration
+	// What describes it (the file, its revision).
+	What string
+}
+
+// etcdRestore destroys etcd's data and restores every member from the
+// newest verified snapshot, as the documented procedure does: stop every
+// etcd and API server, restore each member's data directory with etcdutl
+// under a new cluster token, start etcd, then the API servers.
+type etcdRestore struct {
+	env  Env
+	sc   *scenarios.Scenario
+	p    *scenarios.EtcdRestoreParams
+	exec cluster.NodeExecer
+	acc  cluster.EtcdAccess
+
+	nodes   []cluster.Node    // control-plane nodes, each with a member
+	peers   map[string]string // member (node) name → peer URL
+	victims []string          // nodes whose member the disaster destroys
+	dir     string            // where snapshots are kept
+
+	sched     *etcdsnap.Scheduler
+	stopSched func()
+
+	mu       sync.Mutex
+	injected bool
+	used     *etcdsnap.Snapshot
+	steps    []monitor.Interval
+}
+
+func newEtcdRestore(env Env, sc *scenarios.Scenario, p *scenarios.EtcdRestoreParams) (Fault, error) {
+	ex, ok := env.Provider.(cluster.NodeExecer)
+	if !ok {
+		return nil, fmt.Errorf("etcd-restore: cluster %s cannot run commands on its nodes, which restoring etcd's data directories needs", env.Provider.Name())
+	}
+	acc, ok := env.Provider.(cluster.EtcdAccess)
+	if !ok || env.Etcd == nil {
+		return nil, fmt.Errorf("etcd-restore: no access to the etcd members of cluster %s", env.Provider.Name())
+	}
+	return &etcdRestore{env: env, sc: sc, p: p, exec: ex, acc: acc}, nil
+}
+
+func (f *etcdRestore) Target(ctx context.Context) (string, error) {
+	nodes, err := controlPlaneNodes(ctx, f.env, scenarios.Target{})
+	if err != nil {
+		return "", err
+	}
+	resp, err := f.env.Etcd.MemberList(ctx)
+	if err != nil {
+		return "", fmt.Errorf("etcd member list: %w", err)
+	}
+	f.peers = map[string]string{}
+	for _, m := range resp.Members {
+		if m.Name == "" || m.IsLearner || len(m.PeerURLs) == 0 {
+			return "", fmt.Errorf("etcd member %x is not a started voting member: restore from a whole cluster", m.ID)
+		}
+		f.peers[m.Name] = m.PeerURLs[0]
+	}
+	for _, n := range nodes {
+		if _, ok := f.peers[n.Name]; !ok {
+			return "", fmt.Errorf("control-plane node %s has no etcd member: not a kubeadm stacked etcd", n.Name)
+		}
+	}
+	if len(nodes) != len(f.peers) || len(nodes) < 3 {
+		return "", fmt.Errorf("etcd has %d members on %d control-plane nodes: the drill needs 3 or more, one on each", len(f.peers), len(nodes))
+	}
+	f.nodes = nodes
+	names := nodeNames(nodes)
+	f.victims = names
+	if f.p.Disaster == scenarios.DisasterQuorumLoss {
+		survivor := names[seeded(f.sc.Seed, len(names))]
+		f.victims = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == survivor })
+		f.victims = f.victims[:len(names)/2+len(names)%2] // a majority: no quorum left
+	}
+
+	if err := f.startSnapshots(ctx, resp.Members[0].ClientURLs[0]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("etcd members %s: %s destroys %s; snapshots every %s into %s",
+		strings.Join(names, ","), f.p.Disaster, strings.Join(f.victims, ","), f.p.SnapshotInterval, f.dir), nil
+}
+
+func nodeNames(nodes []cluster.Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.Name
+	}
+	return out
+}
+
+// startSnapshots starts the backup schedule, waits for its first verified
+// snapshot, then until the disaster is due.
+func (f *etcdRestore) startSnapshots(ctx context.Context, endpoint string) error {
+	cfg, err := f.acc.EtcdConfig(ctx)
+	if err != nil {
+		return err
+	}
+	base := f.env.ArtifactDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	f.dir = filepath.Join(base, "etcd-snapshots", f.sc.Name+"-"+time.Now().UTC().Format("20060102T150405Z"))
+	f.sched = &etcdsnap.Scheduler{Config: cfg, Endpoint: endpoint, Dir: f.dir, Interval: f.p.SnapshotInterval, Logger: f.env.Logger}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f.sched.Run(sctx) }()
+	f.stopSched = func() { cancel(); <-done }
+
+	var first time.Time
+	err = waitFor(ctx, 2*time.Minute+f.p.SnapshotInterval, "the first verified etcd snapshot", func(context.Context) (bool, string, error) {
+		taken, failed := f.sched.Taken()
+		if len(taken) > 0 {
+			first = taken[0].Requested
+			return true, "", nil
+		}
+		if len(failed) > 0 {
+			return false, "", failed[len(failed)-1]
+		}
+		return false, "no snapshot yet", nil
+	})
+	if err != nil {
+		f.stopSched()
+		return err
+	}
+	f.env.Logger.V(0).Infof("first etcd snapshot taken; the disaster strikes %s after it", f.p.DisasterAfter)
+	if err := Hold(ctx, time.Until(first.Add(f.p.DisasterAfter))); err != nil {
+		f.stopSched()
+		return err
+	}
+	return nil
+}
+
+// sh runs a shell script on node.
+func (f *etcdRestore) sh(ctx context.Context, node, script string) (string, error) {
+	return f.exec.ExecOnNode(ctx, node, "sh", "-c", script)
+}
+
+// stopStaticPod moves a static pod's manifest out of the kubelet's
+// manifests directory (idempotent) and kills its container.
+func (f *etcdRestore) stopStaticPod(ctx context.Context, node, manifest, aside, container string, grace int) error {
+	script := fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s; crictl ps -q --name '^%[3]s$' | xargs -r crictl stop -t %[4]d >/dev/null", manifest, aside, container, grace)
+	if _, err := f.sh(ctx, node, script); err != nil {
+		return err
+	}
+	return waitFor(ctx, 2*time.Minute, container+" to stop on "+node, func(ctx context.Context) (bool, string, error) {
+		out, err := f.sh(ctx, node, fmt.Sprintf("crictl ps -q --name '^%s$'", container))
+		if err != nil {
+			return false, "", err
+		}
+		return strings.TrimSpace(out) == "", container + " still running", nil
+	})
+}
+
+// startStaticPod moves a manifest back (idempotent).
+func (f *etcdRestore) startStaticPod(ctx context.Context, node, manifest, aside string) error {
+	_, err := f.sh(ctx, node, fmt.Sprintf("test -f %[1]s || mv %[2]s %[1]s", manifest, aside))
+	return err
+}
+
+func (f *etcdRestore) Inject(ctx context.Context) error {
+	f.stopSched()
+	taken, failed := f.sched.Taken()
+	used, ok := etcdsnap.Latest(taken, time.Now())
+	if !ok {
+		return fmt.Errorf("no verified etcd snapshot to restore from (%d failed)", len(failed))
+	}
+	f.mu.Lock()
+	f.injected, f.used = true, &used
+	f.mu.Unlock()
+	for _, n := range f.victims {
+		if err := f.stopStaticPod(ctx, n, etcdManifest, etcdManifestAside, "etcd", 0); err != nil {
+			return fmt.Errorf("stop etcd on %s: %w", n, err)
+		}
+		if _, err := f.sh(ctx, n, "rm -rf "+etcdDataDir+"/member"); err != nil {
+			return fmt.Errorf("delete etcd's data on %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func (f *etcdRestore) Effect(ctx context.Context) ([]string, error) {
+	facts := []string{fmt.Sprintf("etcd on %s killed and %s/member deleted", strings.Join(f.victims, ","), etcdDataDir)}
+	err := waitFor(ctx, 2*time.Minute, "etcd to have no leader and the API to refuse writes", func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if l, err := monitor.EtcdLeader(f.env.Etcd)(cctx); err == nil {
+			return false, "etcd still has a leader: " + l, nil
+		}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-disaster-check-"}}
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer wcancel()
+		created, err := f.env.Clientset.CoreV1().ConfigMaps(metav1.NamespaceDefault).Create(wctx, cm, metav1.CreateOptions{})
+		if err == nil {
+			_ = f.env.Clientset.CoreV1().ConfigMaps(metav1.NamespaceDefault).Delete(ctx, created.Name, metav1.DeleteOptions{})
+			return false, "the API still accepts writes", nil
+		}
+		facts = append(facts, "etcd has no leader", "a write through the API's load balancer failed: "+err.Error())
+		return true, "", nil
+	})
+	return facts, err
+}
+
+// Hold holds nothing: the restore is the recovery, and starts at once.
+func (f *etcdRestore) Hold(context.Context) error { return nil }
+
+func (f *etcdRestore) step(name string, from time.Time, err error) {
+	level, msg := monitor.Info, name
+	if err != nil {
+		level, msg = monitor.Error, name+": "+err.Error()
+	}
+	f.mu.Lock()
+	f.steps = append(f.steps, monitor.Interval{From: from, To: time.Now(), Locator: LocatorRestoreStep, Level: level, Message: msg})
+	f.mu.Unlock()
+	f.env.Logger.V(0).Infof("restore: %s (%s)", msg, time.Since(from).Round(time.Millisecond))
+}
+
+// Revert restores every member from the snapshot chosen at the injection.
+// It runs the whole procedure whatever state the disaster left, so that it
+// also repairs a drill stopped half-way.
+func (f *etcdRestore) Revert(ctx context.Context) error {
+	f.mu.Lock()
+	injected, used := f.injected, f.used
+	f.mu.Unlock()
+	if f.stopSched != nil {
+		f.stopSched()
+	}
+	if !injected {
+		return nil
+	}
+	f.env.Logger.V(0).Infof("restoring etcd from %s (revision %d, requested %s before the disaster)", used.Path, used.Status.Revision, time.Since(used.Requested).Round(time.Second))
+	names := nodeNames(f.nodes)
+
+	t := time.Now()
+	err := f.eachNode(names, func(n string) error {
+		if err := f.stopStaticPod(ctx, n, apiServerManifest, apiServerManifestAside, "kube-apiserver", 5); err != nil {
+			return err
+		}
+		return f.stopStaticPod(ctx, n, etcdManifest, etcdManifestAside, "etcd", 5)
+	})
+	f.step("stop every API server and etcd member", t, err)
+	if err != nil {
+		return err
+	}
+
+	t = time.Now()
+	err = f.restoreDataDirs(ctx, *used, names)
+	f.step("etcdutl snapshot restore on every member, new cluster token", t, err)
+	if err != nil {
+		return err
+	}
+
+	t = time.Now()
+	err = f.eachNode(names, func(n string) error {
+		if err := f.startStaticPod(ctx, n, etcdManifest, etcdManifestAside); err != nil {
+			return err
+		}
+		_, err := f.sh(ctx, n, "systemctl restart kubelet")
+		return err
+	})
+	if err == nil {
+		err = f.waitEtcdHealthy(ctx, names)
+	}
+	f.step("start etcd: every member healthy", t, err)
+	if err != nil {
+		return err
+	}
+
+	t = time.Now()
+	err = f.eachNode(names, func(n string) error {
+		if err := f.startStaticPod(ctx, n, apiServerManifest, apiServerManifestAside); err != nil {
+			return err
+		}
+		_, err := f.sh(ctx, n, "systemctl restart kubelet")
+		return err
+	})
+	if err == nil {
+		err = waitFor(ctx, f.p.RestoreTimeout, "every API server to be ready", func(ctx context.Context) (bool, string, error) {
+			for _, n := range f.nodes {
+				if err := apiServerReady(ctx, f.env, n.InternalIP); err != nil {
+					return false, n.Name + ": " + err.Error(), nil
+				}
+			}
+			return true, "", nil
+		})
+	}
+	if err == nil {
+		err = waitAPIStable(ctx, f.env)
+	}
+	f.step("start the API servers: every one ready", t, err)
+	if err != nil {
+		return err
+	}
+	if f.env.Namespace != "" && f.env.Deployment != "" {
+		t = time.Now()
+		err = waitFor(ctx, f.p.RestoreTimeout, "deployment "+f.env.Namespace+"/"+f.env.Deployment+" to be available", func(ctx context.Context) (bool, string, error) {
+			state, err := monitor.DeploymentRollout(f.env.Clientset, f.env.Namespace, f.env.Deployment)(ctx)
+			if err != nil {
+				return false, "", err
+			}
+			return state == monitor.RolloutComplete, state, nil
+		})
+		f.step("the workload available", t, err)
+	}
+	return err
+}
+
+// eachNode runs fn on every node at once and joins the errors.
+func (f *etcdRestore) eachNode(names []string, fn func(node string) error) error {
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(n); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var msgs []string
+	for _, err := range errs {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("%s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// restoreDataDirs runs etcdutl's snapshot restore here, once per member,
+// and replaces each member's data directory with the result.
+func (f *etcdRestore) restoreDataDirs(ctx context.Context, used etcdsnap.Snapshot, names []string) error {
+	token := fmt.Sprintf("drill-restore-%d", time.Now().Unix())
+	var initial []string
+	for _, n := range names {
+		initial = append(initial, n+"="+f.peers[n])
+	}
+	work, err := os.MkdirTemp("", "drill-etcd-restore-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	for _, n := range names {
+		out := filepath.Join(work, n)
+		err := snapshot.NewV3(zap.NewNop()).Restore(snapshot.RestoreConfig{
+			SnapshotPath:        used.Path,
+			Name:                n,
+			OutputDataDir:       out,
+			PeerURLs:            []string{f.peers[n]},
+			InitialCluster:      strings.Join(initial, ","),
+			InitialClusterToken: token,
+			RevisionBump:        RevisionBump,
+			MarkCompacted:       true,
+		})
+		if err != nil {
+			return fmt.Errorf("etcdutl snapshot restore %s for %s: %w", used.Path, n, err)
+		}
+	}
+	return f.eachNode(names, func(n string) error {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(tarDir(pw, filepath.Join(work, n))) }()
+		_, err := f.exec.ExecOnNodeInput(ctx, n, pr, "sh", "-c",
+			fmt.Sprintf("rm -rf %[1]s/member && mkdir -p %[1]s && tar -x -C %[1]s", etcdDataDir))
+		pr.CloseWithError(err)
+		return err
+	})
+}
+
+// tarDir writes dir's tree as a tar stream, paths relative to dir.
+func tarDir(w io.Writer, dir string) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		hdr, err := tar.FileInfoHeader(info, "")
+		if err != nil {
+			return err
+		}
+		if hdr.Name, err = filepath.Rel(dir, path); err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		file, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		_, err = io.Copy(tw, file)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// waitEtcdHealthy waits until every member is started and healthy and one
+// leads.
+func (f *etcdRestore) waitEtcdHealthy(ctx context.Context, names []string) error {
+	return waitFor(ctx, f.p.RestoreTimeout, fmt.Sprintf("%d healthy etcd members with a leader", len(names)), func(ctx context.Context) (bool, string, error) {
+		resp, err := f.env.Etcd.MemberList(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		desc := "members " + memberNames(resp.Members)
+		if len(resp.Members) != len(names) {
+			return false, desc, nil
+		}
+		for _, m := range resp.Members {
+			if m.Name == "" || len(m.ClientURLs) == 0 {
+				return false, desc, nil
+			}
+			if err := monitor.EtcdEndpointHealthy(f.env.Etcd, m.ClientURLs[0])(ctx); err != nil {
+				return false, desc + ": " + err.Error(), nil
+			}
+		}
+		if _, err := monitor.EtcdLeader(f.env.Etcd)(ctx); err != nil {
+			return false, desc + ": " + err.Error(), nil
+		}
+		return true, desc, nil
+	})
+}
+
+// Timeline implements Timeline: the snapshots taken, then the restore's
+// steps.
+func (f *etcdRestore) Timeline() []monitor.Interval {
+	var out []monitor.Interval
+	if f.sched != nil {
+		taken, _ := f.sched.Taken()
+		for _, s := range taken {
+			msg := fmt.Sprintf("snapshot at revision %d, %d keys, hash %08x: %s", s.Status.Revision, s.Status.TotalKey, s.Status.Hash, filepath.Base(s.Path))
+			if f.used != nil && s.Path == f.used.Path {
+				msg += " (restored)"
+			}
+			out = append(out, monitor.Interval{From: s.Requested, To: s.Saved, Locator: LocatorSnapshot, Level: monitor.Info, Message: msg})
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append(out, f.steps...)
+}
+
+// DataLossBound implements DataLossBound.
+func (f *etcdRestore) DataLossBound() (Backup, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.used == nil {
+		return Backup{}, false
+	}
+	return Backup{Taken: f.used.Requested, Interval: f.p.SnapshotInterval,
+		What: fmt.Sprintf("etcd snapshot %s at revision %d", filepath.Base(f.used.Path), f.used.Status.Revision)}, true
+}
+
+func (f *etcdRestore) Measure(r Record) []reports.Measurement {
+	var ms []reports.Measurement
+	if f.sched != nil {
+		taken, failed := f.sched.Taken()
+		ms = append(ms, count("etcd snapshots taken", len(taken), fmt.Sprintf("every %s, each verified (SHA-256, hash, revision); %d failed", f.p.SnapshotInterval, len(failed))))
+	}
+	if b, ok := f.DataLossBound(); ok {
+		ms = append(ms, seconds("snapshot age at the disaster", r.Injected.Sub(b.Taken), b.What))
+	}
+	if r.RevertStarted.IsZero() {
+		return ms
+	}
+	// etcd whole: the last failure of any member's health sampler after the
+	// restore began.
+	var end time.Time
+	open := false
+	for _, n := range f.nodes {
+		e, o := lastErrorEnd(r.Intervals, monitor.LocatorEtcdMember(n.Name), r.RevertStarted)
+		open = open || o
+		if e.After(end) {
+			end = e
+		}
+	}
+	if open {
+		ms = append(ms, reports.Measurement{Name: "etcd healthy after the restore began", Unit: "s", Detail: "not seen before sampling stopped"})
+	} else if !end.IsZero() {
+		ms = append(ms, seconds("etcd healthy after the restore began", end.Sub(r.RevertStarted), "every member's health sampler answering"))
+	}
+	if e, o := lastErrorEnd(r.Intervals, monitor.LocatorAPINew, r.RevertStarted); !o && !e.IsZero() {
+		ms = append(ms, seconds("API serving after the restore began", e.Sub(r.RevertStarted), "readyz through the load balancer, new connections"))
+	}
+	return ms
+}
