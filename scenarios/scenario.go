@@ -119,6 +119,10 @@ const (
 	// (a disaster), and restores every member from the newest snapshot
 	// taken before it. Params: *EtcdRestoreParams.
 	FaultEtcdRestore FaultType = "etcd-restore"
+	// FaultVeleroRestore backs the workload's namespace up with Velero,
+	// deletes the namespace (a disaster), and restores it from the backup.
+	// Params: *VeleroRestoreParams.
+	FaultVeleroRestore FaultType = "velero-restore"
 )
 
 // Fault is what a drill breaks: a type and that type's parameters.
@@ -277,6 +281,29 @@ type EtcdRestoreParams struct {
 // FaultType implements FaultParams.
 func (*EtcdRestoreParams) FaultType() FaultType { return FaultEtcdRestore }
 
+// VeleroRestoreParams are the parameters of velero-restore. The workload
+// must be persistent: its records live on a volume that Velero backs up
+// with its file-system backup.
+type VeleroRestoreParams struct {
+	// Schedule, when set, is the cron schedule of a Velero Schedule the
+	// drill creates for the workload's namespace ("0 2 * * *", as `velero
+	// schedule create daily-backup --schedule`), and the drill's backup is
+	// made from that Schedule's template. Optional: by default the drill
+	// creates a Backup of the namespace directly.
+	Schedule string `yaml:"schedule"`
+	// WriteAfterBackup is how long the workload keeps taking writes after
+	// the backup completed, before the disaster. Default 20s.
+	WriteAfterBackup time.Duration `yaml:"writeAfterBackup"`
+	// BackupTimeout bounds installing Velero and the backup. Default 5m.
+	BackupTimeout time.Duration `yaml:"backupTimeout"`
+	// RestoreTimeout bounds the restore: Velero's Restore completed and the
+	// workload available. Required.
+	RestoreTimeout time.Duration `yaml:"restoreTimeout"`
+}
+
+// FaultType implements FaultParams.
+func (*VeleroRestoreParams) FaultType() FaultType { return FaultVeleroRestore }
+
 // Fixture names an application fixture drill knows how to deploy.
 type Fixture string
 
@@ -293,6 +320,9 @@ type Workload struct {
 	Replicas int `yaml:"replicas"`
 	// PDB, when set, gives the workload a PodDisruptionBudget.
 	PDB *PDB `yaml:"pdb"`
+	// Persistent keeps the app's records on a PersistentVolumeClaim instead
+	// of an emptyDir. The volume is ReadWriteOnce: replicas must be 1.
+	Persistent bool `yaml:"persistent"`
 }
 
 // DefaultReplicas is Workload.Replicas when a drill does not set it.
@@ -330,6 +360,10 @@ const (
 	ObjectiveMaxDuration Objective = "maxDuration"
 	// ObjectiveAlerts expects and forbids alerts (schema only for now).
 	ObjectiveAlerts Objective = "alerts"
+	// ObjectiveIntegrity bounds the corrupted records found when the
+	// workload's restored records are read back and their checksums
+	// checked.
+	ObjectiveIntegrity Objective = "integrity"
 )
 
 // measurable is what each fault's samplers observe, hence the objectives a
@@ -346,6 +380,7 @@ var measurable = map[FaultType][]Objective{
 	FaultDrainZone:        {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
 	FaultCrashloopPods:    {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
 	FaultEtcdRestore:      {ObjectiveRTOAPI, ObjectiveRTOApp, ObjectiveRPO, ObjectiveAvailability, ObjectiveMaxDuration, ObjectiveAlerts},
+	FaultVeleroRestore:    {ObjectiveRTOApp, ObjectiveRPO, ObjectiveIntegrity, ObjectiveMaxDuration, ObjectiveAlerts},
 }
 
 // newParams returns an empty parameter struct for each fault type.
@@ -355,6 +390,7 @@ var newParams = map[FaultType]func() FaultParams{
 	FaultDrainZone:        func() FaultParams { return &DrainZoneParams{} },
 	FaultCrashloopPods:    func() FaultParams { return &CrashloopPodsParams{} },
 	FaultEtcdRestore:      func() FaultParams { return &EtcdRestoreParams{} },
+	FaultVeleroRestore:    func() FaultParams { return &VeleroRestoreParams{} },
 }
 
 // FaultTypes returns every fault type, sorted.
@@ -385,6 +421,7 @@ type Objectives struct {
 	// declared.
 	MaxDuration time.Duration `yaml:"maxDuration"`
 	Alerts      *Alerts       `yaml:"alerts"`
+	Integrity   *Integrity    `yaml:"integrity"`
 }
 
 // Declared returns the objectives o declares, in the order of the constants.
@@ -410,6 +447,9 @@ func (o Objectives) Declared() []Objective {
 	}
 	if o.Alerts != nil {
 		d = append(d, ObjectiveAlerts)
+	}
+	if o.Integrity != nil {
+		d = append(d, ObjectiveIntegrity)
 	}
 	return d
 }
@@ -439,6 +479,13 @@ type Availability struct {
 	// MinReady is the fewest Ready pods of the workload acceptable at any
 	// sample. Required, between 1 and the workload's replicas.
 	MinReady int `yaml:"minReady"`
+}
+
+// Integrity bounds the records that come back corrupted.
+type Integrity struct {
+	// MaxCorrupted is the most records whose checksum may fail; 0 is the
+	// usual bound. Required.
+	MaxCorrupted *int `yaml:"maxCorrupted"`
 }
 
 // PDBObjective judges the workload's PodDisruptionBudget.

@@ -39,6 +39,9 @@ func (s *Scenario) setDefaults(present func(path string) bool) {
 	}
 	if s.Workload != nil && s.Workload.Replicas == 0 && !present("workload.replicas") {
 		s.Workload.Replicas = DefaultReplicas
+		if s.Workload.Persistent {
+			s.Workload.Replicas = 1
+		}
 	}
 }
 
@@ -212,6 +215,12 @@ func (s *Scenario) validateTarget(v *validator) {
 		}
 		return
 	}
+	if s.Fault.Type == FaultVeleroRestore {
+		if !t.IsZero() || v.present("target") {
+			v.errorf("target", "velero-restore acts on the workload's namespace, not on nodes; remove target")
+		}
+		return
+	}
 	if t.Role != "" || v.present("target.role") {
 		if oneOf(v, "target.role", t.Role, RoleControlPlane, RoleWorker) && t.Role != RoleControlPlane &&
 			(s.Fault.Type == FaultKillControlPlane || s.Fault.Type == FaultRemoveEtcdMember) {
@@ -255,6 +264,29 @@ func (p *RemoveEtcdMemberParams) validate(v *validator, s *Scenario, path string
 		notNarrowed(v, s, join(path, "member"), p.Member)
 	}
 	v.duration(join(path, "readdTimeout"), p.ReaddTimeout, true)
+}
+
+func (p *VeleroRestoreParams) setDefaults(present func(string) bool, path string) {
+	if p.WriteAfterBackup == 0 && !present(join(path, "writeAfterBackup")) {
+		p.WriteAfterBackup = 20 * time.Second
+	}
+	if p.BackupTimeout == 0 && !present(join(path, "backupTimeout")) {
+		p.BackupTimeout = 5 * time.Minute
+	}
+}
+
+func (p *VeleroRestoreParams) validate(v *validator, s *Scenario, path string) {
+	// Velero validates the expression itself (a Schedule it cannot parse
+	// fails validation); this catches the shape early.
+	if f := strings.Fields(p.Schedule); p.Schedule != "" && len(f) != 5 && !strings.HasPrefix(p.Schedule, "@") {
+		v.errorf(join(path, "schedule"), "%q is not a cron schedule: want 5 fields (minute hour day month weekday), as \"0 2 * * *\"", p.Schedule)
+	}
+	v.duration(join(path, "writeAfterBackup"), p.WriteAfterBackup, false)
+	v.duration(join(path, "backupTimeout"), p.BackupTimeout, false)
+	v.duration(join(path, "restoreTimeout"), p.RestoreTimeout, true)
+	if s.Workload != nil && !s.Workload.Persistent {
+		v.errorf("workload.persistent", "velero-restore restores the workload's volume: set persistent: true")
+	}
 }
 
 func (p *EtcdRestoreParams) validate(v *validator, s *Scenario, path string) {
@@ -328,7 +360,7 @@ func (s *Scenario) validateWorkload(v *validator) {
 		if p, ok := s.Fault.Params.(*CrashloopPodsParams); ok && p.Namespace == "" {
 			crashOwn = true
 		}
-		if s.Fault.Type == FaultDrainZone || crashOwn {
+		if s.Fault.Type == FaultDrainZone || s.Fault.Type == FaultVeleroRestore || crashOwn {
 			v.errorf("workload", "missing; %s disrupts a workload", s.Fault.Type)
 		}
 		return
@@ -336,6 +368,9 @@ func (s *Scenario) validateWorkload(v *validator) {
 	oneOf(v, "workload.fixture", w.Fixture, FixtureProbeApp)
 	if w.Replicas < 1 {
 		v.errorf("workload.replicas", "%d: want at least 1", w.Replicas)
+	}
+	if w.Persistent && w.Replicas > 1 {
+		v.errorf("workload.replicas", "%d: a persistent workload has one replica (its volume is ReadWriteOnce)", w.Replicas)
 	}
 	if w.PDB == nil {
 		return
@@ -404,6 +439,14 @@ func (s *Scenario) validateObjectives(v *validator) {
 			v.errorf("objectives.pdb", "declares nothing; want neverViolated: true")
 		case p.NeverViolated && (s.Workload == nil || s.Workload.PDB == nil):
 			v.errorf("objectives.pdb.neverViolated", "needs a workload pdb to judge")
+		}
+	}
+	if i := o.Integrity; i != nil {
+		switch {
+		case i.MaxCorrupted == nil:
+			v.errorf("objectives.integrity.maxCorrupted", "missing; want the most corrupted records acceptable, usually 0")
+		case *i.MaxCorrupted < 0:
+			v.errorf("objectives.integrity.maxCorrupted", "%d is negative", *i.MaxCorrupted)
 		}
 	}
 	v.duration("objectives.maxDuration", o.MaxDuration, false)

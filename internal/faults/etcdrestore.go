@@ -236,15 +236,21 @@ func (f *etcdRestore) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	f.injected, f.used = true, &used
 	f.mu.Unlock()
-	for _, n := range f.victims {
+	// Every victim at once, each killed outright (its manifest out of the
+	// kubelet's way first, so that it stays dead): the disaster is one
+	// moment, not a sequence.
+	return f.eachNode(f.victims, func(n string) error {
+		if _, err := f.sh(ctx, n, fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s; pkill -KILL -x etcd || true", etcdManifest, etcdManifestAside)); err != nil {
+			return fmt.Errorf("kill etcd: %w", err)
+		}
 		if err := f.stopStaticPod(ctx, n, etcdManifest, etcdManifestAside, "etcd", 0); err != nil {
-			return fmt.Errorf("stop etcd on %s: %w", n, err)
+			return fmt.Errorf("stop etcd: %w", err)
 		}
 		if _, err := f.sh(ctx, n, "rm -rf "+etcdDataDir+"/member"); err != nil {
-			return fmt.Errorf("delete etcd's data on %s: %w", n, err)
+			return fmt.Errorf("delete etcd's data: %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (f *etcdRestore) Effect(ctx context.Context) ([]string, error) {
@@ -296,7 +302,7 @@ func (f *etcdRestore) Revert(ctx context.Context) error {
 	if !injected {
 		return nil
 	}
-	f.env.Logger.V(0).Infof("restoring etcd from %s (revision %d, requested %s before the disaster)", used.Path, used.Status.Revision, time.Since(used.Requested).Round(time.Second))
+	f.env.Logger.V(0).Infof("restoring etcd from %s (revision %d, requested at %s)", used.Path, used.Status.Revision, used.Requested.Format("15:04:05.000"))
 	names := nodeNames(f.nodes)
 
 	t := time.Now()

@@ -68,6 +68,10 @@ type DeployProbeAppInput struct {
 	NodePort int32
 	// AllocateNodePort lets the API server choose a free node port.
 	AllocateNodePort bool
+	// Persistent keeps the record store on a PersistentVolumeClaim
+	// (fixture probe-app/pvc.yaml, ReadWriteOnce) instead of an emptyDir:
+	// one replica, replaced with the Recreate strategy.
+	Persistent bool
 }
 
 // ProbeApp is a deployed probe-app fixture, as read back once it was
@@ -132,6 +136,8 @@ type probeAppObjects struct {
 	// pdb is nil WithoutPDB; pdbName is its name either way.
 	pdb     *policyv1ac.PodDisruptionBudgetApplyConfiguration
 	pdbName string
+	// pvc is the volume of a Persistent app, nil otherwise.
+	pvc *corev1ac.PersistentVolumeClaimApplyConfiguration
 }
 
 // decodeFixture reads an embedded manifest strictly: a field the apply
@@ -193,6 +199,25 @@ func probeAppManifests(input DeployProbeAppInput) (probeAppObjects, error) {
 		ports[0].WithNodePort(input.NodePort)
 	}
 
+	if input.Persistent {
+		o.pvc = &corev1ac.PersistentVolumeClaimApplyConfiguration{}
+		if err := decodeFixture(fixtures.ProbeAppPVC, o.pvc); err != nil {
+			return o, err
+		}
+		o.pvc.WithNamespace(input.Namespace)
+		spec := o.deployment.Spec
+		spec.WithReplicas(1).WithStrategy(appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType))
+		vols := spec.Template.Spec.Volumes
+		if len(vols) != 1 || ptr.Deref(vols[0].Name, "") != "data" {
+			return o, fmt.Errorf("embedded %s: want one volume named data", fixtures.ProbeAppDeployment)
+		}
+		vols[0] = *corev1ac.Volume().WithName("data").WithPersistentVolumeClaim(
+			corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(ptr.Deref(o.pvc.Name, "")))
+		// The volume's directory is created by the provisioner; the app
+		// runs as 65532 and must be able to write it.
+		spec.Template.Spec.SecurityContext.WithFSGroup(65532)
+	}
+
 	if input.WithoutPDB {
 		return o, nil
 	}
@@ -238,6 +263,9 @@ func checkDeployProbeAppInput(input DeployProbeAppInput) error {
 	}
 	if input.NodePort < 0 {
 		problems = append(problems, fmt.Sprintf("NodePort %d is negative", input.NodePort))
+	}
+	if input.Persistent && input.Replicas > 1 {
+		problems = append(problems, fmt.Sprintf("a Persistent app has 1 replica (its volume is ReadWriteOnce), not %d", input.Replicas))
 	}
 	if input.NodePort != 0 && input.AllocateNodePort {
 		problems = append(problems, "NodePort and AllocateNodePort are exclusive")
@@ -286,6 +314,11 @@ func DeployProbeApp(ctx context.Context, input DeployProbeAppInput, intervals ..
 		err := cs.PolicyV1().PodDisruptionBudgets(ns).Delete(ctx, o.pdbName, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return ProbeApp{}, fmt.Errorf("delete pdb %s/%s: %w", ns, o.pdbName, err)
+		}
+	}
+	if o.pvc != nil {
+		if _, err := cs.CoreV1().PersistentVolumeClaims(ns).Apply(ctx, o.pvc, apply); err != nil {
+			return ProbeApp{}, fmt.Errorf("apply pvc %s/%s: %w", ns, ptr.Deref(o.pvc.Name, ""), err)
 		}
 	}
 	for _, svc := range []*corev1ac.ServiceApplyConfiguration{o.service, o.nodePortService} {

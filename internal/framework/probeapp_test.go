@@ -94,6 +94,23 @@ func TestProbeAppManifestsOverrides(t *testing.T) {
 		t.Errorf("WithoutPDB: pdb %+v named %q, want none, named probe-app", o.pdb, o.pdbName)
 	}
 
+	o, err = probeAppManifests(DeployProbeAppInput{Namespace: testNS, Persistent: true, WithoutPDB: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := o.deployment.Spec
+	if o.pvc == nil || ptr.Deref(o.pvc.Namespace, "") != testNS || o.pvc.Annotations["volumeType"] != "local" {
+		t.Errorf("Persistent: pvc %+v, want one in %s annotated volumeType local", o.pvc, testNS)
+	} else if v := spec.Template.Spec.Volumes[0]; v.PersistentVolumeClaim == nil || ptr.Deref(v.PersistentVolumeClaim.ClaimName, "") != ptr.Deref(o.pvc.Name, "") {
+		t.Errorf("Persistent: volume %+v, want the claim %s", v, ptr.Deref(o.pvc.Name, ""))
+	}
+	if ptr.Deref(spec.Replicas, 0) != 1 || ptr.Deref(spec.Strategy.Type, "") != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("Persistent: %d replicas, strategy %v; want 1, Recreate", ptr.Deref(spec.Replicas, 0), spec.Strategy.Type)
+	}
+	if err := checkDeployProbeAppInput(DeployProbeAppInput{Clientset: fake.NewClientset(), Namespace: testNS, Persistent: true, Replicas: 3}); err == nil {
+		t.Errorf("Persistent with 3 replicas: no error")
+	}
+
 	// Above the fixture's 3 replicas.
 	if _, err := probeAppManifests(DeployProbeAppInput{Namespace: testNS, MinAvailable: ptr.To[int32](4)}); err == nil ||
 		!strings.Contains(err.Error(), "MinAvailable 4 is above the 3 replicas") {
