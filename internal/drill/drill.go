@@ -59,6 +59,9 @@ type App struct {
 	DesiredHealthy int
 	// URL is what a client outside the cluster GETs.
 	URL string
+	// RecordsURL is the app's base URL outside the cluster, where a
+	// persistent app takes the RPO writer's records ("" for others).
+	RecordsURL string
 }
 
 // Options tune a run.

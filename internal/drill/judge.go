@@ -28,6 +28,9 @@ type writeLoss struct {
 	Backup           *faults.Backup
 	BackupAge        time.Duration
 	LostBeforeBackup int
+	// Integrity is what checking the read-back records' checksums found;
+	// nil for a store without checksums.
+	Integrity *rpo.Integrity
 }
 
 // readBack reads the writer's records back once the API serves, deletes
@@ -37,14 +40,15 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 		return writeLoss{}, errNoWriter
 	}
 	acked, attempts, failures := r.s.writer.Log()
-	// Read with the drill's client: the samplers' has their short timeout.
-	reader := rpo.ConfigMapStore{CS: r.env.Clientset, Namespace: r.s.store.Namespace, Run: r.s.store.Run}
-	var seqs []int64
-	var err error
+	var (
+		seqs      []int64
+		integrity *rpo.Integrity
+		err       error
+	)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		seqs, err = reader.ReadBack(cctx)
+		seqs, integrity, err = r.s.readBack(cctx)
 		cancel()
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			break
@@ -54,12 +58,15 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 	if err != nil {
 		return writeLoss{}, err
 	}
-	if derr := reader.Delete(ctx); derr != nil {
+	if derr := r.s.cleanup(ctx); derr != nil {
 		r.logf("%v", derr)
 	}
 	loss := objectives.RPO(r.d.Fault.Injected, acked, seqs)
 	r.logf("writes: %d attempted, %d acknowledged, %d read back, %d acknowledged lost", attempts, loss.Acknowledged, len(seqs), loss.LostCount)
-	wl := writeLoss{DataLoss: loss, Attempts: attempts, Failures: failures}
+	wl := writeLoss{DataLoss: loss, Attempts: attempts, Failures: failures, Integrity: integrity}
+	if integrity != nil {
+		r.logf("integrity: %d records valid, %d corrupted", integrity.Valid, len(integrity.Corrupted))
+	}
 	if b, ok := r.fault.(faults.DataLossBound); ok {
 		if backup, ok := b.DataLossBound(); ok {
 			wl.Backup, wl.BackupAge = &backup, r.d.Fault.Injected.Sub(backup.Taken)
@@ -127,6 +134,9 @@ func judge(sc *scenarios.Scenario, d reports.Drill, app *App, loss writeLoss, lo
 	}
 	if o.MaxDuration != 0 {
 		out = append(out, judgeDuration(o.MaxDuration, d))
+	}
+	if o.Integrity != nil && o.Integrity.MaxCorrupted != nil {
+		out = append(out, judgeIntegrity(*o.Integrity.MaxCorrupted, loss, lossErr))
 	}
 	if o.Alerts != nil {
 		out = append(out, reports.Objective{Name: string(scenarios.ObjectiveAlerts), Bound: "declared", Measured: "not measured",
@@ -231,6 +241,30 @@ func judgeRPO(bound *scenarios.RPO, loss writeLoss, lossErr error) []reports.Obj
 		out = append(out, o)
 	}
 	return out
+}
+
+func judgeIntegrity(bound int, loss writeLoss, lossErr error) reports.Objective {
+	o := reports.Objective{Name: string(scenarios.ObjectiveIntegrity), Bound: fmt.Sprintf("%d corrupted records", bound), Unit: "records"}
+	switch {
+	case lossErr != nil:
+		o.Measured, o.Verdict, o.Detail = "not measured", reports.Error, lossErr.Error()
+	case loss.Integrity == nil:
+		o.Measured, o.Verdict, o.Detail = "not measured", reports.Error, "the drill's records carry no checksums"
+	case loss.Integrity.Valid == 0 && len(loss.Integrity.Corrupted) == 0:
+		// No data is not intact data.
+		o.Measured, o.Verdict, o.Detail = "no records", reports.Error, "no record was read back: nothing to check"
+	default:
+		n := len(loss.Integrity.Corrupted)
+		o.Measured, o.Value, o.Verdict = fmt.Sprintf("%d corrupted", n), float64(n), reports.Pass
+		o.Detail = fmt.Sprintf("%d records read back, each checksum checked: %d valid", loss.Integrity.Valid+n, loss.Integrity.Valid)
+		if n > bound {
+			o.Verdict = reports.Fail
+		}
+		if n > 0 {
+			o.Detail += "; " + strings.Join(loss.Integrity.Corrupted[:min(n, 5)], "; ")
+		}
+	}
+	return o
 }
 
 // minReady returns the fewest Ready pods the sampler read from the injection

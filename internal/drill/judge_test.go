@@ -11,6 +11,7 @@ import (
 	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
+	"github.com/drill-sre/drill/internal/rpo"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -174,6 +175,26 @@ func TestJudgeRPOFromBackup(t *testing.T) {
 	got = judge(loose, drillAt(), nil, loss(1, 3, 4, 5), nil)
 	if o := got[1]; o.Verdict != reports.Fail || o.Value != 1 {
 		t.Errorf("write 2 lost from before the snapshot: %+v", o)
+	}
+}
+
+func TestJudgeIntegrity(t *testing.T) {
+	sc := &scenarios.Scenario{Objectives: scenarios.Objectives{Integrity: &scenarios.Integrity{MaxCorrupted: ptr.To(0)}}}
+	for _, tc := range []struct {
+		name    string
+		loss    writeLoss
+		err     error
+		verdict reports.Verdict
+	}{
+		{"all valid", writeLoss{Integrity: &rpo.Integrity{Valid: 40}}, nil, reports.Pass},
+		{"one corrupted", writeLoss{Integrity: &rpo.Integrity{Valid: 39, Corrupted: []string{"line 7 (seq 7): checksum does not match"}}}, nil, reports.Fail},
+		{"nothing read back", writeLoss{Integrity: &rpo.Integrity{}}, nil, reports.Error},
+		{"no checksums", writeLoss{}, nil, reports.Error},
+		{"read-back failed", writeLoss{}, errors.New("connection refused"), reports.Error},
+	} {
+		if o := judge(sc, drillAt(), nil, tc.loss, tc.err)[0]; o.Verdict != tc.verdict {
+			t.Errorf("%s: %+v, want %s", tc.name, o, tc.verdict)
+		}
 	}
 }
 

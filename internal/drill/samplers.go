@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -18,8 +19,12 @@ import (
 type samplers struct {
 	rec      *monitor.Recorder
 	samplers []*monitor.Sampler
-	writer   *rpo.Writer
-	store    *rpo.ConfigMapStore
+	writer *rpo.Writer
+	// readBack reads back what the writer's store holds, once the drill is
+	// over, with a patient client; integrity is nil for a store without
+	// checksums. cleanup deletes the records.
+	readBack func(ctx context.Context) (seqs []int64, integrity *rpo.Integrity, err error)
+	cleanup  func(ctx context.Context) error
 
 	stops      []func() monitor.Stats
 	stopWriter func()
@@ -120,12 +125,34 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 			}
 		}
 		// Acknowledged writes into etcd, through the API.
-		s.store = &rpo.ConfigMapStore{CS: cs, Namespace: env.RecordsNamespace, Run: run}
-		w, err := rpo.NewWriter(s.store, interval, timeout, env.Logger)
-		if err != nil {
+		store := rpo.ConfigMapStore{CS: cs, Namespace: env.RecordsNamespace, Run: run}
+		if s.writer, err = rpo.NewWriter(store, interval, timeout, env.Logger); err != nil {
 			return nil, err
 		}
-		s.writer = w
+		// Read with the drill's client: the samplers' has their short
+		// timeout.
+		reader := rpo.ConfigMapStore{CS: env.Clientset, Namespace: env.RecordsNamespace, Run: run}
+		s.readBack = func(ctx context.Context) ([]int64, *rpo.Integrity, error) {
+			seqs, err := reader.ReadBack(ctx)
+			return seqs, nil, err
+		}
+		s.cleanup = reader.Delete
+	}
+	if sc.Fault.Type == scenarios.FaultVeleroRestore {
+		if env.App == nil || env.App.RecordsURL == "" {
+			return nil, fmt.Errorf("%s needs a persistent workload to write records into", sc.Fault.Type)
+		}
+		// Acknowledged writes onto the app's volume, through the app.
+		store := rpo.ProbeAppStore{URL: env.App.RecordsURL, Client: &http.Client{Timeout: timeout}}
+		if s.writer, err = rpo.NewWriter(store, interval, timeout, env.Logger); err != nil {
+			return nil, err
+		}
+		reader := rpo.ProbeAppStore{URL: env.App.RecordsURL, Client: &http.Client{Timeout: 30 * time.Second}}
+		s.readBack = func(ctx context.Context) ([]int64, *rpo.Integrity, error) {
+			seqs, in, err := reader.ReadBackChecked(ctx)
+			return seqs, &in, err
+		}
+		s.cleanup = func(context.Context) error { return nil } // they go with the namespace
 	}
 
 	if app := env.App; app != nil {
