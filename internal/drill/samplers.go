@@ -19,7 +19,7 @@ import (
 type samplers struct {
 	rec      *monitor.Recorder
 	samplers []*monitor.Sampler
-	writer *rpo.Writer
+	writer   *rpo.Writer
 	// readBack reads back what the writer's store holds, once the drill is
 	// over, with a patient client; integrity is nil for a store without
 	// checksums. cleanup deletes the records.

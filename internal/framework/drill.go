@@ -113,7 +113,7 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 // which no workload fault touches.
 func deployWorkload(ctx context.Context, input RunScenarioInput, ns string, logger log.Logger) (*drill.App, error) {
 	w := input.Scenario.Workload
-	in := DeployProbeAppInput{Clientset: input.Clientset, Namespace: ns, Replicas: int32(w.Replicas), AllocateNodePort: true}
+	in := DeployProbeAppInput{Clientset: input.Clientset, Namespace: ns, Replicas: int32(w.Replicas), AllocateNodePort: true, Persistent: w.Persistent}
 	switch {
 	case w.PDB == nil:
 		in.WithoutPDB = true
@@ -146,6 +146,9 @@ func deployWorkload(ctx context.Context, input RunScenarioInput, ns string, logg
 		Deployment: app.Deployment.Name,
 		Selector:   metav1.FormatLabelSelector(app.Deployment.Spec.Selector),
 		URL:        app.NodeURL(ip, probeapp.PathHealth),
+	}
+	if w.Persistent {
+		out.RecordsURL = app.NodeURL(ip, "")
 	}
 	if app.PDB != nil {
 		out.PDB = app.PDB.Name

@@ -37,20 +37,22 @@ const (
 func FaultLabel(t scenarios.FaultType) string { return "fault:" + string(t) }
 
 // TargetLabel is the label of what a drill acts on: "target:control-plane",
-// "target:worker", "target:deployment" or "target:etcd".
+// "target:worker", "target:deployment", "target:etcd" or "target:namespace".
 func TargetLabel(sc *scenarios.Scenario) string {
 	switch sc.Fault.Type {
 	case scenarios.FaultCrashloopPods:
 		return "target:deployment"
 	case scenarios.FaultEtcdRestore:
 		return "target:etcd"
+	case scenarios.FaultVeleroRestore:
+		return "target:namespace"
 	}
 	return "target:" + string(sc.Target.Role)
 }
 
 var knownLabels = func() map[string]bool {
 	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true,
-		"target:deployment": true, "target:etcd": true, "target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
+		"target:deployment": true, "target:etcd": true, "target:namespace": true, "target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
 	for _, t := range scenarios.FaultTypes() {
 		known[FaultLabel(t)] = true
 	}

@@ -9,7 +9,7 @@ import (
 
 // Disaster recovery: the data is lost and restored from a backup.
 var _ = Describe("Restore drills", func() {
-	framework.DrillSpecs([]scenarios.FaultType{scenarios.FaultEtcdRestore}, func() framework.DrillSpecInput {
+	framework.DrillSpecs([]scenarios.FaultType{scenarios.FaultEtcdRestore, scenarios.FaultVeleroRestore}, func() framework.DrillSpecInput {
 		return framework.DrillSpecInput{Provider: suite.Provider, RESTConfig: suite.RESTConfig, Clientset: suite.Clientset, ReportDir: framework.ReportDir()}
 	})
 })
