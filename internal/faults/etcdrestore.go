@@ -205,18 +205,27 @@ func (f *etcdRestore) sh(ctx context.Context, node, script string) (string, erro
 }
 
 // stopStaticPod moves a static pod's manifest out of the kubelet's
-// manifests directory (idempotent) and kills its container.
+// manifests directory (idempotent) and stops its container, until none
+// runs. On a loaded node crictl's stop can time out: the process is then
+// killed (its name is the container's).
 func (f *etcdRestore) stopStaticPod(ctx context.Context, node, manifest, aside, container string, grace int) error {
-	script := fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s; crictl ps -q --name '^%[3]s$' | xargs -r crictl stop -t %[4]d >/dev/null", manifest, aside, container, grace)
-	if _, err := f.sh(ctx, node, script); err != nil {
+	if _, err := f.sh(ctx, node, fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s", manifest, aside)); err != nil {
 		return err
 	}
-	return waitFor(ctx, 2*time.Minute, container+" to stop on "+node, func(ctx context.Context) (bool, string, error) {
+	return waitFor(ctx, 3*time.Minute, container+" to stop on "+node, func(ctx context.Context) (bool, string, error) {
 		out, err := f.sh(ctx, node, fmt.Sprintf("crictl ps -q --name '^%s$'", container))
 		if err != nil {
 			return false, "", err
 		}
-		return strings.TrimSpace(out) == "", container + " still running", nil
+		ids := strings.Fields(out)
+		if len(ids) == 0 {
+			return true, "", nil
+		}
+		stop := fmt.Sprintf("crictl stop -t %d %s >/dev/null 2>&1 || pkill -KILL -x %s", grace, strings.Join(ids, " "), container)
+		if _, err := f.sh(ctx, node, stop); err != nil {
+			return false, "", err
+		}
+		return false, container + " still running", nil
 	})
 }
 
@@ -291,7 +300,9 @@ func (f *etcdRestore) step(name string, from time.Time, err error) {
 
 // Revert restores every member from the snapshot chosen at the injection.
 // It runs the whole procedure whatever state the disaster left, so that it
-// also repairs a drill stopped half-way.
+// also repairs a drill stopped half-way; each step is idempotent, and a
+// procedure that failed part-way (a node that did not answer in time) is
+// run once more from the start.
 func (f *etcdRestore) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	injected, used := f.injected, f.used
@@ -302,6 +313,15 @@ func (f *etcdRestore) Revert(ctx context.Context) error {
 	if !injected {
 		return nil
 	}
+	err := f.restore(ctx, used)
+	if err != nil && ctx.Err() == nil {
+		f.env.Logger.Warnf("the restore failed (%v): running it again from the start", err)
+		err = f.restore(ctx, used)
+	}
+	return err
+}
+
+func (f *etcdRestore) restore(ctx context.Context, used *etcdsnap.Snapshot) error {
 	f.env.Logger.V(0).Infof("restoring etcd from %s (revision %d, requested at %s)", used.Path, used.Status.Revision, used.Requested.Format("15:04:05.000"))
 	names := nodeNames(f.nodes)
 
