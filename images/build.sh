@@ -9,7 +9,7 @@
 # of their inputs, so a change of version or recipe rebuilds them.
 #
 #   images/build.sh            all images
-#   images/build.sh NAME...    some of them (node, haproxy, agnhost, ...)
+#   images/build.sh NAME...    some of them (node, haproxy, agnhost, velero, ...)
 #   FORCE=1 images/build.sh    rebuild even if present
 #   NO_PULL=1 images/build.sh  do not try the registry first
 set -euo pipefail
@@ -18,6 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck source=versions.sh
 source "$here/versions.sh"
+# shellcheck source=versions-backup.sh
+source "$here/versions-backup.sh"
 out=${DRILL_IMAGES_OUT:-$root/_output/images}
 bin=$out/bin
 mkdir -p "$bin"
@@ -58,10 +60,11 @@ try_pull() {
 }
 
 # gobuild MODULE_DIR LDFLAGS PKG... : build main packages of a scratch module
-# into $bin, statically.
+# into $bin, statically. Modules in $prebuilt were built by main's parallel
+# pass already.
 gobuild() {
   local dir=$1 ld=$2; shift 2
-  [ -z "${prebuilt:-}" ] || return 0
+  [[ " ${prebuilt:-} " != *" $dir "* ]] || return 0
   (cd "$here/src/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ld" -o "$bin/" "$@") \
     || die "go build in images/src/$dir failed"
 }
@@ -273,6 +276,66 @@ ENTRYPOINT [\"/probe-app\"]" "$bin/probe-app"
   }
 }
 
+# --- Backup and restore: Velero and an S3 store ---------------------------------
+
+# Velero's server image, as upstream lays it out: the three binaries at /, run
+# as the user of upstream's base image (paketobuildpacks/run-jammy-tiny's cnb,
+# 1002:1000, with a home for kopia's repository config). Upstream's sets no
+# entrypoint (Velero's manifests name the command); /velero serves `docker run`.
+# The version and the registry are linked in as upstream's Makefile does, so
+# that `velero install` defaults to this image. Upstream also ships restic
+# (/usr/bin/restic) for the deprecated restic uploader; this one does not.
+image_velero() {
+  local hash base ld; hash=$(inputs_hash image_velero "$here/src/velero/go.sum" "$here/versions-backup.sh" </dev/null); base=$(tools_rootfs)
+  present "$VELERO_IMAGE" "$hash" || try_pull "$VELERO_IMAGE" || {
+    say "go build velero $VELERO_VERSION"
+    ld="-X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=$VELERO_VERSION"
+    ld="$ld -X github.com/vmware-tanzu/velero/pkg/buildinfo.ImageRegistry=${VELERO_IMAGE%/*}"
+    ld="$ld -X github.com/vmware-tanzu/velero/pkg/buildinfo.GitTreeState=clean"
+    gobuild velero "$ld" github.com/vmware-tanzu/velero/cmd/velero \
+      github.com/vmware-tanzu/velero/cmd/velero-helper github.com/vmware-tanzu/velero/cmd/velero-restore-helper
+    docker_build "$VELERO_IMAGE" "$hash" "FROM $base
+COPY velero velero-helper velero-restore-helper /
+RUN groupadd -g 1000 cnb && useradd -u 1002 -g cnb -m -d /home/cnb -s /usr/sbin/nologin cnb
+USER cnb:cnb
+ENTRYPOINT [\"/velero\"]" "$bin/velero" "$bin/velero-helper" "$bin/velero-restore-helper"
+  }
+}
+
+# Velero's AWS (S3) plugin, exactly as upstream's image: static binaries on
+# scratch; `velero install` runs it as an initContainer that copies the plugin
+# into Velero's pod.
+image_velero_aws_plugin() {
+  local hash; hash=$(inputs_hash image_velero_aws_plugin "$here/src/velero-plugin-for-aws/go.sum" "$here/versions-backup.sh" </dev/null)
+  present "$VELERO_AWS_PLUGIN_IMAGE" "$hash" || try_pull "$VELERO_AWS_PLUGIN_IMAGE" || {
+    say "go build velero-plugin-for-aws $VELERO_AWS_PLUGIN_VERSION"
+    gobuild velero-plugin-for-aws "" github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws \
+      github.com/vmware-tanzu/velero-plugin-for-aws/hack/cp-plugin
+    docker_build "$VELERO_AWS_PLUGIN_IMAGE" "$hash" "FROM scratch
+COPY velero-plugin-for-aws /plugins/
+COPY cp-plugin /bin/cp-plugin
+USER 65532:65532
+ENTRYPOINT [\"cp-plugin\", \"/plugins/velero-plugin-for-aws\", \"/target/velero-plugin-for-aws\"]" \
+      "$bin/velero-plugin-for-aws" "$bin/cp-plugin"
+  }
+}
+
+# The S3 store Velero writes to: versitygw, laid out as upstream's image (its
+# entrypoint script runs versitygw with the container's arguments, or from
+# VGW_* variables when there are none).
+image_versitygw() {
+  local hash base src; src=$(mod_dir versitygw github.com/versity/versitygw)
+  hash=$(inputs_hash image_versitygw "$here/src/versitygw/go.sum" "$src/docker-entrypoint.sh" "$here/versions-backup.sh" </dev/null); base=$(tools_rootfs)
+  present "$VERSITYGW_IMAGE" "$hash" || try_pull "$VERSITYGW_IMAGE" || {
+    say "go build versitygw $VERSITYGW_VERSION"
+    gobuild versitygw "-X main.Version=$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
+    docker_build "$VERSITYGW_IMAGE" "$hash" "FROM $base
+COPY versitygw docker-entrypoint.sh /usr/local/bin/
+RUN chmod 0755 /usr/local/bin/docker-entrypoint.sh && mkdir -p /tmp/vgw
+ENTRYPOINT [\"/usr/local/bin/docker-entrypoint.sh\"]" "$bin/versitygw" "$src/docker-entrypoint.sh"
+  }
+}
+
 # The images kubeadm pulls for the control plane, by the names it prints.
 control_plane_images() {
   build_k8s_bins
@@ -418,15 +481,16 @@ docker_ref() {
 
 # --- main ----------------------------------------------------------------------
 
-all=(node haproxy agnhost probe-app)
+all=(node haproxy agnhost probe-app velero versitygw)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 docker info >/dev/null 2>&1 || die "Docker is not running: run hack/host-setup.sh"
 # Cold, the Debian root filesystems (network and disk bound) are made while
-# Kubernetes compiles (CPU bound). Warm, both steps take seconds.
+# Kubernetes compiles (CPU bound). Warm, both steps take seconds. Only the
+# node, agnhost and the control plane need Kubernetes' binaries.
 ( tools_rootfs >/dev/null && node_rootfs >/dev/null ) &
 rootfs_pid=$!
-build_k8s_bins
+case " ${targets[*]} " in *" node "*|*" agnhost "*|*" control-plane "*) build_k8s_bins ;; esac
 # Cold, also compile every other component at once: downloads, compiles and
 # single-threaded links overlap, where one after the other would leave a
 # core idle.
@@ -440,7 +504,7 @@ if [[ " ${targets[*]} " == *" node "* ]] && { ! docker image inspect "$NODE_IMAG
   gobuild cri-tools "" sigs.k8s.io/cri-tools/cmd/crictl & pids+=($!)
   for p in "${pids[@]}"; do wait "$p" || die "go build failed"; done
   mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
-  prebuilt=1
+  prebuilt="etcd coredns kube-router local-path cri-tools"
   say "Go binaries built"
 fi
 wait "$rootfs_pid" || die "building the Debian root filesystems failed"
@@ -450,6 +514,8 @@ for t in "${targets[@]}"; do
     haproxy) image_haproxy ;;
     agnhost) image_agnhost ;;
     probe-app) image_probe_app ;;
+    velero) image_velero; image_velero_aws_plugin ;;
+    versitygw) image_versitygw ;;
     kube-router) image_kube_router ;;
     local-path) image_local_path ;;
     control-plane) for i in $(control_plane_images); do image_by_name "$i"; done ;;
