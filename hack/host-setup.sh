@@ -45,9 +45,13 @@ if $need_wrapper; then
   say "capability bounding set $capbnd lacks capabilities: using drill-runc as dockerd's default runtime"
   tmp=$(mktemp)
   (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$tmp" ./cmd/drill-runc) || die "build drill-runc failed"
+  # dockerd runs the runtime's path anew for every container: a new
+  # wrapper needs no restart, which would stop every running container
+  # (the clusters of other drills included). Installed by rename, so that
+  # a wrapper running right now is not overwritten.
   if ! cmp -s "$tmp" "$wrapper"; then
-    $sudo_ install -m 0755 "$tmp" "$wrapper"
-    restart=true
+    say "installing $wrapper"
+    $sudo_ install -m 0755 "$tmp" "$wrapper.new" && $sudo_ mv -f "$wrapper.new" "$wrapper"
   fi
   rm -f "$tmp"
   $sudo_ mkdir -p /etc/docker
@@ -66,6 +70,20 @@ print(json.dumps(cfg, indent=2, sort_keys=True))
     restart=true
   fi
 fi
+
+# Every kind node runs a kubelet, containerd and kube-proxy, each with its
+# inotify instances, all counted against the host's limits: with the
+# default 128 instances, a second cluster beside the drills' 6 nodes makes
+# kube-proxy fail with "too many open files" (kind's known issue). Raised,
+# never lowered, as kind's docs advise.
+raise_sysctl() { # KEY VALUE
+  local cur; cur=$(sysctl -n "$1" 2>/dev/null) || return 0
+  if [ "$cur" -lt "$2" ]; then
+    $sudo_ sysctl -qw "$1=$2" >/dev/null 2>&1 && say "$1 raised from $cur to $2" || say "warning: cannot raise $1 from $cur to $2"
+  fi
+}
+raise_sysctl fs.inotify.max_user_instances 512
+raise_sysctl fs.inotify.max_user_watches 524288
 
 # --- 3. dockerd running, with that configuration ------------------------------
 systemd=false
@@ -112,4 +130,5 @@ if $need_wrapper; then
   rt=$(docker info --format '{{.DefaultRuntime}}')
   [ "$rt" = drill-runc ] || die "dockerd's default runtime is $rt, not drill-runc: check $daemon_json"
 fi
+
 say "Docker $(docker version --format '{{.Server.Version}}') is ready (default runtime $(docker info --format '{{.DefaultRuntime}}'))"
