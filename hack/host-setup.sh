@@ -79,7 +79,11 @@ fi
 raise_sysctl() { # KEY VALUE
   local cur; cur=$(sysctl -n "$1" 2>/dev/null) || return 0
   if [ "$cur" -lt "$2" ]; then
-    $sudo_ sysctl -qw "$1=$2" >/dev/null 2>&1 && say "$1 raised from $cur to $2" || say "warning: cannot raise $1 from $cur to $2"
+    if $sudo_ sysctl -qw "$1=$2" >/dev/null 2>&1; then
+      say "$1 raised from $cur to $2"
+    else
+      say "warning: cannot raise $1 from $cur to $2"
+    fi
   fi
 }
 raise_sysctl fs.inotify.max_user_instances 512
