@@ -98,6 +98,8 @@ func New(env Env, sc *scenarios.Scenario) (Fault, error) {
 		return newCrashloopPods(env, sc, p)
 	case *scenarios.EtcdRestoreParams:
 		return newEtcdRestore(env, sc, p)
+	case *scenarios.VeleroRestoreParams:
+		return newVeleroRestore(env, sc, p)
 	default:
 		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
 	}

@@ -1,0 +1,339 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/drill-sre/drill/fixtures"
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/velero"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// LocatorVelero is the locator of the Velero drill's steps.
+const LocatorVelero = "velero"
+
+// VeleroImages are the images a Velero drill runs: loaded into the nodes
+// where the provider can, as there may be no registry to pull them from.
+var VeleroImages = []string{velero.DefaultImage, velero.DefaultPluginImage, fixtures.S3StoreImage}
+
+// ScheduleName is the Velero Schedule a drill with a schedule creates, as
+// `velero schedule create daily-backup` would.
+const ScheduleName = "daily-backup"
+
+// veleroRestore backs the workload's namespace up with Velero (file-system
+// backup of its volume), deletes the namespace, and restores it.
+type veleroRestore struct {
+	env Env
+	sc  *scenarios.Scenario
+	p   *scenarios.VeleroRestoreParams
+	v   *velero.Velero
+	c   client.Client
+
+	run string // names this run's backup and restore
+
+	mu       sync.Mutex
+	backup   *velero.BackupResult
+	restore  *velero.RestoreResult
+	deleted  bool
+	gone     time.Time // when the namespace was seen gone
+	steps    []monitor.Interval
+	schedule bool // the drill created ScheduleName
+}
+
+func newVeleroRestore(env Env, sc *scenarios.Scenario, p *scenarios.VeleroRestoreParams) (Fault, error) {
+	if env.Namespace == "" || env.Deployment == "" {
+		return nil, fmt.Errorf("velero-restore: the drill deployed no workload to back up")
+	}
+	c, err := velero.NewClient(env.RESTConfig, env.Logger)
+	if err != nil {
+		return nil, err
+	}
+	v := velero.New(c, velero.DefaultNamespace, env.Logger)
+	v.Timeout = p.BackupTimeout
+	return &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: fmt.Sprintf("drill-%d", time.Now().Unix())}, nil
+}
+
+func (f *veleroRestore) step(name string, from time.Time, err error) {
+	level, msg := monitor.Info, name
+	if err != nil {
+		level, msg = monitor.Error, name+": "+err.Error()
+	}
+	f.mu.Lock()
+	f.steps = append(f.steps, monitor.Interval{From: from, To: time.Now(), Locator: LocatorVelero, Level: level, Message: msg})
+	f.mu.Unlock()
+}
+
+// Target sets the backup up: the S3 store and Velero installed (or found),
+// the Schedule created when one is declared, and a backup of the
+// workload's namespace completed. Then the workload keeps taking writes for
+// WriteAfterBackup.
+func (f *veleroRestore) Target(ctx context.Context) (string, error) {
+	if loader, ok := f.env.Provider.(cluster.ImageLoader); ok {
+		t := time.Now()
+		_, err := loader.LoadImages(ctx, VeleroImages...)
+		f.step("load Velero's and the S3 store's images into the nodes", t, err)
+		if err != nil {
+			return "", err
+		}
+	}
+	t := time.Now()
+	err := f.deployStore(ctx)
+	f.step("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
+	if err != nil {
+		return "", err
+	}
+	t = time.Now()
+	err = f.v.Install(ctx, velero.InstallConfig{Store: velero.Store{
+		URL: fixtures.S3StoreURL, Bucket: fixtures.S3StoreBucket, Region: fixtures.S3StoreRegion,
+		AccessKey: fixtures.S3StoreAccessKey, SecretKey: fixtures.S3StoreSecretKey,
+	}, Timeout: f.p.BackupTimeout})
+	f.step("Velero installed, its backup location Available", t, err)
+	if err != nil {
+		return "", err
+	}
+
+	labels := map[string]string{"app.kubernetes.io/managed-by": "drill", "drill.sre/drill": f.sc.Name}
+	namespaces := []string{f.env.Namespace}
+	if f.p.Schedule != "" {
+		t = time.Now()
+		_, err := f.v.Schedule(ctx, velero.ScheduleInput{
+			Name: ScheduleName, Cron: f.p.Schedule, SkipImmediately: true, Labels: labels,
+			Template: velerov1.BackupSpec{IncludedNamespaces: namespaces, DefaultVolumesToFsBackup: ptrTo(true)},
+		})
+		f.mu.Lock()
+		f.schedule = err == nil
+		f.mu.Unlock()
+		f.step(fmt.Sprintf("Schedule %s (%s) created", ScheduleName, f.p.Schedule), t, err)
+		if err != nil {
+			return "", err
+		}
+		// What `velero backup create --from-schedule` does: the
+		// schedule's template, labelled with the schedule's name.
+		labels[velerov1.ScheduleNameLabel] = ScheduleName
+	}
+	t = time.Now()
+	res, err := f.v.Backup(ctx, velero.BackupInput{Name: f.run, IncludedNamespaces: namespaces, Labels: labels, Timeout: f.p.BackupTimeout})
+	f.mu.Lock()
+	f.backup = &res
+	f.mu.Unlock()
+	f.step(fmt.Sprintf("Backup %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
+	if err != nil {
+		return "", err
+	}
+	if err := backedUpVolume(res.Volumes); err != nil {
+		return "", fmt.Errorf("backup %s: %w", res.Name, err)
+	}
+	f.env.Logger.V(0).Infof("backup %s completed; the workload keeps taking writes for %s", res.Name, f.p.WriteAfterBackup)
+	if err := Hold(ctx, f.p.WriteAfterBackup); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("namespace %s (deployment %s and its volume), backed up by Velero as %s", f.env.Namespace, f.env.Deployment, res.Name), nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// backedUpVolume checks that the backup holds the app's volume: Velero
+// says Completed for a backup that skipped a volume it cannot back up.
+func backedUpVolume(vols []velero.Volume) error {
+	for _, v := range vols {
+		if v.Phase == string(velerov1.PodVolumeBackupPhaseCompleted) {
+			return nil
+		}
+	}
+	return errors.New("no pod volume was backed up: the restore would bring the app back without its data")
+}
+
+func volumesText(vols []velero.Volume) string {
+	if len(vols) == 0 {
+		return "no pod volume"
+	}
+	parts := make([]string, len(vols))
+	for i, v := range vols {
+		parts[i] = fmt.Sprintf("volume %s of %s %s (%d bytes)", v.Volume, v.Pod, v.Phase, v.BytesDone)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// deployStore applies the S3 store fixture and waits for it.
+func (f *veleroRestore) deployStore(ctx context.Context) error {
+	raw, err := fixtures.Velero.ReadFile(fixtures.VeleroS3Store)
+	if err != nil {
+		return err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return fmt.Errorf("decode %s: %w", fixtures.VeleroS3Store, err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		if err := f.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("drill"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("apply %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+	}
+	return waitFor(ctx, f.p.BackupTimeout, "the S3 store to be available", func(ctx context.Context) (bool, string, error) {
+		d, err := f.env.Clientset.AppsV1().Deployments(fixtures.S3StoreNamespace).Get(ctx, "versitygw", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		return d.Status.AvailableReplicas > 0 && d.Status.UpdatedReplicas == d.Status.Replicas, fmt.Sprintf("%d of %d available", d.Status.AvailableReplicas, d.Status.Replicas), nil
+	})
+}
+
+func (f *veleroRestore) Inject(ctx context.Context) error {
+	f.mu.Lock()
+	f.deleted = true
+	f.mu.Unlock()
+	err := f.env.Clientset.CoreV1().Namespaces().Delete(ctx, f.env.Namespace, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete namespace %s: %w", f.env.Namespace, err)
+	}
+	return nil
+}
+
+// Effect waits until the namespace is gone, its volume with it.
+func (f *veleroRestore) Effect(ctx context.Context) ([]string, error) {
+	t := time.Now()
+	err := f.waitNamespaceGone(ctx)
+	f.step("namespace "+f.env.Namespace+" deleted, its volume with it", t, err)
+	if err != nil {
+		return nil, err
+	}
+	return []string{fmt.Sprintf("namespace %s is gone, with deployment %s and its PersistentVolumeClaim", f.env.Namespace, f.env.Deployment)}, nil
+}
+
+func (f *veleroRestore) waitNamespaceGone(ctx context.Context) error {
+	return waitFor(ctx, f.env.Timeout, "namespace "+f.env.Namespace+" to be gone", func(ctx context.Context) (bool, string, error) {
+		ns, err := f.env.Clientset.CoreV1().Namespaces().Get(ctx, f.env.Namespace, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			f.mu.Lock()
+			if f.gone.IsZero() {
+				f.gone = time.Now()
+			}
+			f.mu.Unlock()
+			return true, "", nil
+		}
+		if err != nil {
+			return false, "", err
+		}
+		return false, "namespace " + string(ns.Status.Phase), nil
+	})
+}
+
+// Hold holds nothing: the restore is the recovery.
+func (f *veleroRestore) Hold(context.Context) error { return nil }
+
+// Revert restores the namespace from the backup, once it is gone, and waits
+// for the workload; then deletes the drill's Schedule.
+func (f *veleroRestore) Revert(ctx context.Context) error {
+	f.mu.Lock()
+	deleted, backup, schedule := f.deleted, f.backup, f.schedule
+	f.mu.Unlock()
+	var errs []error
+	if deleted && backup != nil {
+		errs = append(errs, f.restoreNamespace(ctx, backup.Name))
+	}
+	if schedule {
+		s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: f.v.Namespace, Name: ScheduleName}}
+		if err := f.c.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete schedule %s/%s: %w", f.v.Namespace, ScheduleName, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f *veleroRestore) restoreNamespace(ctx context.Context, backup string) error {
+	// Velero restores nothing that still exists: a namespace still
+	// terminating would swallow the restore.
+	if err := f.waitNamespaceGone(ctx); err != nil {
+		return err
+	}
+	t := time.Now()
+	res, err := f.v.Restore(ctx, velero.RestoreInput{Name: f.run, Backup: backup, PreserveNodePorts: true, Timeout: f.p.RestoreTimeout})
+	f.mu.Lock()
+	f.restore = &res
+	f.mu.Unlock()
+	f.step(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
+	if err != nil {
+		return err
+	}
+	t = time.Now()
+	err = waitFor(ctx, f.p.RestoreTimeout, "deployment "+f.env.Namespace+"/"+f.env.Deployment+" to be available", func(ctx context.Context) (bool, string, error) {
+		state, err := monitor.DeploymentRollout(f.env.Clientset, f.env.Namespace, f.env.Deployment)(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		return state == monitor.RolloutComplete, state, nil
+	})
+	f.step("the workload available", t, err)
+	return err
+}
+
+// Timeline implements Timeline.
+func (f *veleroRestore) Timeline() []monitor.Interval {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]monitor.Interval(nil), f.steps...)
+}
+
+// DataLossBound implements DataLossBound: writes acknowledged before the
+// backup started are in it.
+func (f *veleroRestore) DataLossBound() (Backup, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.backup == nil || f.backup.Phase != velerov1.BackupPhaseCompleted {
+		return Backup{}, false
+	}
+	// Velero's timestamps are to the second: the backup started no
+	// earlier than the second it names, nor before it was created.
+	taken := f.backup.Started
+	if taken.Before(f.backup.Created) {
+		taken = f.backup.Created
+	}
+	return Backup{Taken: taken, What: "Velero backup " + f.backup.Name}, true
+}
+
+func (f *veleroRestore) Measure(r Record) []reports.Measurement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ms []reports.Measurement
+	if b := f.backup; b != nil && !b.Completed.IsZero() {
+		ms = append(ms, seconds("Velero backup", b.Completed.Sub(b.Started), fmt.Sprintf("%s: %d items, %s (Velero's timestamps, to the second)", b.Name, b.Items, volumesText(b.Volumes))))
+		if !r.Injected.IsZero() {
+			ms = append(ms, seconds("backup age at the disaster", r.Injected.Sub(b.Started), "from the backup's start"))
+		}
+	}
+	if !f.gone.IsZero() && !r.Injected.IsZero() {
+		ms = append(ms, seconds("namespace deletion", f.gone.Sub(r.Injected), "until the namespace was gone"))
+	}
+	if rs := f.restore; rs != nil && !rs.Completed.IsZero() {
+		ms = append(ms, seconds("Velero restore", rs.Completed.Sub(rs.Started), fmt.Sprintf("%s: %d items, %s (Velero's timestamps, to the second)", rs.Name, rs.Items, volumesText(rs.Volumes))))
+	}
+	if !r.RevertStarted.IsZero() {
+		if e, open := lastErrorEnd(r.Intervals, monitor.LocatorApp, r.RevertStarted); !open && !e.IsZero() {
+			ms = append(ms, seconds("app serving after the restore began", e.Sub(r.RevertStarted), "through its node port"))
+		}
+	}
+	return ms
+}
