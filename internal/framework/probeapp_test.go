@@ -104,6 +104,9 @@ func TestProbeAppManifestsOverrides(t *testing.T) {
 	} else if v := spec.Template.Spec.Volumes[0]; v.PersistentVolumeClaim == nil || ptr.Deref(v.PersistentVolumeClaim.ClaimName, "") != ptr.Deref(o.pvc.Name, "") {
 		t.Errorf("Persistent: volume %+v, want the claim %s", v, ptr.Deref(o.pvc.Name, ""))
 	}
+	if len(spec.Template.Spec.TopologySpreadConstraints) != 0 {
+		t.Errorf("Persistent: topology spread constraints %+v, want none (Velero cannot restore pods with matchLabelKeys)", spec.Template.Spec.TopologySpreadConstraints)
+	}
 	if ptr.Deref(spec.Replicas, 0) != 1 || ptr.Deref(spec.Strategy.Type, "") != appsv1.RecreateDeploymentStrategyType {
 		t.Errorf("Persistent: %d replicas, strategy %v; want 1, Recreate", ptr.Deref(spec.Replicas, 0), spec.Strategy.Type)
 	}
