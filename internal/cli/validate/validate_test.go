@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/drill-sre/drill/internal/cli/clitest"
+	"github.com/drill-sre/drill/scenarios"
 )
 
 // run executes `validate <args>` and returns what it printed and its error.
@@ -29,8 +30,12 @@ func TestShipped(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "\n"); n != 5 {
-		t.Errorf("%d lines, want one per shipped drill (5):\n%s", n, out)
+	shipped, err := scenarios.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, "\n"); n != len(shipped) {
+		t.Errorf("%d lines, want one per shipped drill (%d):\n%s", n, len(shipped), out)
 	}
 }
 
