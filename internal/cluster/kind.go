@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -43,6 +45,11 @@ type Kind struct {
 	logger     log.Logger
 	kind       *kindcluster.Provider
 	docker     client.APIClient
+
+	// addrs are the addresses nodes had when this process stopped or
+	// killed them, by node and network, for StartNode to give back.
+	addrsMu sync.Mutex
+	addrs   map[string]map[string]*network.EndpointSettings
 }
 
 var (
@@ -370,9 +377,11 @@ func (k *Kind) Delete(ctx context.Context) error {
 // stop signal (SIGRTMIN+3 for systemd), then SIGKILL after docker's grace
 // period.
 func (k *Kind) StopNode(ctx context.Context, node string) error {
-	if _, err := clusterContainer(ctx, k.docker, k.name, node); err != nil {
+	info, err := clusterContainer(ctx, k.docker, k.name, node)
+	if err != nil {
 		return fmt.Errorf("stop node %s: %w", node, err)
 	}
+	k.rememberAddrs(node, info)
 	if err := k.docker.ContainerStop(ctx, node, container.StopOptions{}); err != nil {
 		return fmt.Errorf("stop node %s: %w", node, err)
 	}
@@ -381,21 +390,61 @@ func (k *Kind) StopNode(ctx context.Context, node string) error {
 
 // KillNode implements NodeLifecycle: signal goes to the node container's init.
 func (k *Kind) KillNode(ctx context.Context, node, signal string) error {
-	if _, err := clusterContainer(ctx, k.docker, k.name, node); err != nil {
+	info, err := clusterContainer(ctx, k.docker, k.name, node)
+	if err != nil {
 		return fmt.Errorf("kill node %s: %w", node, err)
 	}
+	k.rememberAddrs(node, info)
 	if err := k.docker.ContainerKill(ctx, node, signal); err != nil {
 		return fmt.Errorf("kill node %s with %s: %w", node, signal, err)
 	}
 	return nil
 }
 
-// StartNode implements NodeLifecycle. Docker gives a container its old IP
-// back only if no other container took it meanwhile: restart control-plane
-// nodes in their original IP order (etcd peers are bound to their IPs).
+// rememberAddrs keeps a running node's addresses for StartNode.
+func (k *Kind) rememberAddrs(node string, info container.InspectResponse) {
+	if info.State == nil || !info.State.Running || info.NetworkSettings == nil {
+		return
+	}
+	nets := map[string]*network.EndpointSettings{}
+	for name, ep := range info.NetworkSettings.Networks {
+		if ep != nil && ep.IPAddress != "" {
+			nets[name] = &network.EndpointSettings{IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ep.IPAddress, IPv6Address: ep.GlobalIPv6Address}}
+		}
+	}
+	k.addrsMu.Lock()
+	defer k.addrsMu.Unlock()
+	if k.addrs == nil {
+		k.addrs = map[string]map[string]*network.EndpointSettings{}
+	}
+	k.addrs[node] = nets
+}
+
+// StartNode implements NodeLifecycle. Docker does not keep a stopped
+// container's IP for it: on a network whose allocator has moved on, the
+// node would come back with another one, and its etcd member, bound to the
+// old one, could not rejoin (kind#1689). A node this process stopped or
+// killed is reconnected with the addresses it had first, as a machine keeps
+// its address across a reboot; if one was taken meanwhile, it starts with
+// what Docker gives it.
 func (k *Kind) StartNode(ctx context.Context, node string) error {
 	if _, err := clusterContainer(ctx, k.docker, k.name, node); err != nil {
 		return fmt.Errorf("start node %s: %w", node, err)
+	}
+	k.addrsMu.Lock()
+	nets := k.addrs[node]
+	k.addrsMu.Unlock()
+	for name, ep := range nets {
+		if err := k.docker.NetworkDisconnect(ctx, name, node, true); err != nil {
+			k.logger.Warnf("start node %s: keep its address %s on network %s: disconnect: %v", node, ep.IPAMConfig.IPv4Address, name, err)
+			continue
+		}
+		if err := k.docker.NetworkConnect(ctx, name, node, ep); err != nil {
+			k.logger.Warnf("start node %s: address %s on network %s is taken (%v): Docker chooses one", node, ep.IPAMConfig.IPv4Address, name, err)
+			if err := k.docker.NetworkConnect(ctx, name, node, nil); err != nil {
+				return fmt.Errorf("start node %s: reconnect to network %s: %w", node, name, err)
+			}
+		}
 	}
 	if err := k.docker.ContainerStart(ctx, node, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start node %s: %w", node, err)
