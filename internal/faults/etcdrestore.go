@@ -94,7 +94,7 @@ type etcdRestore struct {
 	mu       sync.Mutex
 	injected bool
 	used     *etcdsnap.Snapshot
-	steps    []monitor.Interval
+	steps    stepLog
 }
 
 func newEtcdRestore(env Env, sc *scenarios.Scenario, p *scenarios.EtcdRestoreParams) (Fault, error) {
@@ -106,7 +106,7 @@ func newEtcdRestore(env Env, sc *scenarios.Scenario, p *scenarios.EtcdRestorePar
 	if !ok || env.Etcd == nil {
 		return nil, fmt.Errorf("etcd-restore: no access to the etcd members of cluster %s", env.Provider.Name())
 	}
-	return &etcdRestore{env: env, sc: sc, p: p, exec: ex, acc: acc}, nil
+	return &etcdRestore{env: env, sc: sc, p: p, exec: ex, acc: acc, steps: stepLog{locator: LocatorRestoreStep, logger: env.Logger}}, nil
 }
 
 func (f *etcdRestore) Target(ctx context.Context) (string, error) {
@@ -287,17 +287,6 @@ func (f *etcdRestore) Effect(ctx context.Context) ([]string, error) {
 // Hold holds nothing: the restore is the recovery, and starts at once.
 func (f *etcdRestore) Hold(context.Context) error { return nil }
 
-func (f *etcdRestore) step(name string, from time.Time, err error) {
-	level, msg := monitor.Info, name
-	if err != nil {
-		level, msg = monitor.Error, name+": "+err.Error()
-	}
-	f.mu.Lock()
-	f.steps = append(f.steps, monitor.Interval{From: from, To: time.Now(), Locator: LocatorRestoreStep, Level: level, Message: msg})
-	f.mu.Unlock()
-	f.env.Logger.V(0).Infof("restore: %s (%s)", msg, time.Since(from).Round(time.Millisecond))
-}
-
 // Revert restores every member from the snapshot chosen at the injection.
 // It runs the whole procedure whatever state the disaster left, so that it
 // also repairs a drill stopped half-way; each step is idempotent, and a
@@ -332,14 +321,14 @@ func (f *etcdRestore) restore(ctx context.Context, used *etcdsnap.Snapshot) erro
 		}
 		return f.stopStaticPod(ctx, n, etcdManifest, etcdManifestAside, "etcd", 5)
 	})
-	f.step("stop every API server and etcd member", t, err)
+	f.steps.record("stop every API server and etcd member", t, err)
 	if err != nil {
 		return err
 	}
 
 	t = time.Now()
 	err = f.restoreDataDirs(ctx, *used, names)
-	f.step("etcdutl snapshot restore on every member, new cluster token", t, err)
+	f.steps.record("etcdutl snapshot restore on every member, new cluster token", t, err)
 	if err != nil {
 		return err
 	}
@@ -355,7 +344,7 @@ func (f *etcdRestore) restore(ctx context.Context, used *etcdsnap.Snapshot) erro
 	if err == nil {
 		err = f.waitEtcdHealthy(ctx, names)
 	}
-	f.step("start etcd: every member healthy", t, err)
+	f.steps.record("start etcd: every member healthy", t, err)
 	if err != nil {
 		return err
 	}
@@ -381,20 +370,14 @@ func (f *etcdRestore) restore(ctx context.Context, used *etcdsnap.Snapshot) erro
 	if err == nil {
 		err = waitAPIStable(ctx, f.env)
 	}
-	f.step("start the API servers: every one ready", t, err)
+	f.steps.record("start the API servers: every one ready", t, err)
 	if err != nil {
 		return err
 	}
 	if f.env.Namespace != "" && f.env.Deployment != "" {
 		t = time.Now()
-		err = waitFor(ctx, f.p.RestoreTimeout, "deployment "+f.env.Namespace+"/"+f.env.Deployment+" to be available", func(ctx context.Context) (bool, string, error) {
-			state, err := monitor.DeploymentRollout(f.env.Clientset, f.env.Namespace, f.env.Deployment)(ctx)
-			if err != nil {
-				return false, "", err
-			}
-			return state == monitor.RolloutComplete, state, nil
-		})
-		f.step("the workload available", t, err)
+		err = waitDeploymentAvailable(ctx, f.env, f.p.RestoreTimeout)
+		f.steps.record("the workload available", t, err)
 	}
 	return err
 }
@@ -543,9 +526,7 @@ func (f *etcdRestore) Timeline() []monitor.Interval {
 			out = append(out, monitor.Interval{From: s.Requested, To: s.Saved, Locator: LocatorSnapshot, Level: monitor.Info, Message: msg})
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append(out, f.steps...)
+	return append(out, f.steps.list()...)
 }
 
 // DataLossBound implements DataLossBound.

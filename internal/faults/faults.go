@@ -12,6 +12,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -193,4 +194,47 @@ func takeover(r Record, name, locator string) (reports.Measurement, bool) {
 		}
 	}
 	return reports.Measurement{Name: name, Unit: "s", Value: 0, Detail: "no change: " + before + " held it throughout"}, true
+}
+
+// stepLog records a fault's own steps for the drill's timeline (Timeline),
+// each from its start to now, an Error when it failed, and logs each.
+type stepLog struct {
+	locator string
+	logger  log.Logger
+
+	mu    sync.Mutex
+	steps []monitor.Interval
+}
+
+// record notes the step name that began at from and ended now with err.
+func (l *stepLog) record(name string, from time.Time, err error) {
+	level, msg := monitor.Info, name
+	if err != nil {
+		level, msg = monitor.Error, name+": "+err.Error()
+	}
+	l.mu.Lock()
+	l.steps = append(l.steps, monitor.Interval{From: from, To: time.Now(), Locator: l.locator, Level: level, Message: msg})
+	l.mu.Unlock()
+	if l.logger != nil {
+		l.logger.V(0).Infof("%s: %s (%s)", l.locator, msg, time.Since(from).Round(time.Millisecond))
+	}
+}
+
+// list returns the steps so far.
+func (l *stepLog) list() []monitor.Interval {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]monitor.Interval(nil), l.steps...)
+}
+
+// waitDeploymentAvailable waits until the drill's workload Deployment has
+// rolled out and is available.
+func waitDeploymentAvailable(ctx context.Context, env Env, timeout time.Duration) error {
+	return waitFor(ctx, timeout, "deployment "+env.Namespace+"/"+env.Deployment+" to be available", func(ctx context.Context) (bool, string, error) {
+		state, err := monitor.DeploymentRollout(env.Clientset, env.Namespace, env.Deployment)(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		return state == monitor.RolloutComplete, state, nil
+	})
 }

@@ -52,7 +52,7 @@ type veleroRestore struct {
 	restore  *velero.RestoreResult
 	deleted  bool
 	gone     time.Time // when the namespace was seen gone
-	steps    []monitor.Interval
+	steps    stepLog
 	schedule bool // the drill created ScheduleName
 }
 
@@ -66,17 +66,8 @@ func newVeleroRestore(env Env, sc *scenarios.Scenario, p *scenarios.VeleroRestor
 	}
 	v := velero.New(c, velero.DefaultNamespace, env.Logger)
 	v.Timeout = p.BackupTimeout
-	return &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: fmt.Sprintf("drill-%d", time.Now().Unix())}, nil
-}
-
-func (f *veleroRestore) step(name string, from time.Time, err error) {
-	level, msg := monitor.Info, name
-	if err != nil {
-		level, msg = monitor.Error, name+": "+err.Error()
-	}
-	f.mu.Lock()
-	f.steps = append(f.steps, monitor.Interval{From: from, To: time.Now(), Locator: LocatorVelero, Level: level, Message: msg})
-	f.mu.Unlock()
+	return &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: fmt.Sprintf("drill-%d", time.Now().Unix()),
+		steps: stepLog{locator: LocatorVelero, logger: env.Logger}}, nil
 }
 
 // Target sets the backup up: the S3 store and Velero installed (or found),
@@ -87,14 +78,14 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	if loader, ok := f.env.Provider.(cluster.ImageLoader); ok {
 		t := time.Now()
 		_, err := loader.LoadImages(ctx, VeleroImages...)
-		f.step("load Velero's and the S3 store's images into the nodes", t, err)
+		f.steps.record("load Velero's and the S3 store's images into the nodes", t, err)
 		if err != nil {
 			return "", err
 		}
 	}
 	t := time.Now()
 	err := f.deployStore(ctx)
-	f.step("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
+	f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +94,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		URL: fixtures.S3StoreURL, Bucket: fixtures.S3StoreBucket, Region: fixtures.S3StoreRegion,
 		AccessKey: fixtures.S3StoreAccessKey, SecretKey: fixtures.S3StoreSecretKey,
 	}, Timeout: f.p.BackupTimeout})
-	f.step("Velero installed, its backup location Available", t, err)
+	f.steps.record("Velero installed, its backup location Available", t, err)
 	if err != nil {
 		return "", err
 	}
@@ -119,7 +110,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		f.mu.Lock()
 		f.schedule = err == nil
 		f.mu.Unlock()
-		f.step(fmt.Sprintf("Schedule %s (%s) created", ScheduleName, f.p.Schedule), t, err)
+		f.steps.record(fmt.Sprintf("Schedule %s (%s) created", ScheduleName, f.p.Schedule), t, err)
 		if err != nil {
 			return "", err
 		}
@@ -132,7 +123,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	f.mu.Lock()
 	f.backup = &res
 	f.mu.Unlock()
-	f.step(fmt.Sprintf("Backup %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
+	f.steps.record(fmt.Sprintf("Backup %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
 	if err != nil {
 		return "", err
 	}
@@ -216,7 +207,7 @@ func (f *veleroRestore) Inject(ctx context.Context) error {
 func (f *veleroRestore) Effect(ctx context.Context) ([]string, error) {
 	t := time.Now()
 	err := f.waitNamespaceGone(ctx)
-	f.step("namespace "+f.env.Namespace+" deleted, its volume with it", t, err)
+	f.steps.record("namespace "+f.env.Namespace+" deleted, its volume with it", t, err)
 	if err != nil {
 		return nil, err
 	}
@@ -274,28 +265,18 @@ func (f *veleroRestore) restoreNamespace(ctx context.Context, backup string) err
 	f.mu.Lock()
 	f.restore = &res
 	f.mu.Unlock()
-	f.step(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
+	f.steps.record(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
 	if err != nil {
 		return err
 	}
 	t = time.Now()
-	err = waitFor(ctx, f.p.RestoreTimeout, "deployment "+f.env.Namespace+"/"+f.env.Deployment+" to be available", func(ctx context.Context) (bool, string, error) {
-		state, err := monitor.DeploymentRollout(f.env.Clientset, f.env.Namespace, f.env.Deployment)(ctx)
-		if err != nil {
-			return false, "", err
-		}
-		return state == monitor.RolloutComplete, state, nil
-	})
-	f.step("the workload available", t, err)
+	err = waitDeploymentAvailable(ctx, f.env, f.p.RestoreTimeout)
+	f.steps.record("the workload available", t, err)
 	return err
 }
 
 // Timeline implements Timeline.
-func (f *veleroRestore) Timeline() []monitor.Interval {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]monitor.Interval(nil), f.steps...)
-}
+func (f *veleroRestore) Timeline() []monitor.Interval { return f.steps.list() }
 
 // DataLossBound implements DataLossBound: writes acknowledged before the
 // backup started are in it.
