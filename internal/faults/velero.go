@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,7 +122,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	f.mu.Lock()
 	f.backup = &res
 	f.mu.Unlock()
-	f.steps.record(fmt.Sprintf("Backup %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
+	f.steps.record(fmt.Sprintf("Backup %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, velero.DescribeVolumes(res.Volumes)), t, err)
 	if err != nil {
 		return "", err
 	}
@@ -148,17 +147,6 @@ func backedUpVolume(vols []velero.Volume) error {
 		}
 	}
 	return errors.New("no pod volume was backed up: the restore would bring the app back without its data")
-}
-
-func volumesText(vols []velero.Volume) string {
-	if len(vols) == 0 {
-		return "no pod volume"
-	}
-	parts := make([]string, len(vols))
-	for i, v := range vols {
-		parts[i] = fmt.Sprintf("volume %s of %s %s (%d bytes)", v.Volume, v.Pod, v.Phase, v.BytesDone)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // deployStore applies the S3 store fixture and waits for it.
@@ -265,7 +253,7 @@ func (f *veleroRestore) restoreNamespace(ctx context.Context, backup string) err
 	f.mu.Lock()
 	f.restore = &res
 	f.mu.Unlock()
-	f.steps.record(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, volumesText(res.Volumes)), t, err)
+	f.steps.record(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, velero.DescribeVolumes(res.Volumes)), t, err)
 	if err != nil {
 		return err
 	}
@@ -300,7 +288,7 @@ func (f *veleroRestore) Measure(r Record) []reports.Measurement {
 	defer f.mu.Unlock()
 	var ms []reports.Measurement
 	if b := f.backup; b != nil && !b.Completed.IsZero() {
-		ms = append(ms, seconds("Velero backup", b.Completed.Sub(b.Started), fmt.Sprintf("%s: %d items, %s (Velero's timestamps, to the second)", b.Name, b.Items, volumesText(b.Volumes))))
+		ms = append(ms, seconds("Velero backup", b.Completed.Sub(b.Started), fmt.Sprintf("%s: %d items, %s (Velero's timestamps, to the second)", b.Name, b.Items, velero.DescribeVolumes(b.Volumes))))
 		if !r.Injected.IsZero() {
 			ms = append(ms, seconds("backup age at the disaster", r.Injected.Sub(b.Started), "from the backup's start"))
 		}
@@ -309,7 +297,7 @@ func (f *veleroRestore) Measure(r Record) []reports.Measurement {
 		ms = append(ms, seconds("namespace deletion", f.gone.Sub(r.Injected), "until the namespace was gone"))
 	}
 	if rs := f.restore; rs != nil && !rs.Completed.IsZero() {
-		ms = append(ms, seconds("Velero restore", rs.Completed.Sub(rs.Started), fmt.Sprintf("%s: %d items, %s (Velero's timestamps, to the second)", rs.Name, rs.Items, volumesText(rs.Volumes))))
+		ms = append(ms, seconds("Velero restore", rs.Completed.Sub(rs.Started), fmt.Sprintf("%s: %d items, %s (Velero's timestamps, to the second)", rs.Name, rs.Items, velero.DescribeVolumes(rs.Volumes))))
 	}
 	if !r.RevertStarted.IsZero() {
 		if e, open := lastErrorEnd(r.Intervals, monitor.LocatorApp, r.RevertStarted); !open && !e.IsZero() {

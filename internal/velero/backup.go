@@ -141,7 +141,7 @@ func (v *Velero) Backup(ctx context.Context, in BackupInput) (BackupResult, erro
 		return res, res.failure(v.Namespace)
 	}
 	v.logger().V(0).Infof("%s: Completed, %d items, %s, %d warnings (%s by Velero's clock)",
-		what, res.Items, describeVolumes(res.Volumes), res.Warnings, res.Completed.Sub(res.Started))
+		what, res.Items, DescribeVolumes(res.Volumes), res.Warnings, res.Completed.Sub(res.Started))
 	return res, nil
 }
 
@@ -171,9 +171,14 @@ func (r *BackupResult) progress() string {
 	if r.Phase == "" {
 		return "not yet picked up by Velero"
 	}
-	desc := fmt.Sprintf("%s, %d/%d items backed up", r.Phase, r.Items, r.TotalItems)
-	if len(r.Volumes) > 0 {
-		desc += ", " + describeVolumes(r.Volumes)
+	return progressText(string(r.Phase), "backed up", r.Items, r.TotalItems, r.Volumes)
+}
+
+// progressText describes a backup's or restore's progress.
+func progressText(phase, done string, items, total int, vols []Volume) string {
+	desc := fmt.Sprintf("%s, %d/%d items %s", phase, items, total, done)
+	if len(vols) > 0 {
+		desc += ", " + DescribeVolumes(vols)
 	}
 	return desc
 }
@@ -237,8 +242,8 @@ func sortVolumes(vols []Volume) {
 	})
 }
 
-// describeVolumes sums up pod volumes: how many are done, and their bytes.
-func describeVolumes(vols []Volume) string {
+// DescribeVolumes sums up pod volumes: how many are done, and their bytes.
+func DescribeVolumes(vols []Volume) string {
 	if len(vols) == 0 {
 		return "no pod volumes"
 	}

@@ -311,10 +311,10 @@ func TestDescribeVolumes(t *testing.T) {
 		{Phase: "InProgress", BytesDone: 5, TotalBytes: 20},
 		{Phase: "Failed"},
 	}
-	if got, want := describeVolumes(vols), "1/3 pod volumes done (15/30 bytes), 1 failed"; got != want {
+	if got, want := DescribeVolumes(vols), "1/3 pod volumes done (15/30 bytes), 1 failed"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got := describeVolumes(nil); got != "no pod volumes" {
+	if got := DescribeVolumes(nil); got != "no pod volumes" {
 		t.Errorf("got %q", got)
 	}
 }

@@ -128,7 +128,7 @@ func (v *Velero) Restore(ctx context.Context, in RestoreInput) (RestoreResult, e
 		return res, res.failure(v.Namespace)
 	}
 	v.logger().V(0).Infof("%s: Completed, %d items, %s, %d warnings (%s by Velero's clock)",
-		what, res.Items, describeVolumes(res.Volumes), res.Warnings, res.Completed.Sub(res.Started))
+		what, res.Items, DescribeVolumes(res.Volumes), res.Warnings, res.Completed.Sub(res.Started))
 	return res, nil
 }
 
@@ -172,11 +172,7 @@ func (r *RestoreResult) progress() string {
 	if r.Phase == "" {
 		return "not yet picked up by Velero"
 	}
-	desc := fmt.Sprintf("%s, %d/%d items restored", r.Phase, r.Items, r.TotalItems)
-	if len(r.Volumes) > 0 {
-		desc += ", " + describeVolumes(r.Volumes)
-	}
-	return desc
+	return progressText(string(r.Phase), "restored", r.Items, r.TotalItems, r.Volumes)
 }
 
 func (r *RestoreResult) failure(namespace string) error {
