@@ -9,7 +9,7 @@
 # of their inputs, so a change of version or recipe rebuilds them.
 #
 #   images/build.sh            all images
-#   images/build.sh NAME...    some of them (node, haproxy, agnhost, velero, ...)
+#   images/build.sh NAME...    some of them (node, haproxy, agnhost, velero, monitoring, ...)
 #   FORCE=1 images/build.sh    rebuild even if present
 #   NO_PULL=1 images/build.sh  do not try the registry first
 set -euo pipefail
@@ -20,6 +20,8 @@ root=$(cd "$here/.." && pwd)
 source "$here/versions.sh"
 # shellcheck source=versions-backup.sh
 source "$here/versions-backup.sh"
+# shellcheck source=versions-monitoring.sh
+source "$here/versions-monitoring.sh"
 out=${DRILL_IMAGES_OUT:-$root/_output/images}
 bin=$out/bin
 mkdir -p "$bin"
@@ -336,6 +338,147 @@ ENTRYPOINT [\"/usr/local/bin/docker-entrypoint.sh\"]" "$bin/versitygw" "$src/doc
   }
 }
 
+# --- Monitoring: Prometheus, Alertmanager, node-exporter, kube-state-metrics --
+
+# deb_stage NAME FIXUP PACKAGE[=VERSION]...: fetch Debian $DEBIAN_SUITE
+# packages with apt-get download and unpack them with dpkg-deb -x into a
+# fresh $out/stage/NAME/root; run the shell text FIXUP there (moves to
+# upstream's paths), then leave out documentation, man pages and the
+# packages' service files. Echoes $out/stage/NAME. It all runs in a container
+# of the tools layer, whose apt sources name $DEBIAN_MIRROR, so that the
+# host's own release does not matter; apt's lists are kept in
+# $out/apt-lists between calls.
+deb_stage() {
+  local name=$1 fixup=$2 base dir; shift 2
+  base=$(tools_rootfs); dir=$out/stage/$name
+  rm -rf "$dir"; mkdir -p "$dir/root" "$out/apt-lists"
+  say "apt-get download $*"
+  docker run --rm -v "$out/apt-lists:/var/lib/apt/lists" -v "$dir/root:/stage" -e FIXUP="$fixup" "$base" sh -ec '
+    apt-get update -qq
+    mkdir /debs; cd /debs; apt-get download "$@"
+    for f in /debs/*.deb; do dpkg-deb -x "$f" /stage; done
+    cd /stage; eval "$FIXUP"
+    rm -rf usr/share/doc usr/share/man usr/share/lintian usr/share/bash-completion lib etc/init.d etc/default etc/logrotate.d var/log
+  ' sh "$@" > "$out/deb-stage-$name.log" 2>&1 || { tail -20 "$out/deb-stage-$name.log" >&2; die "fetching Debian's $* failed"; }
+  echo "$dir"
+}
+
+# deb_version_check BINARY VERSION: shell text, for a Dockerfile's RUN, that
+# fails the build unless `BINARY --version` reports VERSION (v-prefixed;
+# Debian's +ds and revision left out).
+deb_version_check() {
+  # shellcheck disable=SC2016 # expanded by the RUN's shell
+  printf 'v=$(%s --version 2>&1 | sed -n "1s/^[a-z_]*, version \\([0-9.]*\\).*/v\\1/p"); [ "$v" = %s ] || { echo "%s is $v, not %s" >&2; exit 1; }' "$1" "$2" "$1" "$2"
+}
+
+# Prometheus, from Debian's package (a go1.19 build), laid out as upstream's image:
+# /bin/prometheus and /bin/promtool (bookworm's /bin is /usr/bin), the example
+# consoles under /usr/share/prometheus, run as nobody (65534) in
+# /prometheus, with upstream's entrypoint and arguments. Debian's build has
+# no React UI: it serves the classic one from /usr/share/prometheus/web (its
+# --web.local-assets default), whose JavaScript libraries are Debian
+# packages, unpacked here alongside.
+image_prometheus() {
+  local hash base dir; base=$(tools_rootfs)
+  hash=$( { declare -f deb_stage deb_version_check; echo "$base"; } | inputs_hash image_prometheus "$here/versions-monitoring.sh")
+  present "$PROMETHEUS_IMAGE" "$hash" || try_pull "$PROMETHEUS_IMAGE" || {
+    # shellcheck disable=SC2016 # $ex: the fix-up's own variable
+    dir=$(deb_stage prometheus '
+      ex=usr/share/doc/prometheus/examples
+      mkdir -p usr/share/prometheus prometheus
+      rm -rf etc/prometheus/consoles etc/prometheus/console_libraries var/lib/prometheus
+      cp -a $ex/consoles $ex/console_libraries usr/share/prometheus/
+      ln -s /usr/share/prometheus/consoles /usr/share/prometheus/console_libraries etc/prometheus/
+      # The UI loads one build of moment-timezone; the package has 214 MB of them.
+      find usr/share/javascript/moment-timezone -mindepth 1 -maxdepth 1 ! -name moment-timezone-with-data.min.js -exec rm -rf {} +' \
+      "prometheus=$PROMETHEUS_DEB" fonts-glyphicons-halflings libjs-bootstrap libjs-bootstrap4 libjs-d3 \
+      libjs-eonasdan-bootstrap-datetimepicker libjs-jquery libjs-jquery-hotkeys libjs-moment \
+      libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw)
+    docker_build "$PROMETHEUS_IMAGE" "$hash" "FROM $base
+COPY root/ /
+RUN $(deb_version_check /bin/prometheus "$PROMETHEUS_VERSION"); chown -R 65534:65534 /etc/prometheus /prometheus
+WORKDIR /prometheus
+USER 65534:65534
+EXPOSE 9090
+VOLUME [\"/prometheus\"]
+ENTRYPOINT [\"/bin/prometheus\"]
+CMD [\"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/prometheus\", \"--web.console.libraries=/usr/share/prometheus/console_libraries\", \"--web.console.templates=/usr/share/prometheus/consoles\"]" "$dir/root"
+    rm -rf "$dir"
+  }
+}
+
+# Alertmanager, from Debian's package, laid out as upstream's image:
+# /bin/alertmanager and /bin/amtool, /etc/alertmanager/alertmanager.yml,
+# run as nobody in /alertmanager. Debian's build has no web UI (its page says
+# to use amtool); the API (/api/v2) is whole.
+image_alertmanager() {
+  local hash base dir; base=$(tools_rootfs)
+  hash=$( { declare -f deb_stage deb_version_check; echo "$base"; } | inputs_hash image_alertmanager "$here/versions-monitoring.sh")
+  present "$ALERTMANAGER_IMAGE" "$hash" || try_pull "$ALERTMANAGER_IMAGE" || {
+    dir=$(deb_stage alertmanager '
+      mv usr/bin/prometheus-alertmanager usr/bin/alertmanager
+      mkdir -p etc/alertmanager alertmanager
+      mv etc/prometheus/alertmanager.yml etc/alertmanager/alertmanager.yml
+      rm -rf etc/prometheus var/lib/prometheus' \
+      "prometheus-alertmanager=$ALERTMANAGER_DEB")
+    docker_build "$ALERTMANAGER_IMAGE" "$hash" "FROM $base
+COPY root/ /
+RUN $(deb_version_check /bin/alertmanager "$ALERTMANAGER_VERSION"); chown -R 65534:65534 /etc/alertmanager /alertmanager
+WORKDIR /alertmanager
+USER 65534:65534
+EXPOSE 9093
+VOLUME [\"/alertmanager\"]
+ENTRYPOINT [\"/bin/alertmanager\"]
+CMD [\"--config.file=/etc/alertmanager/alertmanager.yml\", \"--storage.path=/alertmanager\"]" "$dir/root"
+    rm -rf "$dir"
+  }
+}
+
+# node-exporter, from Debian's package, as upstream's image: /bin/node_exporter
+# run as nobody.
+image_node_exporter() {
+  local hash base dir; base=$(tools_rootfs)
+  hash=$( { declare -f deb_stage deb_version_check; echo "$base"; } | inputs_hash image_node_exporter "$here/versions-monitoring.sh")
+  present "$NODE_EXPORTER_IMAGE" "$hash" || try_pull "$NODE_EXPORTER_IMAGE" || {
+    dir=$(deb_stage node-exporter '
+      mv usr/bin/prometheus-node-exporter usr/bin/node_exporter
+      rm -rf var/lib/prometheus' \
+      "prometheus-node-exporter=$NODE_EXPORTER_DEB")
+    docker_build "$NODE_EXPORTER_IMAGE" "$hash" "FROM $base
+COPY root/ /
+RUN $(deb_version_check /bin/node_exporter "$NODE_EXPORTER_VERSION")
+USER 65534:65534
+EXPOSE 9100
+ENTRYPOINT [\"/bin/node_exporter\"]" "$dir/root"
+    rm -rf "$dir"
+  }
+}
+
+# kube_state_metrics_build: go build kube-state-metrics into $bin. The
+# checksum database does not know the module (see its go.mod); go.sum holds
+# upstream's hashes of everything else. The version is linked in as
+# upstream's Makefile does.
+kube_state_metrics_build() {
+  GONOSUMDB=k8s.io/kube-state-metrics gobuild kube-state-metrics \
+    "-X github.com/prometheus/common/version.Version=$KUBE_STATE_METRICS_VERSION" k8s.io/kube-state-metrics/v2
+}
+
+# kube-state-metrics, as upstream's image: /kube-state-metrics, run as nobody,
+# with upstream's entrypoint.
+image_kube_state_metrics() {
+  local hash base
+  hash=$(declare -f kube_state_metrics_build | inputs_hash image_kube_state_metrics "$here/src/kube-state-metrics/go.sum" "$here/versions-monitoring.sh"); base=$(tools_rootfs)
+  present "$KUBE_STATE_METRICS_IMAGE" "$hash" || try_pull "$KUBE_STATE_METRICS_IMAGE" || {
+    say "go build kube-state-metrics $KUBE_STATE_METRICS_VERSION"
+    kube_state_metrics_build
+    docker_build "$KUBE_STATE_METRICS_IMAGE" "$hash" "FROM $base
+COPY kube-state-metrics /kube-state-metrics
+USER 65534:65534
+EXPOSE 8080 8081
+ENTRYPOINT [\"/kube-state-metrics\", \"--port=8080\", \"--telemetry-port=8081\"]" "$bin/kube-state-metrics"
+  }
+}
+
 # The images kubeadm pulls for the control plane, by the names it prints.
 control_plane_images() {
   build_k8s_bins
@@ -481,7 +624,7 @@ docker_ref() {
 
 # --- main ----------------------------------------------------------------------
 
-all=(node haproxy agnhost probe-app velero versitygw)
+all=(node haproxy agnhost probe-app velero versitygw monitoring)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 docker info >/dev/null 2>&1 || die "Docker is not running: run hack/host-setup.sh"
@@ -502,9 +645,15 @@ if [[ " ${targets[*]} " == *" node "* ]] && { ! docker image inspect "$NODE_IMAG
   gobuild kube-router "" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router & pids+=($!)
   gobuild local-path "" github.com/rancher/local-path-provisioner & pids+=($!)
   gobuild cri-tools "" sigs.k8s.io/cri-tools/cmd/crictl & pids+=($!)
+  prebuilt="etcd coredns kube-router local-path cri-tools"
+  if [[ " ${targets[*]} " == *" monitoring "* || " ${targets[*]} " == *" kube-state-metrics "* ]] &&
+     { ! docker image inspect "$KUBE_STATE_METRICS_IMAGE" >/dev/null 2>&1 || [ -n "${FORCE:-}" ]; }; then
+    say "and kube-state-metrics $KUBE_STATE_METRICS_VERSION"
+    kube_state_metrics_build & pids+=($!)
+    prebuilt="$prebuilt kube-state-metrics"
+  fi
   for p in "${pids[@]}"; do wait "$p" || die "go build failed"; done
   mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
-  prebuilt="etcd coredns kube-router local-path cri-tools"
   say "Go binaries built"
 fi
 wait "$rootfs_pid" || die "building the Debian root filesystems failed"
@@ -516,10 +665,15 @@ for t in "${targets[@]}"; do
     probe-app) image_probe_app ;;
     velero) image_velero; image_velero_aws_plugin ;;
     versitygw) image_versitygw ;;
+    monitoring) image_prometheus; image_alertmanager; image_node_exporter; image_kube_state_metrics ;;
+    prometheus) image_prometheus ;;
+    alertmanager) image_alertmanager ;;
+    node-exporter) image_node_exporter ;;
+    kube-state-metrics) image_kube_state_metrics ;;
     kube-router) image_kube_router ;;
     local-path) image_local_path ;;
     control-plane) for i in $(control_plane_images); do image_by_name "$i"; done ;;
-    *) die "unknown image $t (known: ${all[*]} kube-router local-path control-plane)" ;;
+    *) die "unknown image $t (known: ${all[*]} kube-router local-path control-plane prometheus alertmanager node-exporter kube-state-metrics)" ;;
   esac
 done
 say "ready: ${targets[*]}"

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -134,6 +135,15 @@ func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 		})
 	}
 
+	if len(d.Findings) > 0 {
+		b.WriteString("\n### Findings\n\n")
+		for _, f := range d.Findings {
+			fmt.Fprintf(b, "- %s\n", oneLine(f))
+		}
+	}
+
+	writeAlertsMarkdown(b, d, origin)
+
 	if len(d.Failures) > 0 {
 		b.WriteString("\n### Failures\n\n")
 		for _, f := range d.Failures {
@@ -224,4 +234,67 @@ func wallTime(from, to time.Time) string {
 		return seconds(d)
 	}
 	return fmt.Sprintf("%s (%s)", seconds(d), d.Round(time.Second))
+}
+
+// writeAlertsMarkdown writes what the alerts did: where they were read,
+// the intervals that bound their times, and one row per alert with its
+// pending and firing stretches and its notifications, as offsets from
+// origin.
+func writeAlertsMarkdown(b *bytes.Buffer, d Drill, origin time.Time) {
+	a := d.Alerts
+	if a == nil {
+		return
+	}
+	b.WriteString("\n### Alerts\n\n")
+	fmt.Fprintf(b, "Read from Prometheus %s (scrape every %s, rules evaluated every %s: each time below is known to within both)",
+		a.Prometheus, orDash(durationText(a.ScrapeInterval)), a.EvaluationInterval)
+	if a.Receiver != "" {
+		fmt.Fprintf(b, "; notifications measured at the webhook receiver %s", a.Receiver)
+	} else {
+		b.WriteString("; notifications not measured (no receiver)")
+	}
+	b.WriteString(".\n\n")
+	if len(a.Seen) == 0 {
+		b.WriteString("No alert was pending or firing during the drill.\n")
+		return
+	}
+	spans := func(ss []Span) string {
+		var parts []string
+		for _, s := range ss {
+			end := offset(s.To, origin)
+			if s.Open {
+				end = "end (still active)"
+			}
+			parts = append(parts, offset(s.From, origin)+" to "+end)
+		}
+		return orDash(strings.Join(parts, ", "))
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return offset(t, origin)
+	}
+	table(b, []string{"Alert", "Severity", "Pending", "Firing", "Notified", "Notified resolved"}, func(row func(...string)) {
+		for _, al := range a.Seen {
+			labels := make([]string, 0, len(al.Labels))
+			for _, k := range slices.Sorted(maps.Keys(al.Labels)) {
+				if k != "severity" {
+					labels = append(labels, k+"="+al.Labels[k])
+				}
+			}
+			name := al.Name
+			if len(labels) > 0 {
+				name += " {" + strings.Join(labels, ", ") + "}"
+			}
+			row(name, orDash(al.Severity()), spans(al.Pending), spans(al.Firing), at(al.Notified), at(al.NotifiedResolved))
+		}
+	})
+}
+
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }

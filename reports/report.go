@@ -76,6 +76,61 @@ type Drill struct {
 	Intervals []monitor.Interval `json:"intervals"`
 	// Samplers are each sampler's statistics.
 	Samplers []monitor.Stats `json:"samplers,omitempty"`
+	// Alerts is what Prometheus' alerts did during the drill; nil when the
+	// drill had no alert source.
+	Alerts *Alerts `json:"alerts,omitempty"`
+	// Findings are what the drill showed that its objectives do not say
+	// on their own, in plain words ("the seed's ClusterDown fired while
+	// the API served").
+	Findings []string `json:"findings,omitempty"`
+}
+
+// Alerts is what the alerts did during a drill, read from Prometheus'
+// ALERTS series over the drill's window, and what the webhook receiver got
+// from Alertmanager.
+type Alerts struct {
+	// Prometheus and Alertmanager are the URLs the drill read.
+	Prometheus   string `json:"prometheus"`
+	Alertmanager string `json:"alertmanager,omitempty"`
+	// Receiver is the webhook URL notifications were measured at, ""
+	// when they were not.
+	Receiver string `json:"receiver,omitempty"`
+	// ScrapeInterval and EvaluationInterval bound time-to-detect: an
+	// alert's times are known to within one of each.
+	ScrapeInterval     time.Duration `json:"scrapeInterval,omitempty"`
+	EvaluationInterval time.Duration `json:"evaluationInterval"`
+	// Seen is every alert that was pending or firing during the drill,
+	// expected or not.
+	Seen []Alert `json:"seen"`
+}
+
+// Alert is one alert (one alertname and label set) as Prometheus'
+// ALERTS series recorded it.
+type Alert struct {
+	Name string `json:"name"`
+	// Labels are the alert's labels beside alertname and alertstate.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Pending and Firing are the stretches the alert spent in each state.
+	// From is the first evaluation that found it so; To the first that
+	// did not (the last one plus the evaluation interval), or the end of
+	// the window when Open.
+	Pending []Span `json:"pending,omitempty"`
+	Firing  []Span `json:"firing,omitempty"`
+	// Notified is when the webhook receiver first got it firing, and
+	// NotifiedResolved when it got it resolved; zero when it did not.
+	Notified         time.Time `json:"notified,omitzero"`
+	NotifiedResolved time.Time `json:"notifiedResolved,omitzero"`
+}
+
+// Severity is the alert's severity label, "" without one.
+func (a Alert) Severity() string { return a.Labels["severity"] }
+
+// Span is a stretch of time an alert spent in one state.
+type Span struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Open: still in that state when the window ended.
+	Open bool `json:"open,omitempty"`
 }
 
 // Fault is what a drill broke and when.

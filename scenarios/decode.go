@@ -88,6 +88,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			}
 			v.SetInt(i)
 		}
+	case reflect.Float64:
+		// An integer is a number too ("used: 1" is refused by range, not type).
+		var f float64
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" || d.scalar(n, path, "!!float", "a number") {
+			if d.value(n, path, &f) {
+				v.SetFloat(f)
+			}
+		}
 	default:
 		panic(fmt.Sprintf("scenarios: cannot decode into %s", v.Type()))
 	}

@@ -123,13 +123,17 @@ const (
 	// deletes the namespace (a disaster), and restores it from the backup.
 	// Params: *VeleroRestoreParams.
 	FaultVeleroRestore FaultType = "velero-restore"
+	// FaultMemoryHog runs a memory hog on one node that keeps the node's
+	// memory in use at a fraction of its total, holds it there, and stops
+	// it. Params: *MemoryHogParams.
+	FaultMemoryHog FaultType = "memory-hog"
 )
 
 // Fault is what a drill breaks: a type and that type's parameters.
 type Fault struct {
 	Type FaultType `yaml:"type"`
-	// Params is the typed parameter struct of Type: *KillControlPlaneParams,
-	// *RemoveEtcdMemberParams, *DrainZoneParams or *CrashloopPodsParams.
+	// Params is the typed parameter struct of Type, one of the *Params
+	// types of this package.
 	Params FaultParams `yaml:"params"`
 }
 
@@ -248,6 +252,22 @@ type CrashloopPodsParams struct {
 
 // FaultType implements FaultParams.
 func (*CrashloopPodsParams) FaultType() FaultType { return FaultCrashloopPods }
+
+// MemoryHogParams are the parameters of memory-hog. Its node is a worker
+// (by default) of the drill's target, chosen with the seed.
+type MemoryHogParams struct {
+	// Used is the fraction of the node's memory to keep in use, counting
+	// all else that runs there: 1 - MemAvailable/MemTotal. The hog
+	// allocates until it is reached and gives memory back when others
+	// grow. Required; between 0.5 and 0.97.
+	Used float64 `yaml:"used"`
+	// HoldFor is how long the node is kept there once reached; a drill
+	// that expects alerts keeps it until they fire. Required.
+	HoldFor time.Duration `yaml:"holdFor"`
+}
+
+// FaultType implements FaultParams.
+func (*MemoryHogParams) FaultType() FaultType { return FaultMemoryHog }
 
 // Disaster is what etcd-restore destroys.
 type Disaster string
@@ -381,6 +401,7 @@ var measurable = map[FaultType][]Objective{
 	FaultCrashloopPods:    {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
 	FaultEtcdRestore:      {ObjectiveRTOAPI, ObjectiveRTOApp, ObjectiveRPO, ObjectiveAvailability, ObjectiveMaxDuration, ObjectiveAlerts},
 	FaultVeleroRestore:    {ObjectiveRTOApp, ObjectiveRPO, ObjectiveIntegrity, ObjectiveMaxDuration, ObjectiveAlerts},
+	FaultMemoryHog:        {ObjectiveMaxDuration, ObjectiveAlerts},
 }
 
 // newParams returns an empty parameter struct for each fault type.
@@ -391,6 +412,7 @@ var newParams = map[FaultType]func() FaultParams{
 	FaultCrashloopPods:    func() FaultParams { return &CrashloopPodsParams{} },
 	FaultEtcdRestore:      func() FaultParams { return &EtcdRestoreParams{} },
 	FaultVeleroRestore:    func() FaultParams { return &VeleroRestoreParams{} },
+	FaultMemoryHog:        func() FaultParams { return &MemoryHogParams{} },
 }
 
 // FaultTypes returns every fault type, sorted.
@@ -495,8 +517,11 @@ type PDBObjective struct {
 	NeverViolated bool `yaml:"neverViolated"`
 }
 
-// Alerts expects and forbids Prometheus alerts during the drill. The schema
-// is decoded and checked now; judging alerts comes with a later issue.
+// Alerts expects and forbids Prometheus alerts during the drill. They are
+// measured from Prometheus' ALERTS series over the drill's window: an
+// expected alert holds the fault in place until it fires (or firingWithin
+// passes), and the drill keeps watching after the revert until it resolves
+// (or resolvedWithin passes).
 type Alerts struct {
 	Expect []ExpectedAlert  `yaml:"expect"`
 	Forbid *ForbiddenAlerts `yaml:"forbid"`
@@ -511,12 +536,19 @@ type ExpectedAlert struct {
 	Labels map[string]string `yaml:"labels"`
 	// FiringWithin bounds the time to firing. Required.
 	FiringWithin time.Duration `yaml:"firingWithin"`
-	// ResolvedWithin bounds the time to resolution. 0: not judged.
+	// ResolvedWithin bounds the time from the end of the revert until the
+	// alert no longer fires. 0: not judged.
 	ResolvedWithin time.Duration `yaml:"resolvedWithin"`
+	// Finding, when set, is what the alert firing shows, written into the
+	// report's findings with what was measured: an alert a drill expects
+	// because it is wrong (a page while the service served).
+	Finding string `yaml:"finding"`
 }
 
 // ForbiddenAlerts are alerts that must not fire during the drill: those
-// named, and those with the given severity label.
+// named, and those with the given severity label that are not expected.
+// Alerts already firing before the injection are not the drill's doing and
+// are not counted.
 type ForbiddenAlerts struct {
 	Names    []string `yaml:"names"`
 	Severity string   `yaml:"severity"`

@@ -61,6 +61,8 @@ func (p *EtcdRestoreParams) setDefaults(present func(string) bool, path string) 
 	}
 }
 
+func (p *MemoryHogParams) setDefaults(func(string) bool, string) {}
+
 func (p *CrashloopPodsParams) setDefaults(present func(string) bool, path string) {
 	if p.Until == "" && !present(join(path, "until")) {
 		p.Until = PodStateCrashLoopBackOff
@@ -351,6 +353,20 @@ func (p *CrashloopPodsParams) validate(v *validator, s *Scenario, path string) {
 	}
 }
 
+func (p *MemoryHogParams) validate(v *validator, s *Scenario, path string) {
+	used := join(path, "used")
+	switch {
+	case p.Used == 0 && !v.present(used):
+		v.errorf(used, "missing; the fraction of the node's memory to keep in use, e.g. 0.93")
+	case p.Used < 0.5 || p.Used > 0.97:
+		v.errorf(used, "%v: want a fraction between 0.5 and 0.97 (above that the node's own processes are at risk)", p.Used)
+	}
+	hold := v.duration(join(path, "holdFor"), p.HoldFor, true)
+	if limit := s.Objectives.MaxDuration; hold && limit > 0 && limit <= p.HoldFor {
+		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which the drill always spends", limit, join(path, "holdFor"), p.HoldFor)
+	}
+}
+
 func (s *Scenario) validateWorkload(v *validator) {
 	w := s.Workload
 	if w == nil {
@@ -469,7 +485,7 @@ func (s *Scenario) validateRTO(v *validator, path string, d time.Duration) {
 	}
 }
 
-// validateAlerts checks the alerts schema only: judging alerts comes later.
+// validateAlerts checks the alerts block.
 func validateAlerts(v *validator, a *Alerts, path string) {
 	if len(a.Expect) == 0 && a.Forbid == nil && !v.presentUnder(path) {
 		v.errorf(path, "declares neither expect nor forbid")
@@ -493,6 +509,9 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 		for i, n := range f.Names {
 			if n == "" {
 				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "is empty")
+			}
+			if slices.ContainsFunc(a.Expect, func(e ExpectedAlert) bool { return e.Name == n }) {
+				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "%s is also expected: an alert cannot be both", n)
 			}
 		}
 		if f.Severity == "" && v.present(join(p, "severity")) {

@@ -16,6 +16,7 @@ import (
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
 	"github.com/drill-sre/drill/internal/cli/report"
+	"github.com/drill-sre/drill/internal/cli/rules"
 	"github.com/drill-sre/drill/internal/cli/run"
 	"github.com/drill-sre/drill/internal/cli/validate"
 )
@@ -71,5 +72,6 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(probe.NewCommand(logger, streams))
 	c.AddCommand(run.NewCommand(logger, streams))
 	c.AddCommand(report.NewCommand(logger, streams))
+	c.AddCommand(rules.NewCommand(logger, streams))
 	return c
 }

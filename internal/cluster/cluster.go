@@ -75,6 +75,14 @@ type ImageLoader interface {
 	LoadImages(ctx context.Context, images ...string) (LoadResult, error)
 }
 
+// HostAddresser is a provider whose nodes reach the machine drill runs on
+// at an address it knows: where drill serves what the cluster calls back,
+// such as Alertmanager's webhook.
+type HostAddresser interface {
+	// HostAddress is this machine's IP address as the nodes reach it.
+	HostAddress(ctx context.Context) (string, error)
+}
+
 // EtcdAccess is a provider that can reach the cluster's etcd members directly.
 type EtcdAccess interface {
 	// EtcdConfig returns a client configuration for every etcd member, with

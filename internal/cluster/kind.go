@@ -58,6 +58,7 @@ var (
 	_ NodeLifecycle         = (*Kind)(nil)
 	_ NodeExecer            = (*Kind)(nil)
 	_ ImageLoader           = (*Kind)(nil)
+	_ HostAddresser         = (*Kind)(nil)
 	_ EtcdAccess            = (*Kind)(nil)
 	_ APIServerLoadBalancer = (*Kind)(nil)
 	_ LogCollector          = (*Kind)(nil)
@@ -541,4 +542,28 @@ func (k *Kind) controlPlaneNodes() ([]nodes.Node, error) {
 		return nil, fmt.Errorf("control-plane nodes of cluster %s: %w", k.name, err)
 	}
 	return cps, nil
+}
+
+// HostAddress implements HostAddresser: the gateway of the Docker network
+// the nodes are on, which is this host's own address on that bridge.
+func (k *Kind) HostAddress(ctx context.Context) (string, error) {
+	containers, err := k.nodeContainers()
+	if err != nil {
+		return "", err
+	}
+	for name := range containers {
+		info, err := clusterContainer(ctx, k.docker, k.name, name)
+		if err != nil {
+			return "", err
+		}
+		if info.NetworkSettings == nil {
+			continue
+		}
+		for _, ep := range info.NetworkSettings.Networks {
+			if ep != nil && ep.Gateway != "" {
+				return ep.Gateway, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("cluster %s: no node container is on a Docker network with a gateway", k.name)
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kind/pkg/log"
 
+	"github.com/drill-sre/drill/internal/alerts"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/monitor"
@@ -44,7 +45,10 @@ type Env struct {
 	// ArtifactDir is where faults keep what they produce outside the
 	// cluster, such as etcd snapshots.
 	ArtifactDir string
-	Logger      log.Logger
+	// Alerts is the Prometheus the drill reads alerts from; nil when there
+	// is none, and a drill that declares alerts objectives then errs.
+	Alerts *alerts.Source
+	Logger log.Logger
 }
 
 // App is a deployed workload, as the samplers observe it.
@@ -143,6 +147,7 @@ func (r *run) run(ctx context.Context) {
 	fenv := faults.Env{
 		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
 		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(), ArtifactDir: r.env.ArtifactDir,
+		DrillNamespace: r.env.RecordsNamespace,
 	}
 	if r.env.App != nil {
 		fenv.Namespace, fenv.Deployment = r.env.App.Namespace, r.env.App.Deployment
@@ -164,6 +169,10 @@ func (r *run) run(ctx context.Context) {
 	r.logf("sampling for %s before injection", r.opts.Baseline)
 	if err := faults.Hold(ctx, r.opts.Baseline); err != nil {
 		r.fail(reports.Error, "interrupted before injection: %v", err)
+		return
+	}
+	if err := r.checkAlertRules(ctx); err != nil {
+		r.fail(reports.Error, "%v", err)
 		return
 	}
 	if r.d.Fault.Target, err = r.fault.Target(ctx); err != nil {
@@ -196,7 +205,9 @@ func (r *run) run(ctx context.Context) {
 	r.logf("fault in effect: %s", strings.Join(facts, "; "))
 	if err := r.fault.Hold(ctx); err != nil && ctx.Err() == nil {
 		r.fail(reports.Fail, "%v", err)
+		return
 	}
+	r.awaitFiring(ctx)
 }
 
 // holdTimeout bounds the fault's own waits: the drill's maxDuration, or
@@ -241,6 +252,7 @@ func (r *run) finish(ctx context.Context) {
 	}
 	if ctx.Err() == nil {
 		_ = faults.Hold(ctx, r.opts.Settle)
+		r.awaitResolved(ctx)
 	}
 	r.s.stop()
 	r.d.Finished = time.Now()
@@ -261,6 +273,7 @@ func (r *run) finish(ctx context.Context) {
 	r.d.Intervals = r.s.rec.Intervals()
 	r.d.Samplers = r.s.stats
 	if !injected {
+		r.judgeAlerts(context.WithoutCancel(ctx), false)
 		return
 	}
 	loss, lossErr := r.readBack(context.WithoutCancel(ctx))
@@ -269,6 +282,7 @@ func (r *run) finish(ctx context.Context) {
 		// cannot be judged.
 		r.d.Objectives = judge(r.sc, r.d, r.env.App, loss, lossErr)
 	}
+	r.judgeAlerts(context.WithoutCancel(ctx), ctx.Err() == nil)
 	r.d.Measurements = append(r.d.Measurements, r.measure(loss)...)
 	r.d.Measurements = append(r.d.Measurements, r.fault.Measure(faults.Record{
 		Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,

@@ -50,6 +50,12 @@ func newKillControlPlane(env Env, sc *scenarios.Scenario, p *scenarios.KillContr
 // controlPlaneNodes returns the control-plane nodes a drill's target allows,
 // sorted by name.
 func controlPlaneNodes(ctx context.Context, env Env, t scenarios.Target) ([]cluster.Node, error) {
+	return targetNodes(ctx, env, t, cluster.RoleControlPlane)
+}
+
+// targetNodes returns the nodes of role that a drill's target allows,
+// sorted by name.
+func targetNodes(ctx context.Context, env Env, t scenarios.Target, role cluster.Role) ([]cluster.Node, error) {
 	all, err := env.Provider.Nodes(ctx)
 	if err != nil {
 		return nil, err
@@ -66,13 +72,13 @@ func controlPlaneNodes(ctx context.Context, env Env, t scenarios.Target) ([]clus
 	}
 	var out []cluster.Node
 	for _, n := range all {
-		if n.Role != cluster.RoleControlPlane || (t.Zone != "" && n.Zone != t.Zone) || (t.Selector != "" && !allowed[n.Name]) {
+		if n.Role != role || (t.Zone != "" && n.Zone != t.Zone) || (t.Selector != "" && !allowed[n.Name]) {
 			continue
 		}
 		out = append(out, n)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no control-plane node matches the drill's target %+v", t)
+		return nil, fmt.Errorf("no %s node matches the drill's target %+v", role, t)
 	}
 	slices.SortFunc(out, func(a, b cluster.Node) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil

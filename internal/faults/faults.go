@@ -64,6 +64,9 @@ type Env struct {
 	// Etcd reaches every etcd member; nil when the provider has no
 	// cluster.EtcdAccess.
 	Etcd *clientv3.Client
+	// DrillNamespace is the namespace drill created for the drill, where a
+	// fault may run pods of its own.
+	DrillNamespace string
 	// Namespace and Deployment are the workload the drill deployed, "" without
 	// one.
 	Namespace  string
@@ -101,6 +104,8 @@ func New(env Env, sc *scenarios.Scenario) (Fault, error) {
 		return newEtcdRestore(env, sc, p)
 	case *scenarios.VeleroRestoreParams:
 		return newVeleroRestore(env, sc, p)
+	case *scenarios.MemoryHogParams:
+		return newMemoryHog(env, sc, p)
 	default:
 		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
 	}

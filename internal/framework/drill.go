@@ -17,6 +17,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/drill-sre/drill/internal/alerts"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/drill"
 	"github.com/drill-sre/drill/internal/probeapp"
@@ -34,6 +35,11 @@ type RunScenarioInput struct {
 	// none.
 	ReportDir string
 	Logger    log.Logger
+	// Monitoring says where the drill reads alerts; nil reads it from the
+	// environment (MonitoringFromEnv). It is used when the drill declares
+	// alerts objectives, or when an earlier drill of this process set
+	// monitoring up: then every drill records what fired.
+	Monitoring *MonitoringConfig
 	// Register and Injected are passed to drill.Run (see drill.Options).
 	Register func(revert func(context.Context) error)
 	Injected func()
@@ -95,6 +101,10 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		if env.App, err = deployWorkload(ctx, input, ns.Name, logger); err != nil {
 			return reports.Drill{}, err
 		}
+	}
+
+	if env.Alerts, err = scenarioMonitoring(ctx, input, logger); err != nil {
+		return reports.Drill{}, err
 	}
 
 	d := drill.Run(ctx, env, sc, drill.Options{Register: input.Register, Injected: input.Injected})
@@ -168,4 +178,25 @@ func desiredHealthy(minAvailable, maxUnavailable *intstr.IntOrString, replicas i
 		return replicas - n
 	}
 	return 0
+}
+
+// scenarioMonitoring returns the alert source of a drill: set up if it
+// declares alerts, the process's if there is one, else none.
+func scenarioMonitoring(ctx context.Context, input RunScenarioInput, logger log.Logger) (*alerts.Source, error) {
+	if input.Scenario.Objectives.Alerts == nil {
+		return CurrentMonitoring(), nil
+	}
+	mc := input.Monitoring
+	if mc == nil {
+		fromEnv, err := MonitoringFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		mc = &fromEnv
+	}
+	src, err := Monitoring(ctx, input.Provider, input.RESTConfig, input.Clientset, *mc, logger)
+	if err != nil {
+		return nil, fmt.Errorf("drill %s declares alerts: %w", input.Scenario.Name, err)
+	}
+	return src, nil
 }

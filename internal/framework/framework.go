@@ -46,6 +46,10 @@ func TargetLabel(sc *scenarios.Scenario) string {
 		return "target:etcd"
 	case scenarios.FaultVeleroRestore:
 		return "target:namespace"
+	case scenarios.FaultMemoryHog:
+		if sc.Target.Role == "" {
+			return "target:" + string(scenarios.RoleWorker) // its default
+		}
 	}
 	return "target:" + string(sc.Target.Role)
 }

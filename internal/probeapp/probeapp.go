@@ -8,7 +8,8 @@
 // (GET /records, GET /records/summary). It can be told to misbehave: to
 // report not ready (POST /admin/ready?value=false), to crash once
 // (POST /admin/crash), or to crash at every start (PROBE_APP_CRASH=exit), so
-// that a rollout of that setting crash-loops.
+// that a rollout of that setting crash-loops. Run as `probe-app memhog`, it
+// keeps its machine's memory in use at a given fraction instead.
 //
 // It uses the standard library only, so that it builds as a static binary.
 package probeapp
@@ -31,7 +32,12 @@ import (
 // Main runs the app as the probe-app command does, and returns its exit
 // status: 0 after a clean shutdown on SIGTERM or SIGINT, 1 on failure or when
 // told to crash, 2 on bad flags or environment.
+//
+// `probe-app memhog --used F` runs the memory hog instead (see MemHog).
 func Main(args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == MemHogCommand {
+		return memHogMain(args[1:], stderr)
+	}
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kind/pkg/cmd"
@@ -20,7 +21,8 @@ import (
 
 type flags struct {
 	clustercli.ProviderFlags
-	ReportDir string
+	ReportDir  string
+	Monitoring framework.MonitoringConfig
 }
 
 // NewCommand returns the `run` command.
@@ -45,11 +47,20 @@ images are loaded into its nodes first.`,
 			if err := f.Validate(c.Flags()); err != nil {
 				return err
 			}
+			if f.Monitoring.ScrapeInterval <= 0 || f.Monitoring.EvaluationInterval <= 0 {
+				return fmt.Errorf("--scrape-interval and --evaluation-interval must be positive")
+			}
 			return runE(c.Context(), logger, streams, f, args)
 		},
 	}
 	f.AddFlags(c.Flags())
 	c.Flags().StringVar(&f.ReportDir, "report-dir", "_output/reports", "where each drill's report goes (under drills/)")
+	m := &f.Monitoring
+	c.Flags().StringVar(&m.PrometheusURL, "prometheus-url", "", "the cluster's own Prometheus, read for alerts instead of deploying drill's monitoring")
+	c.Flags().StringVar(&m.AlertmanagerURL, "alertmanager-url", "", "the cluster's own Alertmanager, with --prometheus-url")
+	c.Flags().StringVar(&m.WebhookListen, "webhook-listen", "", fmt.Sprintf("address of the webhook receiver that measures Alertmanager's notifications (default with drill's monitoring: the host's address on the cluster's network, port %d; with --prometheus-url: none)", framework.DefaultWebhookPort))
+	c.Flags().DurationVar(&m.ScrapeInterval, "scrape-interval", 15*time.Second, "scrape interval of drill's monitoring")
+	c.Flags().DurationVar(&m.EvaluationInterval, "evaluation-interval", 15*time.Second, "rule evaluation interval of drill's monitoring")
 	return c
 }
 
@@ -94,6 +105,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		logger.V(0).Infof("Running drill %s (%s) ...", sc.Name, sc.Fault.Type)
 		d, err := framework.RunScenario(ctx, framework.RunScenarioInput{
 			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, ReportDir: f.ReportDir, Logger: logger,
+			Monitoring: &f.Monitoring,
 		})
 		if err != nil {
 			return fmt.Errorf("drill %s: %w", sc.Name, err)

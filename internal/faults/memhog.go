@@ -1,0 +1,176 @@
+package faults
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/drill-sre/drill/fixtures"
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/probeapp"
+	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
+)
+
+// MemoryHogPod is the name of memory-hog's pod, in the drill's namespace.
+const MemoryHogPod = "drill-memory-hog"
+
+// memoryHog runs the probe app as a memory hog (probe-app memhog) in a pod
+// bound to one node, which keeps the node's memory in use at the declared
+// fraction, and reverts by deleting the pod. On kind, every node sees the
+// host's memory: the hog fills the host, and each node's exporter reports
+// it.
+type memoryHog struct {
+	env       Env
+	sc        *scenarios.Scenario
+	p         *scenarios.MemoryHogParams
+	namespace string
+	node      cluster.Node
+
+	mu   sync.Mutex
+	peak hogState
+}
+
+// hogState is what the hog last said: the fraction in use and what it held.
+type hogState struct {
+	used float64
+	held int64
+}
+
+func newMemoryHog(env Env, sc *scenarios.Scenario, p *scenarios.MemoryHogParams) (Fault, error) {
+	if env.DrillNamespace == "" {
+		return nil, fmt.Errorf("memory-hog: the drill has no namespace of its own to run the hog in")
+	}
+	return &memoryHog{env: env, sc: sc, p: p, namespace: env.DrillNamespace}, nil
+}
+
+func (f *memoryHog) Target(ctx context.Context) (string, error) {
+	role := cluster.RoleWorker
+	if f.sc.Target.Role != "" {
+		role = cluster.Role(f.sc.Target.Role)
+	}
+	nodes, err := targetNodes(ctx, f.env, f.sc.Target, role)
+	if err != nil {
+		return "", fmt.Errorf("memory-hog: %w", err)
+	}
+	f.node = nodes[seeded(f.sc.Seed, len(nodes))]
+	return fmt.Sprintf("node %s (picked with seed %d), memory %.0f%% in use", f.node.Name, f.sc.Seed, f.p.Used*100), nil
+}
+
+func (f *memoryHog) pod() *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: MemoryHogPod, Namespace: f.namespace,
+			Labels: map[string]string{"app.kubernetes.io/name": "drill-memory-hog", "app.kubernetes.io/managed-by": "drill"}},
+		Spec: corev1.PodSpec{
+			NodeName:                      f.node.Name,
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			TerminationGracePeriodSeconds: ptr.To[int64](0),
+			Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+			Containers: []corev1.Container{{
+				Name:            "memhog",
+				Image:           fixtures.ProbeAppImage,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Args:            []string{probeapp.MemHogCommand, fmt.Sprintf("--used=%g", f.p.Used)},
+				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+					corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}},
+			}},
+		},
+	}
+}
+
+func (f *memoryHog) Inject(ctx context.Context) error {
+	_, err := f.env.Clientset.CoreV1().Pods(f.namespace).Create(ctx, f.pod(), metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create pod %s/%s on node %s: %w", f.namespace, MemoryHogPod, f.node.Name, err)
+	}
+	return nil
+}
+
+// state reads the hog's log: its latest line, and the highest use it
+// reached.
+func (f *memoryHog) state(ctx context.Context) (hogState, error) {
+	raw, err := f.env.Clientset.CoreV1().Pods(f.namespace).GetLogs(MemoryHogPod, &corev1.PodLogOptions{}).DoRaw(ctx)
+	if err != nil {
+		return hogState{}, fmt.Errorf("read pod %s's log: %w", MemoryHogPod, err)
+	}
+	var last hogState
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for sc.Scan() {
+		if used, held, ok := probeapp.ParseMemHogLine(sc.Text()); ok {
+			last = hogState{used: used, held: held}
+			if used > f.peak.used {
+				f.peak = last
+			}
+		}
+	}
+	return last, nil
+}
+
+// Effect waits until the hog has brought the node's memory in use to
+// within a point of the declared fraction.
+func (f *memoryHog) Effect(ctx context.Context) ([]string, error) {
+	var reached hogState
+	err := waitFor(ctx, f.env.Timeout, fmt.Sprintf("node %s's memory in use to reach %.0f%%", f.node.Name, f.p.Used*100),
+		func(ctx context.Context) (bool, string, error) {
+			p, err := f.env.Clientset.CoreV1().Pods(f.namespace).Get(ctx, MemoryHogPod, metav1.GetOptions{})
+			if err != nil {
+				return false, "", err
+			}
+			if p.Status.Phase != corev1.PodRunning {
+				return false, "pod " + string(p.Status.Phase), nil
+			}
+			s, err := f.state(ctx)
+			if err != nil {
+				return false, "", err
+			}
+			reached = s
+			return s.used >= f.p.Used-0.01, fmt.Sprintf("%.1f%% in use, the hog holds %s", s.used*100, gib(s.held)), nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return []string{fmt.Sprintf("node %s's memory %.1f%% in use; the hog holds %s", f.node.Name, reached.used*100, gib(reached.held))}, nil
+}
+
+func (f *memoryHog) Hold(ctx context.Context) error { return Hold(ctx, f.p.HoldFor) }
+
+// Revert deletes the hog's pod and waits until it is gone: its memory is
+// the kernel's again.
+func (f *memoryHog) Revert(ctx context.Context) error {
+	_, _ = f.state(ctx) // the peak, for Measure, while the log is there
+	pods := f.env.Clientset.CoreV1().Pods(f.namespace)
+	err := pods.Delete(ctx, MemoryHogPod, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete pod %s/%s: %w", f.namespace, MemoryHogPod, err)
+	}
+	return waitFor(ctx, 2*time.Minute, "pod "+MemoryHogPod+" to be gone", func(ctx context.Context) (bool, string, error) {
+		_, err := pods.Get(ctx, MemoryHogPod, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, "", nil
+		}
+		return false, "still there", err
+	})
+}
+
+func (f *memoryHog) Measure(Record) []reports.Measurement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.peak.used == 0 {
+		return nil
+	}
+	return []reports.Measurement{{Name: "memory in use, highest", Value: f.peak.used * 100, Unit: "%",
+		Detail: fmt.Sprintf("node %s, the hog holding %s", f.node.Name, gib(f.peak.held))}}
+}
+
+func gib(b int64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }

@@ -1,0 +1,85 @@
+package rules
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadShipped(t *testing.T) {
+	for file, want := range map[string][]string{
+		seedRules:  {"ClusterDown", "HighMemoryUsage", "PodCrashLooping"},
+		drillRules: {"KubernetesAPIDown", "KubernetesAPIServerInstanceDown"},
+	} {
+		rgs, err := Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range rgs.Groups {
+			for _, r := range g.Rules {
+				got = append(got, r.Alert)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: alerts %v, want %v", file, got, want)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	const bad = "testdata/bad.rules.yaml"
+	_, err := Load(bad)
+	want := bad + `:9:15: group "api", rule 2 "BadPromQL": could not parse expression: 1:21: parse error: unclosed left parenthesis
+` + bad + `:13:14: group "api", rule 3 "BadFor": for: "5x" is not a duration: want a number and a unit, such as 30s, 5m or 1h30m
+` + bad + `:14:17: group "api", rule 4 "job:up:sum": invalid field 'for' in recording rule
+` + bad + `:17:9: group "api", rule 5 "BadTemplate": annotation "summary": template: __alert_BadTemplate:1: unclosed action
+` + bad + `:21:5: group "api": group name is repeated in the file: Prometheus refuses the file
+` + bad + `:25: group "api", rule 1 "Again": unknown field "frequency"`
+	if err == nil || err.Error() != want {
+		t.Errorf("got error\n%v\nwant\n%s", err, want)
+	}
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 6 {
+		t.Fatalf("error %T is not an ErrorList of 6", err)
+	}
+	if e := list[0]; e.File != bad || e.Line != 9 || e.Group != "api" || e.Rule != 2 || e.RuleName != "BadPromQL" {
+		t.Errorf("first error's fields: %+v", *e)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty", "", "f.yaml: empty rule file: want a groups: list"},
+		{"syntax", "groups:\n- name: a\n  rules: [\n", "f.yaml:3: did not find expected node content"},
+		{"unknown top field", "grups: []\n", `f.yaml:1: unknown field "grups"`},
+		{"no group name", "groups:\n- rules: []\n", "f.yaml:2:3: group has no name"},
+		{"two documents", "groups: []\n---\ngroups: []\n", "f.yaml:2:1: a second YAML document: Prometheus reads the first one only"},
+		{"wrong type", "groups:\n- name: a\n  rules:\n  - alert: X\n    expr: up\n    labels: [a]\n",
+			`f.yaml:6: group "a", rule 1 "X": cannot unmarshal !!seq into map[string]string`},
+		{"durations", "groups:\n- name: a\n  interval: often\n  rules:\n  - alert: X\n    expr: up\n    for: 1\n    keep_firing_for: {a: b}\n",
+			`f.yaml:3:13: group "a": interval: "often" is not a duration: want a number and a unit, such as 30s, 5m or 1h30m` + "\n" +
+				`f.yaml:7:10: group "a", rule 1 "X": for: "1" is not a duration: want a number and a unit, such as 30s, 5m or 1h30m` + "\n" +
+				`f.yaml:8:22: group "a", rule 1 "X": keep_firing_for: want a duration, such as 30s, 5m or 1h30m`},
+		{"no alert or record", "groups:\n- name: a\n  rules:\n  - expr: up\n",
+			`f.yaml:4:5: group "a", rule 1: one of 'record' or 'alert' must be set`},
+		{"legacy names", "groups:\n- name: a\n  rules:\n  - record: job.up\n    expr: up\n",
+			`f.yaml:4:13: group "a", rule 1 "job.up": invalid recording rule name: job.up`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.yaml))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got error\n%v\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.rules.yaml")
+	_, err := Load(missing)
+	if want := missing + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
