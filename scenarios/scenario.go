@@ -532,7 +532,9 @@ type Alerts struct {
 type ExpectedAlert struct {
 	// Name is the alertname. Required.
 	Name string `yaml:"name"`
-	// Labels the firing alert must carry, beside its name.
+	// Labels the firing alert must carry, beside its name. In a value,
+	// {{.Namespace}} stands for the drill's namespace (its workload's), so
+	// that an alert about pods can be narrowed to the drill's own.
 	Labels map[string]string `yaml:"labels"`
 	// FiringWithin bounds the time to firing. Required.
 	FiringWithin time.Duration `yaml:"firingWithin"`

@@ -11,6 +11,7 @@ import (
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
 	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
 )
 
 // alertPoll is how often the drill asks Prometheus whether its expected
@@ -20,12 +21,43 @@ const (
 	alertProgress = 30 * time.Second
 )
 
+// NamespaceVar in an expected alert's label value stands for the drill's
+// namespace (the workload's, or the one drill made for the drill), which is
+// only known when the drill runs: `namespace: "{{.Namespace}}"` narrows an
+// alert to the drill's own pods.
+const NamespaceVar = "{{.Namespace}}"
+
+// alertsSpec is the drill's alerts objectives with NamespaceVar expanded.
+func (r *run) alertsSpec() *scenarios.Alerts {
+	spec := r.sc.Objectives.Alerts
+	if spec == nil {
+		return nil
+	}
+	ns := r.env.RecordsNamespace
+	if r.env.App != nil {
+		ns = r.env.App.Namespace
+	}
+	out := *spec
+	out.Expect = make([]scenarios.ExpectedAlert, len(spec.Expect))
+	for i, e := range spec.Expect {
+		if len(e.Labels) > 0 {
+			labels := make(map[string]string, len(e.Labels))
+			for k, v := range e.Labels {
+				labels[k] = strings.ReplaceAll(v, NamespaceVar, ns)
+			}
+			e.Labels = labels
+		}
+		out.Expect[i] = e
+	}
+	return &out
+}
+
 // checkAlertRules makes sure, before anything is broken, that a drill
 // which declares alerts has a Prometheus to read them from and that every
 // alert it expects has a rule there: otherwise it could only wait for
 // nothing.
 func (r *run) checkAlertRules(ctx context.Context) error {
-	spec := r.sc.Objectives.Alerts
+	spec := r.alertsSpec()
 	if spec == nil {
 		return nil
 	}
@@ -59,7 +91,7 @@ func (r *run) alertGrace() time.Duration {
 // decides how long the fault stays in place: what is judged comes from
 // the ALERTS series afterwards.
 func (r *run) awaitFiring(ctx context.Context) {
-	spec := r.sc.Objectives.Alerts
+	spec := r.alertsSpec()
 	if spec == nil || len(spec.Expect) == 0 || r.env.Alerts == nil {
 		return
 	}
@@ -75,7 +107,7 @@ func (r *run) awaitFiring(ctx context.Context) {
 // expected alert with a resolvedWithin fires, or until that bound (plus
 // grace) has passed since the revert ended.
 func (r *run) awaitResolved(ctx context.Context) {
-	spec := r.sc.Objectives.Alerts
+	spec := r.alertsSpec()
 	if spec == nil || r.env.Alerts == nil || r.d.Fault.Reverted.IsZero() {
 		return
 	}
@@ -130,7 +162,7 @@ func (r *run) judgeAlerts(ctx context.Context, judged bool) {
 		return
 	}
 	r.d.Alerts = src.Record(seen)
-	spec := r.sc.Objectives.Alerts
+	spec := r.alertsSpec()
 	if spec == nil || !judged {
 		return
 	}
