@@ -19,7 +19,7 @@ KIND_CONFIG ?= kind-config.yaml
 KUBECONFIG_OUT ?= _output/kubeconfig
 REPORTS     ?= _output/reports
 # The game day's suites, in order; make test adds the interrupt suite.
-DRILL_SUITES ?= ./suites/cluster ./suites/controlplane ./suites/zones ./suites/workloads ./suites/nodes ./suites/restore
+DRILL_SUITES ?= ./suites/cluster ./suites/controlplane ./suites/zones ./suites/workloads ./suites/restore
 SUITES      ?= ./suites/...
 LABEL_FILTER ?=
 DRILL       := bin/drill

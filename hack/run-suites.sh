@@ -59,5 +59,5 @@ export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config DRILL_REPORT_D
 # A Ctrl-C lets the drill in progress revert its fault: the grace period
 # covers the slowest revert (a control-plane node rejoining). A second Ctrl-C
 # does not wait.
-go tool ginkgo -v --timeout=80m --grace-period=10m --junit-report=junit.xml --output-dir="$reports" \
+go tool ginkgo -v --timeout=85m --grace-period=10m --junit-report=junit.xml --output-dir="$reports" \
   ${labels:+--label-filter="$labels"} "$@" || rc=$?

@@ -36,7 +36,7 @@ func TestShipped(t *testing.T) {
 		covered[s.Fault.Type] = true
 	}
 	for _, ft := range FaultTypes() {
-		if !covered[ft] {
+		if !covered[ft] && !exampleOnly[ft] {
 			t.Errorf("no shipped drill exercises %s", ft)
 		}
 	}
@@ -296,5 +296,29 @@ func TestCrashloopExistingDeployment(t *testing.T) {
 	s.Fault.Params.(*CrashloopPodsParams).Namespace = ""
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "workload: missing") {
 		t.Errorf("without a namespace: got %v, want workload: missing", err)
+	}
+}
+
+// exampleOnly are the faults that no shipped drill runs, only the examples:
+// memory-hog fills a kind host's memory (every node sees the host's), and at
+// 94% in use the 2-core CI machine's control plane failed.
+var exampleOnly = map[FaultType]bool{FaultMemoryHog: true}
+
+func TestExamples(t *testing.T) {
+	scs, err := LoadPaths("examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[FaultType]bool{}
+	for _, s := range scs {
+		covered[s.Fault.Type] = true
+		if s.Objectives.Alerts == nil {
+			t.Errorf("example %s declares no alerts", s.Name)
+		}
+	}
+	for ft := range exampleOnly {
+		if !covered[ft] {
+			t.Errorf("no example drill exercises %s", ft)
+		}
 	}
 }

@@ -135,7 +135,9 @@ func (f *memoryHog) Effect(ctx context.Context) ([]string, error) {
 				return false, "", err
 			}
 			reached = s
-			return s.used >= f.p.Used-0.01, fmt.Sprintf("%.1f%% in use, the hog holds %s", s.used*100, gib(s.held)), nil
+			// The hog must hold memory: a node already that full proves
+			// nothing about the hog.
+			return s.held > 0 && s.used >= f.p.Used-0.01, fmt.Sprintf("%.1f%% in use, the hog holds %s", s.used*100, gib(s.held)), nil
 		})
 	if err != nil {
 		return nil, err

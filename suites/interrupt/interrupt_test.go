@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/drill-sre/drill/internal/cluster"
-	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/framework"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/reports"
@@ -203,22 +202,5 @@ objectives:
 		}
 		Expect(d.Spec.Template.Spec.Containers).To(Equal(before.Spec.Containers))
 		Expect(cluster.WaitForRollout(ctx, suite.Clientset, ns.Name, "probe-app", 3*time.Minute)).To(Succeed())
-	}, NodeTimeout(30*time.Minute))
-
-	It("stops the memory hog", func(ctx SpecContext) {
-		file := writeDrill("interrupt-memory-hog", `name: interrupt-memory-hog
-description: A node's memory held full for long, interrupted.
-target: {role: worker}
-fault:
-  type: memory-hog
-  params: {used: 0.9, holdFor: 10m}
-objectives:
-  maxDuration: 15m
-`)
-		run := interrupt(ctx, "interrupt-memory-hog", file)
-		Expect(strings.Join(run.Report.Fault.Facts, " ")).To(ContainSubstring("in use"), "the hog filled the node before the interrupt")
-		pods, err := suite.Clientset.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + faults.MemoryHogPod})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(pods.Items).To(BeEmpty(), "the hog's pod is still there")
 	}, NodeTimeout(30*time.Minute))
 })
