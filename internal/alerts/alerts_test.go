@@ -284,3 +284,16 @@ func TestReceiver(t *testing.T) {
 		t.Error("notifications before since were returned")
 	}
 }
+
+func TestHistoryReadQuietAfterTheEnd(t *testing.T) {
+	m := model.Matrix{series("PodCrashLooping", "firing", samples(330, 600))}
+	// Read right after the last sample, a stretch that just ended looks open;
+	// read Quiet later, it is closed one evaluation after its last sample.
+	if got := History(m, eval, at(610)); !got[0].Firing[0].Open {
+		t.Errorf("read 10 s after the last sample: %+v, want open (cannot tell yet)", got[0].Firing)
+	}
+	got := History(m, eval, at(600).Add(Quiet(eval)))
+	if s := got[0].Firing[0]; s.Open || !s.To.Equal(at(615)) {
+		t.Errorf("read Quiet after: %+v, want closed at 615 s", s)
+	}
+}

@@ -154,9 +154,14 @@ func (r *run) judgeAlerts(ctx context.Context, judged bool) {
 	if src == nil {
 		return
 	}
+	// Read the window some evaluations after its end: an alert that
+	// resolved just before the end must show no sample after its last,
+	// or it would look still open.
+	_ = faults.Hold(ctx, time.Until(r.d.Finished.Add(alerts.Quiet(src.EvaluationInterval))))
+	end := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	seen, err := src.History(ctx, r.d.Started, r.d.Finished)
+	seen, err := src.History(ctx, r.d.Started, end)
 	if err != nil {
 		r.fail(reports.Error, "alerts: %v", err)
 		return
@@ -167,7 +172,7 @@ func (r *run) judgeAlerts(ctx context.Context, judged bool) {
 		return
 	}
 	in := alerts.Input{
-		Spec: spec, Seen: seen, Injected: r.d.Fault.Injected, Reverted: r.d.Fault.Reverted, End: r.d.Finished,
+		Spec: spec, Seen: seen, Injected: r.d.Fault.Injected, Reverted: r.d.Fault.Reverted, End: end,
 		Scrape: src.ScrapeInterval, Eval: src.EvaluationInterval, Notifications: src.Receiver != nil,
 		NoData: map[string][]string{}, APIUnavailable: r.apiUnavailable,
 	}
@@ -180,7 +185,7 @@ func (r *run) judgeAlerts(ctx context.Context, judged bool) {
 		return
 	}
 	for _, e := range spec.Expect {
-		if nd, err := src.NoData(ctx, e.Name, r.d.Started, r.d.Finished); err != nil {
+		if nd, err := src.NoData(ctx, e.Name, r.d.Started, end); err != nil {
 			r.fail(reports.Error, "alerts: %v", err)
 		} else if len(nd) > 0 {
 			in.NoData[e.Name] = nd
