@@ -38,7 +38,9 @@ const gapFactor = 2.5
 // Quiet is how long after a window's end its History must be read for the
 // stretches that ended near the end to be told from those still open: a
 // stretch is open when its last sample is within this of the time read.
-func Quiet(eval time.Duration) time.Duration { return time.Duration(float64(eval)*gapFactor) + time.Second }
+func Quiet(eval time.Duration) time.Duration {
+	return time.Duration(float64(eval)*gapFactor) + time.Second
+}
 
 // History turns the raw ALERTS samples of a window ending at end (the
 // answer to ALERTS[window] evaluated at end) into one Alert per alertname
