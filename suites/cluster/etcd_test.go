@@ -2,9 +2,11 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -29,38 +31,14 @@ var _ = Describe("etcd", framework.SpecLabels(framework.LabelCluster), func() {
 		Expect(err).NotTo(HaveOccurred(), "etcd client for %v", cfg.Endpoints)
 		DeferCleanup(client.Close)
 
+		// A control-plane node that joined last may still be promoting its
+		// learner or electing: the deadline is generous, and the failure
+		// names what each member and endpoint said last.
 		var leader string
-		Eventually(func(g Gomega) {
-			callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			members, err := client.MemberList(callCtx)
-			g.Expect(err).NotTo(HaveOccurred(), "member list")
-			g.Expect(members.Members).To(HaveLen(3))
-			names := map[uint64]string{}
-			for _, m := range members.Members {
-				// A member that has not started yet has no name and no client URLs.
-				g.Expect(m.Name).NotTo(BeEmpty(), "member %x not started", m.ID)
-				g.Expect(m.ClientURLs).NotTo(BeEmpty(), "member %s has no client URLs", m.Name)
-				g.Expect(m.IsLearner).To(BeFalse(), "member %s is a learner", m.Name)
-				names[m.ID] = m.Name
-			}
-
-			leaders := map[uint64]bool{}
-			selfLeaders := 0
-			for _, ep := range cfg.Endpoints {
-				st, err := client.Status(callCtx, ep)
-				g.Expect(err).NotTo(HaveOccurred(), "status of %s", ep)
-				leaders[st.Leader] = true
-				if st.Header.MemberId == st.Leader {
-					selfLeaders++
-				}
-			}
-			g.Expect(leaders).To(HaveLen(1), "every member agrees on the leader")
-			g.Expect(selfLeaders).To(Equal(1), "exactly one member is the leader")
-			for id := range leaders {
-				g.Expect(names).To(HaveKey(id), "the leader is a member")
-				leader = names[id]
-			}
+		Eventually(func() error {
+			var err error
+			leader, err = etcdLeader(ctx, client, cfg.Endpoints)
+			return err
 		}, intervals.Get("etcd", "wait-etcd")...).WithContext(ctx).Should(Succeed())
 		AddReportEntry("etcd leader", leader)
 	})
@@ -93,3 +71,65 @@ var _ = Describe("etcd", framework.SpecLabels(framework.LabelCluster), func() {
 		Expect(err).To(MatchError(ContainSubstring("corrupt")))
 	})
 })
+
+// etcdLeader checks that the cluster has 3 started voting members and that
+// every endpoint names the same leader, which is one of them; it returns the
+// leader's name, or an error that states every member and endpoint.
+func etcdLeader(ctx context.Context, client *clientv3.Client, endpoints []string) (string, error) {
+	callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	members, err := client.MemberList(callCtx)
+	cancel()
+	if err != nil {
+		return "", fmt.Errorf("member list: %w", err)
+	}
+	var problems []string
+	names := map[uint64]string{}
+	for _, m := range members.Members {
+		names[m.ID] = m.Name
+		switch {
+		case m.Name == "" || len(m.ClientURLs) == 0:
+			// A member that has not started yet has no name and no client URLs.
+			problems = append(problems, fmt.Sprintf("member %x (peer %v) not started", m.ID, m.PeerURLs))
+		case m.IsLearner:
+			problems = append(problems, fmt.Sprintf("member %s is a learner", m.Name))
+		}
+	}
+	if len(members.Members) != 3 {
+		problems = append(problems, fmt.Sprintf("%d members, want 3", len(members.Members)))
+	}
+	leaders := map[uint64]bool{}
+	selfLeaders := 0
+	for _, ep := range endpoints {
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		st, err := client.Status(callCtx, ep)
+		cancel()
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("status of %s: %v", ep, err))
+			continue
+		}
+		leaders[st.Leader] = true
+		if st.Header.MemberId == st.Leader {
+			selfLeaders++
+		}
+		if st.Leader == 0 {
+			problems = append(problems, fmt.Sprintf("%s (member %s) knows no leader (raft term %d)", ep, names[st.Header.MemberId], st.RaftTerm))
+		}
+	}
+	var leader string
+	for id := range leaders {
+		if _, ok := names[id]; !ok && id != 0 {
+			problems = append(problems, fmt.Sprintf("leader %x is not a member", id))
+		}
+		leader = names[id]
+	}
+	if len(leaders) > 1 {
+		problems = append(problems, fmt.Sprintf("the endpoints name %d different leaders", len(leaders)))
+	}
+	if selfLeaders != 1 {
+		problems = append(problems, fmt.Sprintf("%d endpoints say they lead, want exactly 1", selfLeaders))
+	}
+	if len(problems) > 0 {
+		return "", errors.New(strings.Join(problems, "; "))
+	}
+	return leader, nil
+}

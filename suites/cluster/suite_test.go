@@ -28,7 +28,7 @@ func TestCluster(t *testing.T) { framework.RunClusterSuite(t, "cluster") }
 // intervals of every wait: "<spec>/<wait>" or "default/<wait>".
 var intervals = framework.Intervals{
 	"default/wait-nodes":       {"5m", "5s"},
-	"default/wait-etcd":        {"2m", "2s"},
+	"default/wait-etcd":        {"5m", "2s"},
 	"default/wait-apiserver":   {"1m", "1s"},
 	"default/wait-deployment":  {"3m", "2s"},
 	"default/wait-dns":         {"1m", "2s"},
