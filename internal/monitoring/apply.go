@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -20,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/drill-sre/drill/fixtures"
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // kinds are the kinds of object Deploy applies, with their resources.
@@ -162,32 +162,13 @@ type applier struct {
 func newApplier(cfg *rest.Config, logger log.Logger) (*applier, error) {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.WarningHandler == nil && cfg.WarningHandlerWithContext == nil {
-		cfg.WarningHandlerWithContext = &warningLogger{logger: logger, seen: map[string]bool{}}
+		cfg.WarningHandlerWithContext = &kube.Warnings{Say: func(m string) { logger.V(1).Infof("   API server warning: %s", m) }}
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client for %s: %w", cfg.Host, err)
 	}
 	return &applier{dyn: dyn}, nil
-}
-
-// warningLogger logs each distinct API server warning once.
-type warningLogger struct {
-	logger log.Logger
-	mu     sync.Mutex
-	seen   map[string]bool
-}
-
-func (w *warningLogger) HandleWarningHeaderWithContext(_ context.Context, code int, _ string, message string) {
-	if code != 299 || message == "" {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.seen[message] {
-		w.seen[message] = true
-		w.logger.V(1).Infof("   API server warning: %s", message)
-	}
 }
 
 // apply server-side applies every object as FieldManager, taking over fields

@@ -12,14 +12,14 @@ import (
 
 	promapi "github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // deployer is one run of Deploy.
@@ -54,34 +54,9 @@ func (d *deployer) step(name string, fn func() error) error {
 // error that carries the last description; an error from cond ends the wait.
 func (d *deployer) waitFor(ctx context.Context, what string, cond func(ctx context.Context) (done bool, desc string, err error)) error {
 	return d.step(fmt.Sprintf("Waiting ≤ %s for %s", d.timeout, what), func() error {
-		var last string
-		var stopped error
-		err := wait.PollUntilContextTimeout(ctx, pollInterval, d.timeout, true, func(ctx context.Context) (bool, error) {
-			done, desc, err := cond(ctx)
-			if err != nil {
-				stopped = err
-				return false, err
-			}
-			if ctx.Err() != nil {
-				return false, nil // what cond saw is the deadline, not the state
-			}
-			if desc != "" && desc != last {
-				d.logger.V(1).Infof("   %s: %s", what, desc)
-				last = desc
-			}
-			return done, nil
-		})
-		switch {
-		case err == nil:
-			return nil
-		case stopped != nil:
-			return stopped
-		default:
-			if last == "" {
-				last = "nothing observed yet"
-			}
-			return fmt.Errorf("waiting %s for %s: %w (last seen: %s)", d.timeout, what, err, last)
-		}
+		return kube.Poll(ctx, pollInterval, d.timeout, what, func(desc string) {
+			d.logger.V(1).Infof("   %s: %s", what, desc)
+		}, cond)
 	})
 }
 
@@ -113,14 +88,14 @@ func (d *deployer) workloadReady(ctx context.Context, kind, name string) (bool, 
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		ok, desc = deploymentReady(dep)
+		ok, desc = kube.DeploymentReady(dep)
 		selector = dep.Spec.Selector
 	case "DaemonSet":
 		ds, err := d.cs.AppsV1().DaemonSets(d.ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		ok, desc = daemonSetReady(ds)
+		ok, desc = kube.DaemonSetReady(ds)
 		selector = ds.Spec.Selector
 	default:
 		return false, "", fmt.Errorf("%s is not a workload kind", kind)
@@ -131,34 +106,6 @@ func (d *deployer) workloadReady(ctx context.Context, kind, name string) (bool, 
 		}
 	}
 	return ok, desc, nil
-}
-
-func deploymentReady(dep *appsv1.Deployment) (bool, string) {
-	want := int32(1)
-	if dep.Spec.Replicas != nil {
-		want = *dep.Spec.Replicas
-	}
-	s := dep.Status
-	desc := fmt.Sprintf("%d/%d replicas available, %d updated, %d in all", s.AvailableReplicas, want, s.UpdatedReplicas, s.Replicas)
-	for _, c := range s.Conditions {
-		if c.Type == appsv1.DeploymentProgressing && c.Reason == "ProgressDeadlineExceeded" {
-			desc += "; " + c.Message
-		}
-	}
-	if s.ObservedGeneration < dep.Generation {
-		return false, desc + "; the new spec is not yet observed"
-	}
-	return s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want, desc
-}
-
-func daemonSetReady(ds *appsv1.DaemonSet) (bool, string) {
-	s := ds.Status
-	desc := fmt.Sprintf("%d/%d pods ready, %d updated", s.NumberReady, s.DesiredNumberScheduled, s.UpdatedNumberScheduled)
-	if s.ObservedGeneration < ds.Generation {
-		return false, desc + "; the new spec is not yet observed"
-	}
-	want := s.DesiredNumberScheduled
-	return want > 0 && s.NumberReady == want && s.UpdatedNumberScheduled == want && s.NumberAvailable == want, desc
 }
 
 // podProblems describes why the pods a selector matches are not ready:
@@ -174,40 +121,7 @@ func (d *deployer) podProblems(ctx context.Context, selector *metav1.LabelSelect
 	if err != nil {
 		return nil
 	}
-	var out []string
-	for _, p := range pods.Items {
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message != "" {
-				out = append(out, fmt.Sprintf("pod %s unschedulable: %s", p.Name, c.Message))
-			}
-		}
-		for _, cs := range p.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
-				msg := fmt.Sprintf("pod %s (node %s) container %s: %s", p.Name, p.Spec.NodeName, cs.Name, w.Reason)
-				if w.Message != "" {
-					msg += ": " + w.Message
-				}
-				if strings.Contains(w.Reason, "Image") {
-					msg += " (is the image loaded into the nodes? see fixtures.MonitoringImages)"
-				}
-				out = append(out, msg)
-			}
-			if t := cs.LastTerminationState.Terminated; t != nil && cs.RestartCount > 0 {
-				msg := fmt.Sprintf("pod %s container %s restarted %d times, last exit %d (%s)", p.Name, cs.Name, cs.RestartCount, t.ExitCode, t.Reason)
-				if m := strings.TrimSpace(t.Message); m != "" {
-					msg += ": " + lastLines(m, 3)
-				}
-				out = append(out, msg)
-			}
-		}
-	}
-	return out
-}
-
-// lastLines returns the last n lines of s, joined with " | ".
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+	return kube.PodProblems(pods.Items, "is the image loaded into the nodes? see fixtures.MonitoringImages")
 }
 
 // nodeIPOf returns the InternalIP of the node that runs the ready pod of

@@ -24,6 +24,8 @@ import (
 	"github.com/vmware-tanzu/velero/pkg/install"
 	"github.com/vmware-tanzu/velero/pkg/uploader"
 	kubeutil "github.com/vmware-tanzu/velero/pkg/util/kube"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // InstallConfig is what Install installs.
@@ -215,7 +217,7 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
 			return false, err.Error(), nil
 		}
-		ok, desc := deploymentReady(d)
+		ok, desc := kube.DeploymentReady(d)
 		if !ok {
 			desc = withPodProblems(desc, v.podProblems(ctx, d.Spec.Selector.MatchLabels))
 		}
@@ -228,7 +230,7 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: NodeAgentName}, ds); err != nil {
 			return false, err.Error(), nil
 		}
-		ok, desc := daemonSetReady(ds)
+		ok, desc := kube.DaemonSetReady(ds)
 		if !ok {
 			desc = withPodProblems(desc, v.podProblems(ctx, ds.Spec.Selector.MatchLabels))
 		}
@@ -345,38 +347,6 @@ func crdEstablished(crd *apiextv1.CustomResourceDefinition) bool {
 	return false
 }
 
-// deploymentReady tells whether a Deployment's rollout is complete and all
-// its replicas are available, and describes it.
-func deploymentReady(d *appsv1.Deployment) (bool, string) {
-	want := int32(1)
-	if d.Spec.Replicas != nil {
-		want = *d.Spec.Replicas
-	}
-	s := d.Status
-	desc := fmt.Sprintf("%d/%d replicas available, %d updated", s.AvailableReplicas, want, s.UpdatedReplicas)
-	for _, c := range s.Conditions {
-		if c.Type == appsv1.DeploymentProgressing && c.Reason == "ProgressDeadlineExceeded" {
-			desc += "; " + c.Message
-		}
-	}
-	if s.ObservedGeneration < d.Generation {
-		return false, desc + "; the new spec is not yet observed"
-	}
-	return s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want, desc
-}
-
-// daemonSetReady tells whether a DaemonSet runs an up-to-date, ready pod on
-// every node it should, and describes it.
-func daemonSetReady(ds *appsv1.DaemonSet) (bool, string) {
-	s := ds.Status
-	desc := fmt.Sprintf("%d/%d pods ready, %d updated", s.NumberReady, s.DesiredNumberScheduled, s.UpdatedNumberScheduled)
-	if s.ObservedGeneration < ds.Generation {
-		return false, desc + "; the new spec is not yet observed"
-	}
-	want := s.DesiredNumberScheduled
-	return want > 0 && s.NumberReady == want && s.UpdatedNumberScheduled == want && s.NumberAvailable == want, desc
-}
-
 // podProblems describes why the pods matching selector are not running:
 // containers waiting (an image that is not on the node, a crash loop) or
 // pods unschedulable. Best effort: an error reading them says nothing.
@@ -385,24 +355,7 @@ func (v *Velero) podProblems(ctx context.Context, selector map[string]string) []
 	if err := v.Client.List(ctx, pods, client.InNamespace(v.Namespace), client.MatchingLabels(selector)); err != nil {
 		return nil
 	}
-	var out []string
-	for _, p := range pods.Items {
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message != "" {
-				out = append(out, fmt.Sprintf("pod %s unschedulable: %s", p.Name, c.Message))
-			}
-		}
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
-			if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" && w.Reason != "ContainerCreating" {
-				msg := fmt.Sprintf("pod %s container %s: %s", p.Name, cs.Name, w.Reason)
-				if w.Message != "" {
-					msg += ": " + w.Message
-				}
-				out = append(out, msg)
-			}
-		}
-	}
-	return out
+	return kube.PodProblems(pods.Items, "")
 }
 
 func withPodProblems(desc string, problems []string) string {

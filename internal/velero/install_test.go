@@ -395,35 +395,6 @@ func TestLocationVerdict(t *testing.T) {
 	}
 }
 
-func TestReadiness(t *testing.T) {
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
-	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
-	if ok, desc := deploymentReady(d); !ok {
-		t.Errorf("available deployment not ready: %s", desc)
-	}
-	d.Status.ObservedGeneration = 1
-	if ok, _ := deploymentReady(d); ok {
-		t.Error("a deployment whose new spec is not observed is ready")
-	}
-	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 1, AvailableReplicas: 1}
-	if ok, _ := deploymentReady(d); ok {
-		t.Error("a deployment with an old replica is ready")
-	}
-
-	ds := &appsv1.DaemonSet{}
-	if ok, _ := daemonSetReady(ds); ok {
-		t.Error("a daemonset no node was counted for is ready")
-	}
-	ds.Status = appsv1.DaemonSetStatus{DesiredNumberScheduled: 3, NumberReady: 2, UpdatedNumberScheduled: 3, NumberAvailable: 2}
-	if ok, _ := daemonSetReady(ds); ok {
-		t.Error("a daemonset with 2/3 pods ready is ready")
-	}
-	ds.Status.NumberReady, ds.Status.NumberAvailable = 3, 3
-	if ok, desc := daemonSetReady(ds); !ok {
-		t.Errorf("daemonset with 3/3 ready: %s", desc)
-	}
-}
-
 func TestPodProblems(t *testing.T) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "velero", Name: "velero-1", Labels: map[string]string{"deploy": "velero"}},

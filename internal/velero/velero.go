@@ -16,12 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"time"
 
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,6 +27,8 @@ import (
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	velerov2alpha1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v2alpha1"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // Defaults of an installation: Velero's namespace and the images drill builds
@@ -163,33 +163,13 @@ func NewClient(cfg *rest.Config, logger log.Logger) (client.Client, error) {
 		if logger == nil {
 			logger = log.NoopLogger{}
 		}
-		cfg.WarningHandlerWithContext = &warningLogger{logger: logger, seen: map[string]bool{}}
+		cfg.WarningHandlerWithContext = &kube.Warnings{Say: func(m string) { logger.Warnf("API server warning: %s", m) }}
 	}
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	if err != nil {
 		return nil, fmt.Errorf("velero client for %s: %w", cfg.Host, err)
 	}
 	return c, nil
-}
-
-// warningLogger logs each distinct API server warning once, instead of
-// controller-runtime's logger, which needs a global logr sink.
-type warningLogger struct {
-	logger log.Logger
-	mu     sync.Mutex
-	seen   map[string]bool
-}
-
-func (w *warningLogger) HandleWarningHeaderWithContext(_ context.Context, code int, _ string, message string) {
-	if code != 299 || message == "" {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.seen[message] {
-		w.seen[message] = true
-		w.logger.Warnf("API server warning: %s", message)
-	}
 }
 
 // Velero is one Velero installation, reached through a client: the
@@ -252,32 +232,7 @@ func (v *Velero) waitFor(ctx context.Context, timeout time.Duration, what string
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	var last string
-	var stopped error
-	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
-		done, desc, err := cond(ctx)
-		if err != nil {
-			stopped = err
-			return false, err
-		}
-		if ctx.Err() != nil {
-			return false, nil // what cond saw is the deadline, not the state
-		}
-		if desc != "" && desc != last {
-			v.logger().V(0).Infof("%s: %s", what, desc)
-			last = desc
-		}
-		return done, nil
-	})
-	switch {
-	case err == nil:
-		return nil
-	case stopped != nil:
-		return stopped
-	default:
-		if last == "" {
-			last = "nothing observed yet"
-		}
-		return fmt.Errorf("waiting %s for %s: %w (last seen: %s)", timeout, what, err, last)
-	}
+	return kube.Poll(ctx, interval, timeout, what, func(desc string) {
+		v.logger().V(0).Infof("%s: %s", what, desc)
+	}, cond)
 }

@@ -39,15 +39,3 @@ func TestWaitForQuotesTheLastState(t *testing.T) {
 		t.Errorf("done at once: %v", err)
 	}
 }
-
-func TestWarningLoggerLogsEachWarningOnce(t *testing.T) {
-	var out bytes.Buffer
-	w := &warningLogger{logger: cluster.NewWriterLogger(&out, 0), seen: map[string]bool{}}
-	for _, m := range []string{"unknown field x", "unknown field x", "deprecated y"} {
-		w.HandleWarningHeaderWithContext(t.Context(), 299, "", m)
-	}
-	w.HandleWarningHeaderWithContext(t.Context(), 199, "", "not a warning")
-	if got, want := out.String(), "API server warning: unknown field x\nAPI server warning: deprecated y\n"; got != want {
-		t.Errorf("logged %q, want %q", got, want)
-	}
-}
