@@ -37,13 +37,11 @@ type memoryHog struct {
 	node      cluster.Node
 
 	mu   sync.Mutex
-	peak hogState
-}
-
-// hogState is what the hog last said: the fraction in use and what it held.
-type hogState struct {
-	used float64
-	held int64
+	peak probeapp.MemHogState
+	// backoffs counts the hog's lines that gave memory back because the
+	// machine stalled; maxStall is the highest stall among them.
+	backoffs int
+	maxStall float64
 }
 
 func newMemoryHog(env Env, sc *scenarios.Scenario, p *scenarios.MemoryHogParams) (Fault, error) {
@@ -97,30 +95,48 @@ func (f *memoryHog) Inject(ctx context.Context) error {
 
 // state reads the hog's log: its latest line, and the highest use it
 // reached.
-func (f *memoryHog) state(ctx context.Context) (hogState, error) {
+func (f *memoryHog) state(ctx context.Context) (probeapp.MemHogState, error) {
 	raw, err := f.env.Clientset.CoreV1().Pods(f.namespace).GetLogs(MemoryHogPod, &corev1.PodLogOptions{}).DoRaw(ctx)
 	if err != nil {
-		return hogState{}, fmt.Errorf("read pod %s's log: %w", MemoryHogPod, err)
+		return probeapp.MemHogState{}, fmt.Errorf("read pod %s's log: %w", MemoryHogPod, err)
 	}
-	var last hogState
+	var last probeapp.MemHogState
 	sc := bufio.NewScanner(strings.NewReader(string(raw)))
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.backoffs, f.maxStall = 0, 0
 	for sc.Scan() {
-		if used, held, ok := probeapp.ParseMemHogLine(sc.Text()); ok {
-			last = hogState{used: used, held: held}
-			if used > f.peak.used {
-				f.peak = last
-			}
+		s, ok := probeapp.ParseMemHogLine(sc.Text())
+		if !ok {
+			continue
+		}
+		last = s
+		if s.Used > f.peak.Used {
+			f.peak = s
+		}
+		if s.Stall > 0 {
+			f.backoffs++
+			f.maxStall = max(f.maxStall, s.Stall)
 		}
 	}
 	return last, nil
 }
 
+// stalled describes the hog's back-offs so far, or says nothing.
+func (f *memoryHog) stalled() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.backoffs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the hog gave memory back %d times because the machine stalled on memory (every task stalled up to %.0f%% of 10 s, guard %d%%)",
+		f.backoffs, f.maxStall, probeapp.DefaultMaxStall)
+}
+
 // Effect waits until the hog has brought the node's memory in use to
 // within a point of the declared fraction.
 func (f *memoryHog) Effect(ctx context.Context) ([]string, error) {
-	var reached hogState
+	var reached probeapp.MemHogState
 	err := waitFor(ctx, f.env.Timeout, fmt.Sprintf("node %s's memory in use to reach %.0f%%", f.node.Name, f.p.Used*100),
 		func(ctx context.Context) (bool, string, error) {
 			p, err := f.env.Clientset.CoreV1().Pods(f.namespace).Get(ctx, MemoryHogPod, metav1.GetOptions{})
@@ -137,12 +153,12 @@ func (f *memoryHog) Effect(ctx context.Context) ([]string, error) {
 			reached = s
 			// The hog must hold memory: a node already that full proves
 			// nothing about the hog.
-			return s.held > 0 && s.used >= f.p.Used-0.01, fmt.Sprintf("%.1f%% in use, the hog holds %s", s.used*100, gib(s.held)), nil
+			return s.Held > 0 && s.Used >= f.p.Used-0.01, fmt.Sprintf("%.1f%% in use, the hog holds %s", s.Used*100, gib(s.Held)) + f.stalled(), nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	return []string{fmt.Sprintf("node %s's memory %.1f%% in use; the hog holds %s", f.node.Name, reached.used*100, gib(reached.held))}, nil
+	return []string{fmt.Sprintf("node %s's memory %.1f%% in use; the hog holds %s", f.node.Name, reached.Used*100, gib(reached.Held)) + f.stalled()}, nil
 }
 
 func (f *memoryHog) Hold(ctx context.Context) error { return Hold(ctx, f.p.HoldFor) }
@@ -168,11 +184,16 @@ func (f *memoryHog) Revert(ctx context.Context) error {
 func (f *memoryHog) Measure(Record) []reports.Measurement {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.peak.used == 0 {
+	if f.peak.Used == 0 {
 		return nil
 	}
-	return []reports.Measurement{{Name: "memory in use, highest", Value: f.peak.used * 100, Unit: "%",
-		Detail: fmt.Sprintf("node %s, the hog holding %s", f.node.Name, gib(f.peak.held))}}
+	ms := []reports.Measurement{{Name: "memory in use, highest", Value: f.peak.Used * 100, Unit: "%",
+		Detail: fmt.Sprintf("node %s, the hog holding %s", f.node.Name, gib(f.peak.Held))}}
+	if f.backoffs > 0 {
+		ms = append(ms, reports.Measurement{Name: "memory hog back-offs", Value: float64(f.backoffs), Unit: "count",
+			Detail: fmt.Sprintf("memory given back as every task stalled on memory up to %.0f%% of 10 s (guard %d%%)", f.maxStall, probeapp.DefaultMaxStall)})
+	}
+	return ms
 }
 
 func gib(b int64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }
