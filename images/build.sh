@@ -628,6 +628,16 @@ all=(node haproxy agnhost probe-app velero versitygw monitoring)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 docker info >/dev/null 2>&1 || die "Docker is not running: run hack/host-setup.sh"
+# Cold, every component's modules are downloaded (network bound) while the
+# first compile runs, instead of each download waiting for its compile's
+# turn. Best effort: a failed download is retried, and reported, by the
+# build that needs it. Warm, this takes seconds.
+(
+  for d in "$here"/src/*/; do
+    (cd "$d" && GONOSUMDB=k8s.io/kube-state-metrics go mod download) || echo "prefetch in $d failed"
+  done
+) >"$out/prefetch.log" 2>&1 &
+prefetch_pid=$!
 # Cold, the Debian root filesystems (network and disk bound) are made while
 # Kubernetes compiles (CPU bound). Warm, both steps take seconds. Only the
 # node, agnhost and the control plane need Kubernetes' binaries.
@@ -676,4 +686,5 @@ for t in "${targets[@]}"; do
     *) die "unknown image $t (known: ${all[*]} kube-router local-path control-plane prometheus alertmanager node-exporter kube-state-metrics)" ;;
   esac
 done
+wait "$prefetch_pid" || true
 say "ready: ${targets[*]}"
