@@ -8,6 +8,8 @@
 #   make test    fast unit tests, then every suite on a real HA cluster: the
 #                cluster checks, the drills, and the Ctrl-C test that a stopped
 #                drill leaves the cluster whole. Torn down unless KEEP_CLUSTER=1.
+#                To fit CI's 90 minutes it leaves out TEST_SKIP: drills whose
+#                fault another drill of the run already exercises.
 #
 # Other targets: setup, images, build, unit, up, down, status, suites.
 
@@ -18,10 +20,18 @@ CLUSTER     ?= drill
 KIND_CONFIG ?= kind-config.yaml
 KUBECONFIG_OUT ?= _output/kubeconfig
 REPORTS     ?= _output/reports
-# The game day's suites, in order; make test adds the interrupt suite.
-DRILL_SUITES ?= ./suites/cluster ./suites/controlplane ./suites/zones ./suites/workloads ./suites/restore
-SUITES      ?= ./suites/...
+# The game day's suites, in order; make test adds the interrupt suite. The
+# drills that expect alerts (controlplane, workloads) come last: the
+# monitoring stack they deploy stays up, and a zone drain that also evicts
+# its pods onto the other workers loaded this 2-core machine enough for the
+# probe app's 1 s readiness probes to fail (fewest Ready 1 under a PDB of 2).
+DRILL_SUITES ?= ./suites/cluster ./suites/zones ./suites/restore ./suites/controlplane ./suites/workloads
+SUITES      ?= ./suites/cluster ./suites/zones ./suites/interrupt ./suites/restore ./suites/controlplane ./suites/workloads
 LABEL_FILTER ?=
+# Left out of make test (a ginkgo --skip regular expression): the same
+# etcd-restore fault as etcd-restore-quorum-loss, with every member lost;
+# make drill runs it. It saves about 5.5 minutes.
+TEST_SKIP   ?= etcd-restore-total-loss
 DRILL       := bin/drill
 
 export GOFLAGS ?= -buildvcs=false
@@ -34,7 +44,7 @@ drill: setup images build up
 	./hack/run-suites.sh --teardown $(DRILL_SUITES)
 
 test: unit setup images build
-	./hack/run-suites.sh --teardown $(SUITES)
+	SKIP='$(TEST_SKIP)' ./hack/run-suites.sh --teardown $(SUITES)
 
 setup:
 	./hack/host-setup.sh

@@ -10,7 +10,8 @@
 # _output/reports/drills/, gathered at the end by `drill report` into
 # report.json, report.md and junit-drills.xml, with a table on stdout.
 # LABEL_FILTER (or LABELS) selects specs with a Ginkgo label filter, e.g.
-# LABEL_FILTER='fault:drain-zone'. On failure, the cluster's logs are exported
+# LABEL_FILTER='fault:drain-zone'; SKIP, a regular expression, leaves out the
+# specs whose text matches (ginkgo --skip). On failure, the cluster's logs are exported
 # to _output/reports/logs. --teardown deletes the kind cluster at the end,
 # pass or fail, unless KEEP_CLUSTER=1.
 set -euo pipefail
@@ -24,6 +25,7 @@ config=${KIND_CONFIG:-kind-config.yaml}
 kubeconfig=${KUBECONFIG_OUT:-_output/kubeconfig}
 reports=${REPORTS:-_output/reports}
 labels=${LABEL_FILTER:-${LABELS:-}}
+skip=${SKIP:-}
 drill=bin/drill
 # Drill reports of an earlier run must not mix with this one's.
 rm -rf "$reports/drills" "$reports/report.json" "$reports/report.md" "$reports/junit-drills.xml"
@@ -60,4 +62,4 @@ export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config DRILL_REPORT_D
 # covers the slowest revert (a control-plane node rejoining). A second Ctrl-C
 # does not wait.
 go tool ginkgo -v --timeout=85m --grace-period=10m --junit-report=junit.xml --output-dir="$reports" \
-  ${labels:+--label-filter="$labels"} "$@" || rc=$?
+  ${labels:+--label-filter="$labels"} ${skip:+--skip="$skip"} "$@" || rc=$?
