@@ -40,7 +40,8 @@ type MemHogConfig struct {
 	// /proc/meminfo).
 	Meminfo string
 	// Pressure is the memory pressure (PSI) file, /proc/pressure/memory;
-	// empty, or a file that does not exist, turns the guard off.
+	// empty, or a file that cannot be read, turns the guard off (said in
+	// the log unless the file does not exist).
 	Pressure string
 	// MaxStall is the guard: when the share of time every task stalled
 	// on memory over the last 10 s ("full avg10", in %) goes above it,
@@ -99,10 +100,11 @@ func MemHog(ctx context.Context, cfg MemHogConfig, log io.Writer) error {
 		frac := 1 - float64(avail)/float64(total)
 		stall := -1.0
 		if guard {
-			if stall, err = readFullStall(cfg.Pressure); errors.Is(err, os.ErrNotExist) {
-				guard = false // no PSI on this kernel
-			} else if err != nil {
-				return err
+			if stall, err = readFullStall(cfg.Pressure); err != nil {
+				guard, stall = false, -1
+				if !errors.Is(err, os.ErrNotExist) { // not existing: no PSI on this kernel
+					fmt.Fprintf(log, "memhog guard off: %v\n", err)
+				}
 			}
 		}
 		switch {
