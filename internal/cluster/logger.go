@@ -90,3 +90,18 @@ func (i infoLogger) Infof(format string, args ...interface{}) {
 		i.l.print(fmt.Sprintf(format, args...))
 	}
 }
+
+// StampWriter prefixes each write with the seconds since Start, for logs
+// whose steps are timed by eye (the integration tests').
+type StampWriter struct {
+	Start time.Time
+	W     io.Writer
+	mu    sync.Mutex
+}
+
+func (s *StampWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.W, "[%7.1fs] %s", time.Since(s.Start).Seconds(), p)
+	return len(p), nil
+}

@@ -44,20 +44,6 @@ import (
 	"github.com/drill-sre/drill/internal/cluster"
 )
 
-// stampWriter prefixes each write with the time since start.
-type stampWriter struct {
-	mu    sync.Mutex
-	start time.Time
-	w     io.Writer
-}
-
-func (s *stampWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, "[%7.1fs] %s", time.Since(s.start).Seconds(), p)
-	return len(p), nil
-}
-
 // stepLogger passes messages on and keeps when each ✓ line was logged, so
 // that the test can tell when Deploy's steps ended.
 type stepLogger struct {
@@ -188,7 +174,7 @@ func TestIntegration(t *testing.T) {
 	}
 	kindName := os.Getenv("MONITORING_KIND_CLUSTER")
 	ctx := t.Context()
-	logger := &stepLogger{Logger: cluster.NewWriterLogger(&stampWriter{start: time.Now(), w: os.Stderr}, 1), done: map[string]time.Time{}}
+	logger := &stepLogger{Logger: cluster.NewWriterLogger(&cluster.StampWriter{Start: time.Now(), W: os.Stderr}, 1), done: map[string]time.Time{}}
 	tm := map[string]any{}
 	defer func() {
 		out, _ := json.MarshalIndent(tm, "", "  ")

@@ -43,20 +43,6 @@ import (
 	"github.com/drill-sre/drill/internal/cluster"
 )
 
-// stampWriter prefixes each write with the time since start.
-type stampWriter struct {
-	mu    sync.Mutex
-	start time.Time
-	w     io.Writer
-}
-
-func (s *stampWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, "[%7.1fs] %s", time.Since(s.start).Seconds(), p)
-	return len(p), nil
-}
-
 // timings is what the run measured, written as JSON at the end.
 type timings struct {
 	mu sync.Mutex
@@ -80,7 +66,7 @@ func TestIntegration(t *testing.T) {
 		t.Skip("VELERO_KUBECONFIG is not set")
 	}
 	ctx := t.Context()
-	logger := cluster.NewWriterLogger(&stampWriter{start: time.Now(), w: os.Stderr}, 1)
+	logger := cluster.NewWriterLogger(&cluster.StampWriter{Start: time.Now(), W: os.Stderr}, 1)
 	tm := &timings{M: map[string]any{}}
 	defer func() {
 		out, _ := json.MarshalIndent(tm.M, "", "  ")
