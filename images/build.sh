@@ -63,12 +63,17 @@ try_pull() {
 
 # gobuild MODULE_DIR LDFLAGS PKG... : build main packages of a scratch module
 # into $bin, statically. Modules in $prebuilt were built by main's parallel
-# pass already.
+# pass already. Each build says how long it took and how much CPU it used:
+# on 2 cores the CPU seconds, not the wall time of builds that overlap, show
+# what a component costs.
 gobuild() {
   local dir=$1 ld=$2; shift 2
   [[ " ${prebuilt:-} " != *" $dir "* ]] || return 0
-  (cd "$here/src/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ld" -o "$bin/" "$@") \
-    || die "go build in images/src/$dir failed"
+  local start=$SECONDS TIMEFORMAT
+  TIMEFORMAT="%0U s user + %0S s sys"
+  { time env -C "$here/src/$dir" CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ld" -o "$bin/" "$@" 2>&3; } \
+    3>&2 2>"$out/cpu-$dir" || die "go build in images/src/$dir failed"
+  say "built images/src/$dir in $(( SECONDS - start )) s, CPU $(cat "$out/cpu-$dir")"
 }
 
 # docker_build NAME HASH DOCKERFILE_TEXT [FILE...]: build an image whose
