@@ -376,6 +376,24 @@ deb_version_check() {
   printf 'v=$(%s --version 2>&1 | sed -n "1s/^[a-z_]*, version \\([0-9.]*\\).*/v\\1/p"); [ "$v" = %s ] || { echo "%s is $v, not %s" >&2; exit 1; }' "$1" "$2" "$1" "$2"
 }
 
+# deb_image IMAGE FIXUP DOCKERFILE PACKAGE...: IMAGE made of Debian's
+# packages on the tools layer: the packages unpacked, FIXUP run in the
+# unpacked tree (deb_stage), then the DOCKERFILE's instructions after
+# FROM and COPY. The calling image_* function's text is the recipe its
+# inputs hash covers.
+deb_image() {
+  local image=$1 fixup=$2 dockerfile=$3 fn=${FUNCNAME[1]} hash base dir; shift 3
+  base=$(tools_rootfs)
+  hash=$( { declare -f deb_image deb_stage deb_version_check; echo "$base"; } | inputs_hash "$fn" "$here/versions-monitoring.sh")
+  present "$image" "$hash" || try_pull "$image" || {
+    dir=$(deb_stage "${fn#image_}" "$fixup" "$@")
+    docker_build "$image" "$hash" "FROM $base
+COPY root/ /
+$dockerfile" "$dir/root"
+    rm -rf "$dir"
+  }
+}
+
 # Prometheus, from Debian's package (a go1.19 build), laid out as upstream's image:
 # /bin/prometheus and /bin/promtool (bookworm's /bin is /usr/bin), the example
 # consoles under /usr/share/prometheus, run as nobody (65534) in
@@ -384,32 +402,25 @@ deb_version_check() {
 # --web.local-assets default), whose JavaScript libraries are Debian
 # packages, unpacked here alongside.
 image_prometheus() {
-  local hash base dir; base=$(tools_rootfs)
-  hash=$( { declare -f deb_stage deb_version_check; echo "$base"; } | inputs_hash image_prometheus "$here/versions-monitoring.sh")
-  present "$PROMETHEUS_IMAGE" "$hash" || try_pull "$PROMETHEUS_IMAGE" || {
-    # shellcheck disable=SC2016 # $ex: the fix-up's own variable
-    dir=$(deb_stage prometheus '
-      ex=usr/share/doc/prometheus/examples
-      mkdir -p usr/share/prometheus prometheus
-      rm -rf etc/prometheus/consoles etc/prometheus/console_libraries var/lib/prometheus
-      cp -a $ex/consoles $ex/console_libraries usr/share/prometheus/
-      ln -s /usr/share/prometheus/consoles /usr/share/prometheus/console_libraries etc/prometheus/
-      # The UI loads one build of moment-timezone; the package has 214 MB of them.
-      find usr/share/javascript/moment-timezone -mindepth 1 -maxdepth 1 ! -name moment-timezone-with-data.min.js -exec rm -rf {} +' \
-      "prometheus=$PROMETHEUS_DEB" fonts-glyphicons-halflings libjs-bootstrap libjs-bootstrap4 libjs-d3 \
-      libjs-eonasdan-bootstrap-datetimepicker libjs-jquery libjs-jquery-hotkeys libjs-moment \
-      libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw)
-    docker_build "$PROMETHEUS_IMAGE" "$hash" "FROM $base
-COPY root/ /
-RUN $(deb_version_check /bin/prometheus "$PROMETHEUS_VERSION"); chown -R 65534:65534 /etc/prometheus /prometheus
+  # shellcheck disable=SC2016 # $ex: the fix-up's own variable
+  deb_image "$PROMETHEUS_IMAGE" '
+    ex=usr/share/doc/prometheus/examples
+    mkdir -p usr/share/prometheus prometheus
+    rm -rf etc/prometheus/consoles etc/prometheus/console_libraries var/lib/prometheus
+    cp -a $ex/consoles $ex/console_libraries usr/share/prometheus/
+    ln -s /usr/share/prometheus/consoles /usr/share/prometheus/console_libraries etc/prometheus/
+    # The UI loads one build of moment-timezone; the package has 214 MB of them.
+    find usr/share/javascript/moment-timezone -mindepth 1 -maxdepth 1 ! -name moment-timezone-with-data.min.js -exec rm -rf {} +' \
+    "RUN $(deb_version_check /bin/prometheus "$PROMETHEUS_VERSION"); chown -R 65534:65534 /etc/prometheus /prometheus
 WORKDIR /prometheus
 USER 65534:65534
 EXPOSE 9090
 VOLUME [\"/prometheus\"]
 ENTRYPOINT [\"/bin/prometheus\"]
-CMD [\"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/prometheus\", \"--web.console.libraries=/usr/share/prometheus/console_libraries\", \"--web.console.templates=/usr/share/prometheus/consoles\"]" "$dir/root"
-    rm -rf "$dir"
-  }
+CMD [\"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/prometheus\", \"--web.console.libraries=/usr/share/prometheus/console_libraries\", \"--web.console.templates=/usr/share/prometheus/consoles\"]" \
+    "prometheus=$PROMETHEUS_DEB" fonts-glyphicons-halflings libjs-bootstrap libjs-bootstrap4 libjs-d3 \
+    libjs-eonasdan-bootstrap-datetimepicker libjs-jquery libjs-jquery-hotkeys libjs-moment \
+    libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw
 }
 
 # Alertmanager, from Debian's package, laid out as upstream's image:
@@ -417,46 +428,32 @@ CMD [\"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/pr
 # run as nobody in /alertmanager. Debian's build has no web UI (its page says
 # to use amtool); the API (/api/v2) is whole.
 image_alertmanager() {
-  local hash base dir; base=$(tools_rootfs)
-  hash=$( { declare -f deb_stage deb_version_check; echo "$base"; } | inputs_hash image_alertmanager "$here/versions-monitoring.sh")
-  present "$ALERTMANAGER_IMAGE" "$hash" || try_pull "$ALERTMANAGER_IMAGE" || {
-    dir=$(deb_stage alertmanager '
-      mv usr/bin/prometheus-alertmanager usr/bin/alertmanager
-      mkdir -p etc/alertmanager alertmanager
-      mv etc/prometheus/alertmanager.yml etc/alertmanager/alertmanager.yml
-      rm -rf etc/prometheus var/lib/prometheus' \
-      "prometheus-alertmanager=$ALERTMANAGER_DEB")
-    docker_build "$ALERTMANAGER_IMAGE" "$hash" "FROM $base
-COPY root/ /
-RUN $(deb_version_check /bin/alertmanager "$ALERTMANAGER_VERSION"); chown -R 65534:65534 /etc/alertmanager /alertmanager
+  deb_image "$ALERTMANAGER_IMAGE" '
+    mv usr/bin/prometheus-alertmanager usr/bin/alertmanager
+    mkdir -p etc/alertmanager alertmanager
+    mv etc/prometheus/alertmanager.yml etc/alertmanager/alertmanager.yml
+    rm -rf etc/prometheus var/lib/prometheus' \
+    "RUN $(deb_version_check /bin/alertmanager "$ALERTMANAGER_VERSION"); chown -R 65534:65534 /etc/alertmanager /alertmanager
 WORKDIR /alertmanager
 USER 65534:65534
 EXPOSE 9093
 VOLUME [\"/alertmanager\"]
 ENTRYPOINT [\"/bin/alertmanager\"]
-CMD [\"--config.file=/etc/alertmanager/alertmanager.yml\", \"--storage.path=/alertmanager\"]" "$dir/root"
-    rm -rf "$dir"
-  }
+CMD [\"--config.file=/etc/alertmanager/alertmanager.yml\", \"--storage.path=/alertmanager\"]" \
+    "prometheus-alertmanager=$ALERTMANAGER_DEB"
 }
 
 # node-exporter, from Debian's package, as upstream's image: /bin/node_exporter
 # run as nobody.
 image_node_exporter() {
-  local hash base dir; base=$(tools_rootfs)
-  hash=$( { declare -f deb_stage deb_version_check; echo "$base"; } | inputs_hash image_node_exporter "$here/versions-monitoring.sh")
-  present "$NODE_EXPORTER_IMAGE" "$hash" || try_pull "$NODE_EXPORTER_IMAGE" || {
-    dir=$(deb_stage node-exporter '
-      mv usr/bin/prometheus-node-exporter usr/bin/node_exporter
-      rm -rf var/lib/prometheus' \
-      "prometheus-node-exporter=$NODE_EXPORTER_DEB")
-    docker_build "$NODE_EXPORTER_IMAGE" "$hash" "FROM $base
-COPY root/ /
-RUN $(deb_version_check /bin/node_exporter "$NODE_EXPORTER_VERSION")
+  deb_image "$NODE_EXPORTER_IMAGE" '
+    mv usr/bin/prometheus-node-exporter usr/bin/node_exporter
+    rm -rf var/lib/prometheus' \
+    "RUN $(deb_version_check /bin/node_exporter "$NODE_EXPORTER_VERSION")
 USER 65534:65534
 EXPOSE 9100
-ENTRYPOINT [\"/bin/node_exporter\"]" "$dir/root"
-    rm -rf "$dir"
-  }
+ENTRYPOINT [\"/bin/node_exporter\"]" \
+    "prometheus-node-exporter=$NODE_EXPORTER_DEB"
 }
 
 # kube_state_metrics_build: go build kube-state-metrics into $bin. The
