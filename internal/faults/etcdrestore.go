@@ -109,6 +109,16 @@ func newEtcdRestore(env Env, sc *scenarios.Scenario, p *scenarios.EtcdRestorePar
 	return &etcdRestore{env: env, sc: sc, p: p, exec: ex, acc: acc, steps: stepLog{locator: LocatorRestoreStep, logger: env.Logger}}, nil
 }
 
+// quorumVictims picks, from the members' nodes, the ones whose members a
+// quorum loss destroys: a seeded survivor is spared, and of the others the
+// first ceil(n/2) are taken, which leaves floor(n/2) members, one short of
+// a quorum.
+func quorumVictims(names []string, seed int64) []string {
+	survivor := names[seeded(seed, len(names))]
+	victims := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == survivor })
+	return victims[:len(names)/2+len(names)%2]
+}
+
 func (f *etcdRestore) Target(ctx context.Context) (string, error) {
 	nodes, err := controlPlaneNodes(ctx, f.env, scenarios.Target{})
 	if err != nil {
@@ -137,9 +147,7 @@ func (f *etcdRestore) Target(ctx context.Context) (string, error) {
 	names := nodeNames(nodes)
 	f.victims = names
 	if f.p.Disaster == scenarios.DisasterQuorumLoss {
-		survivor := names[seeded(f.sc.Seed, len(names))]
-		f.victims = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == survivor })
-		f.victims = f.victims[:len(names)/2+len(names)%2] // a majority: no quorum left
+		f.victims = quorumVictims(names, f.sc.Seed)
 	}
 
 	if err := f.startSnapshots(ctx, resp.Members[0].ClientURLs[0]); err != nil {

@@ -3,9 +3,11 @@ package faults
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -61,5 +63,39 @@ func TestTarDir(t *testing.T) {
 	}
 	if dirs["member"] != 0o700 {
 		t.Errorf("member dir mode %o, want 700 (etcd refuses a data dir others can read)", dirs["member"])
+	}
+}
+
+// A quorum loss kills a majority of the members, never the seeded survivor,
+// and leaves one member fewer than a quorum; the same seed picks the same
+// nodes, and the seed does choose among them.
+func TestQuorumVictims(t *testing.T) {
+	for n := 3; n <= 7; n++ {
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprintf("cp%d", i)
+		}
+		survivors := map[string]bool{}
+		for seed := int64(0); seed < 50; seed++ {
+			victims := quorumVictims(names, seed)
+			left := n - len(victims)
+			if quorum := n/2 + 1; left != quorum-1 {
+				t.Errorf("n=%d seed=%d: %v killed, %d left, want %d (one short of the quorum %d)", n, seed, victims, left, quorum-1, quorum)
+			}
+			survivor := names[seeded(seed, n)]
+			if slices.Contains(victims, survivor) {
+				t.Errorf("n=%d seed=%d: victims %v include the survivor %s", n, seed, victims, survivor)
+			}
+			if len(slices.Compact(slices.Sorted(slices.Values(victims)))) != len(victims) {
+				t.Errorf("n=%d seed=%d: victims %v repeat a node", n, seed, victims)
+			}
+			if again := quorumVictims(names, seed); !slices.Equal(again, victims) {
+				t.Errorf("n=%d seed=%d: %v then %v for the same seed", n, seed, victims, again)
+			}
+			survivors[survivor] = true
+		}
+		if len(survivors) < 2 {
+			t.Errorf("n=%d: 50 seeds spared only %v", n, survivors)
+		}
 	}
 }
