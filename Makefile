@@ -2,8 +2,9 @@
 #
 #   make drill   set up the host, get the images, bring up the HA kind cluster
 #                and run the game day: the cluster checks, then every drill,
-#                then the report (_output/reports/report.md). LABEL_FILTER=
-#                selects drills (a Ginkgo label filter, e.g. 'fault:drain-zone');
+#                then the report (_output/reports/report.md and report.html).
+#                LABEL_FILTER= selects drills (a Ginkgo label filter, e.g.
+#                'fault:drain-zone');
 #                the cluster is torn down afterwards unless KEEP_CLUSTER=1.
 #   make test    fast unit tests, then every suite on a real HA cluster: the
 #                cluster checks, the drills, and the Ctrl-C test that a stopped

@@ -8,7 +8,7 @@
 #
 # JUnit goes to _output/reports/junit.xml; each drill's report to
 # _output/reports/drills/, gathered at the end by `drill report` into
-# report.json, report.md and junit-drills.xml, with a table on stdout.
+# report.json, report.md, report.html and junit-drills.xml, with a table on stdout.
 # LABEL_FILTER (or LABELS) selects specs with a Ginkgo label filter, e.g.
 # LABEL_FILTER='fault:drain-zone'; SKIP, a regular expression, leaves out the
 # specs whose text matches (ginkgo --skip). On failure, the cluster's logs are exported
@@ -28,7 +28,7 @@ labels=${LABEL_FILTER:-${LABELS:-}}
 skip=${SKIP:-}
 drill=bin/drill
 # Drill reports of an earlier run must not mix with this one's.
-rm -rf "$reports/drills" "$reports/report.json" "$reports/report.md" "$reports/junit-drills.xml"
+rm -rf "$reports/drills" "$reports/report.json" "$reports/report.md" "$reports/report.html" "$reports/junit-drills.xml"
 mkdir -p "$reports"
 t0=$(date +%s)
 say() { printf '[suites %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }

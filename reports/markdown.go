@@ -51,12 +51,12 @@ func WriteMarkdown(w io.Writer, r Report) error {
 
 // writeDrillMarkdown writes the section of one drill.
 func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
-	fmt.Fprintf(b, "\n## %s\n\n", oneLine(d.Name))
+	fmt.Fprintf(b, "\n## %s\n\n", line(d.Name))
 	if d.Description != "" {
-		fmt.Fprintf(b, "%s\n\n", strings.TrimSpace(d.Description))
+		fmt.Fprintf(b, "%s\n\n", text(strings.TrimSpace(d.Description)))
 	}
 	fmt.Fprintf(b, "- Verdict: %s\n", verdictCell(d.Verdict))
-	fmt.Fprintf(b, "- Fault: `%s` on %s\n", inlineCode(orDash(d.Fault.Type)), oneLine(orDash(d.Fault.Target)))
+	fmt.Fprintf(b, "- Fault: `%s` on %s\n", inlineCode(orDash(d.Fault.Type)), line(orDash(d.Fault.Target)))
 	if d.File != "" {
 		fmt.Fprintf(b, "- File: `%s`\n", inlineCode(d.File))
 	}
@@ -138,7 +138,7 @@ func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 	if len(d.Findings) > 0 {
 		b.WriteString("\n### Findings\n\n")
 		for _, f := range d.Findings {
-			fmt.Fprintf(b, "- %s\n", oneLine(f))
+			fmt.Fprintf(b, "- %s\n", line(f))
 		}
 	}
 
@@ -147,7 +147,7 @@ func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 	if len(d.Failures) > 0 {
 		b.WriteString("\n### Failures\n\n")
 		for _, f := range d.Failures {
-			fmt.Fprintf(b, "- %s\n", oneLine(f))
+			fmt.Fprintf(b, "- %s\n", line(f))
 		}
 	}
 
@@ -189,13 +189,30 @@ func table(b *bytes.Buffer, header []string, rows func(row func(...string))) {
 	rows(row)
 }
 
-// cell escapes s for a Markdown table cell: one line, pipes escaped.
+// cell escapes s for a Markdown table cell: one line, pipes escaped, its
+// lines joined with <br>, the only HTML the summary holds (text).
 func cell(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
+		lines[i] = text(strings.TrimSpace(l))
 	}
 	return strings.ReplaceAll(strings.Join(lines, "<br>"), "|", `\|`)
+}
+
+// markupEscaper writes the characters that would start HTML or an entity
+// as entities.
+var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;")
+
+// text escapes s for Markdown prose: a recorded message such as
+// "error: <nil>" must show as written, not as an HTML tag that renderers
+// hide (and WriteHTML passes the summary's HTML through).
+func text(s string) string {
+	return markupEscaper.Replace(s)
+}
+
+// line is oneLine, escaped as text.
+func line(s string) string {
+	return text(oneLine(s))
 }
 
 // inlineCode keeps s from closing the code span it is put in.
@@ -247,9 +264,9 @@ func writeAlertsMarkdown(b *bytes.Buffer, d Drill, origin time.Time) {
 	}
 	b.WriteString("\n### Alerts\n\n")
 	fmt.Fprintf(b, "Read from Prometheus %s (scrape every %s, rules evaluated every %s: each time below is known to within both)",
-		a.Prometheus, orDash(durationText(a.ScrapeInterval)), a.EvaluationInterval)
+		line(a.Prometheus), orDash(durationText(a.ScrapeInterval)), a.EvaluationInterval)
 	if a.Receiver != "" {
-		fmt.Fprintf(b, "; notifications measured at the webhook receiver %s", a.Receiver)
+		fmt.Fprintf(b, "; notifications measured at the webhook receiver %s", line(a.Receiver))
 	} else {
 		b.WriteString("; notifications not measured (no receiver)")
 	}

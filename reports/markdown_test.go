@@ -63,6 +63,7 @@ func TestCell(t *testing.T) {
 		{"a|b", `a\|b`},
 		{"||", `\|\|`},
 		{" two\nlines ", "two<br>lines"},
+		{"error: <nil>\n<br> &lt;", "error: &lt;nil><br>&lt;br> &amp;lt;"},
 		{"", ""},
 	} {
 		if got := cell(tc.in); got != tc.want {

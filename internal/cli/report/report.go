@@ -22,6 +22,7 @@ import (
 const (
 	JSONFile     = "report.json"
 	MarkdownFile = "report.md"
+	HTMLFile     = "report.html"
 	JUnitFile    = "junit-drills.xml"
 )
 
@@ -45,10 +46,11 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 		Long: `Gather the drills' results into one report.
 
 Every drill writes DIR/drills/NAME.json when it ends. report collects them,
-in the order they ran, into DIR/report.json, renders DIR/report.md and
+in the order they ran, into DIR/report.json, renders DIR/report.md,
+DIR/report.html (the same summary as one self-contained page) and
 DIR/junit-drills.xml, and prints a summary table. With --from, an existing
-report.json is rendered instead: report.md and junit-drills.xml are written
-beside it, or to --dir if given.
+report.json is rendered instead: report.md, report.html and junit-drills.xml
+are written beside it, or to --dir if given.
 
 The command fails when any drill's verdict is not pass.`,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -79,9 +81,9 @@ func runE(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error {
 		return err
 	}
 	if withJSON {
-		logger.V(0).Infof("Wrote %s, %s and %s to %s", JSONFile, MarkdownFile, JUnitFile, out)
+		logger.V(0).Infof("Wrote %s, %s, %s and %s to %s", JSONFile, MarkdownFile, HTMLFile, JUnitFile, out)
 	} else {
-		logger.V(0).Infof("Wrote %s and %s to %s", MarkdownFile, JUnitFile, out)
+		logger.V(0).Infof("Wrote %s, %s and %s to %s", MarkdownFile, HTMLFile, JUnitFile, out)
 	}
 	if err := reports.WriteTable(streams.Out, r); err != nil {
 		return err
@@ -123,6 +125,7 @@ func render(dir string, r reports.Report, withJSON bool) error {
 		render func(io.Writer, reports.Report) error
 	}{
 		{MarkdownFile, reports.WriteMarkdown},
+		{HTMLFile, reports.WriteHTML},
 		{JUnitFile, reports.WriteJUnit},
 	} {
 		var buf bytes.Buffer

@@ -94,6 +94,7 @@ func TestCollect(t *testing.T) {
 			}
 			for f, want := range map[string]string{
 				MarkdownFile: "| b | kill-control-plane | node drill-control-plane2 |",
+				HTMLFile:     "<td>b</td>\n<td>kill-control-plane</td>\n<td>node drill-control-plane2</td>",
 				JUnitFile:    `<testcase name="b" classname="kill-control-plane" time="60.000">`,
 			} {
 				data, err := os.ReadFile(filepath.Join(dir, f))
@@ -165,7 +166,7 @@ func TestFrom(t *testing.T) {
 	if _, err := run(t, "--from", from, "--dir", dst); err == nil {
 		t.Error("no error for a failed drill")
 	}
-	for _, f := range []string{MarkdownFile, JUnitFile} {
+	for _, f := range []string{MarkdownFile, HTMLFile, JUnitFile} {
 		if _, err := os.Stat(filepath.Join(dst, f)); err != nil {
 			t.Errorf("--dir: %v", err)
 		}
