@@ -28,7 +28,7 @@ labels=${LABEL_FILTER:-${LABELS:-}}
 skip=${SKIP:-}
 drill=bin/drill
 # Drill reports of an earlier run must not mix with this one's.
-rm -rf "$reports/drills" "$reports/report.json" "$reports/report.md" "$reports/report.html" "$reports/junit-drills.xml"
+rm -rf "$reports/drills" "$reports"/report.* "$reports/junit-drills.xml"
 mkdir -p "$reports"
 t0=$(date +%s)
 say() { printf '[suites %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }

@@ -31,15 +31,11 @@ func WriteHTML(w io.Writer, r Report) error {
 	if r.Cluster != "" {
 		title += ": " + r.Cluster
 	}
-	var page bytes.Buffer
-	err := htmlPage.Execute(&page, struct {
+	err := htmlPage.Execute(w, struct {
 		Title string
 		Body  template.HTML
 	}{title, template.HTML(body.String())}) //nolint:gosec // rendered from escaped Markdown, above
 	if err != nil {
-		return fmt.Errorf("write html: %w", err)
-	}
-	if _, err := w.Write(page.Bytes()); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
 	return nil

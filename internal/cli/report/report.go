@@ -77,14 +77,11 @@ func runE(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error {
 	}
 	// A report read with --from is rendered, not rewritten.
 	withJSON := flags.From == ""
-	if err := render(out, r, withJSON); err != nil {
+	written, err := render(out, r, withJSON)
+	if err != nil {
 		return err
 	}
-	if withJSON {
-		logger.V(0).Infof("Wrote %s, %s, %s and %s to %s", JSONFile, MarkdownFile, HTMLFile, JUnitFile, out)
-	} else {
-		logger.V(0).Infof("Wrote %s, %s and %s to %s", MarkdownFile, HTMLFile, JUnitFile, out)
-	}
+	logger.V(0).Infof("Wrote %s to %s", strings.Join(written, ", "), out)
 	if err := reports.WriteTable(streams.Out, r); err != nil {
 		return err
 	}
@@ -110,15 +107,17 @@ func load(logger log.Logger, flags *flagpole) (reports.Report, string, error) {
 }
 
 // render writes the report's renderings to dir, and report.json when
-// withJSON.
-func render(dir string, r reports.Report, withJSON bool) error {
+// withJSON, and returns the names of the files it wrote.
+func render(dir string, r reports.Report, withJSON bool) ([]string, error) {
+	var written []string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write reports: %w", err)
+		return nil, fmt.Errorf("write reports: %w", err)
 	}
 	if withJSON {
 		if err := reports.Write(filepath.Join(dir, JSONFile), r); err != nil {
-			return err
+			return nil, err
 		}
+		written = append(written, JSONFile)
 	}
 	for _, f := range []struct {
 		name   string
@@ -130,13 +129,14 @@ func render(dir string, r reports.Report, withJSON bool) error {
 	} {
 		var buf bytes.Buffer
 		if err := f.render(&buf, r); err != nil {
-			return err
+			return nil, err
 		}
 		if err := os.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write reports: %w", err)
+			return nil, fmt.Errorf("write reports: %w", err)
 		}
+		written = append(written, f.name)
 	}
-	return nil
+	return written, nil
 }
 
 // verdictError fails when any drill did not pass: "1 of 3 drills failed:
