@@ -83,6 +83,21 @@ type Drill struct {
 	// on their own, in plain words ("the seed's ClusterDown fired while
 	// the API served").
 	Findings []string `json:"findings,omitempty"`
+	// Preflight is what was checked of the cluster before the drill began;
+	// a failed check stopped it before anything was injected.
+	Preflight []Check `json:"preflight,omitempty"`
+	// Journal is the ID of the fault's journal, which drill recover reads
+	// when the harness stopped before the revert finished.
+	Journal string `json:"journal,omitempty"`
+}
+
+// Check is one preflight check of the cluster.
+type Check struct {
+	Name string `json:"name"`
+	// Status is "ok", "failed" or "not checked" (it could not run here,
+	// which is not a pass).
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Alerts is what the alerts did during a drill, read from Prometheus'

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +26,9 @@ import (
 	"github.com/drill-sre/drill/internal/alerts"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/faults"
+	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/safe"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -82,6 +85,26 @@ type Options struct {
 	Register func(revert func(context.Context) error)
 	// Injected, when set, is called right after the injection returned.
 	Injected func()
+
+	// Fault and Samplers, when set, replace the fault the drill file
+	// declares and the samplers built for it (tests give fakes).
+	Fault    faults.Fault
+	Samplers Samplers
+	// Preflight, when set, checks the cluster before anything else: a
+	// drill on a cluster that is not whole ends with verdict error and
+	// nothing injected.
+	Preflight func(ctx context.Context) ([]reports.Check, error)
+	// Journal, when set, journals the fault: opened with what the revert
+	// needs before injection, a step at every change, closed by the
+	// revert. Without it nothing survives the harness.
+	Journal *journal.Store
+	// JournalEntry is what the caller knows for the journal: the cluster,
+	// the drill file, the report directory, the drill's namespaces.
+	JournalEntry journal.Entry
+	// Checkpoint, when set, is given the drill's report as it stands
+	// after the injection and after the revert, so that a harness that dies
+	// leaves evidence behind.
+	Checkpoint func(reports.Drill)
 }
 
 func (o *Options) defaults() {
@@ -98,6 +121,12 @@ func (o *Options) defaults() {
 
 // Run runs the drill sc and returns what it measured. It fails only through
 // the returned Drill's Verdict and Failures.
+//
+// Once the target is resolved, the revert is journalled and registered
+// before the injection, and it runs exactly once on every way out: a pass,
+// a failure, a timeout, a cancellation, or a panic in one of the drill's
+// own goroutines (samplers, writer, the fault's background work), which
+// stops the drill with verdict error.
 func Run(ctx context.Context, env Env, sc *scenarios.Scenario, opts Options) reports.Drill {
 	opts.defaults()
 	if env.Logger == nil {
@@ -119,12 +148,17 @@ type run struct {
 	opts Options
 	d    reports.Drill
 
-	fault faults.Fault
-	s     *samplers
+	fault   faults.Fault
+	s       Samplers
+	journal *journal.Journal
 
 	revertOnce sync.Once
 	revertDone chan struct{}
 	revertErr  error
+
+	// mu guards d's fields that the revert, which a caller may run from
+	// another goroutine (DeferCleanup), writes.
+	mu sync.Mutex
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -134,41 +168,97 @@ func (r *run) logf(format string, args ...any) {
 // fail notes why the drill did not pass.
 func (r *run) fail(verdict reports.Verdict, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	r.mu.Lock()
 	r.d.Failures = append(r.d.Failures, msg)
 	if r.d.Verdict != reports.Error {
 		r.d.Verdict = verdict
 	}
+	r.mu.Unlock()
 	r.logf("%s", msg)
+}
+
+// snapshot returns the report as it stands.
+func (r *run) snapshot() reports.Drill {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.d
+	d.Failures = slices.Clone(d.Failures)
+	return d
+}
+
+// checkpoint hands the report as it stands to the caller.
+func (r *run) checkpoint() {
+	if r.opts.Checkpoint == nil {
+		return
+	}
+	d := r.snapshot()
+	if r.s != nil {
+		d.Intervals = r.s.Recorder().Intervals()
+	}
+	r.opts.Checkpoint(d)
+}
+
+// step journals a step of the drill with the fault's state as of now.
+func (r *run) step(ctx context.Context, name string) error {
+	if r.journal == nil {
+		return nil
+	}
+	return r.journal.Step(context.WithoutCancel(ctx), name, r.faultState())
+}
+
+// Step implements faults.Journal: the fault's own steps.
+func (r *run) Step(ctx context.Context, name string) error { return r.step(ctx, name) }
+
+// journaled is a fault whose revert another process can run from its
+// journal.
+type journaled interface{ JournalState() any }
+
+func (r *run) faultState() any {
+	if j, ok := r.fault.(journaled); ok {
+		return j.JournalState()
+	}
+	return nil
 }
 
 func (r *run) run(ctx context.Context) {
 	r.d.Verdict = reports.Pass
 	var err error
-	fenv := faults.Env{
-		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
-		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(), ArtifactDir: r.env.ArtifactDir,
-		DrillNamespace: r.env.RecordsNamespace,
+	if r.opts.Preflight != nil {
+		checks, err := r.opts.Preflight(ctx)
+		r.d.Preflight = checks
+		if err != nil {
+			r.fail(reports.Error, "preflight: the cluster is not whole, nothing was injected: %v", err)
+			return
+		}
 	}
-	if r.env.App != nil {
-		fenv.Namespace, fenv.Deployment = r.env.App.Namespace, r.env.App.Deployment
+	if r.fault = r.opts.Fault; r.fault == nil {
+		if r.fault, err = faults.New(r.faultEnv(), r.sc); err != nil {
+			r.fail(reports.Error, "%v", err)
+			return
+		}
 	}
-	r.fault, err = faults.New(fenv, r.sc)
-	if err != nil {
-		r.fail(reports.Error, "%v", err)
-		return
+	if r.s = r.opts.Samplers; r.s == nil {
+		runID := fmt.Sprintf("%s-%d", r.sc.Name, time.Now().Unix())
+		if r.s, err = newSamplers(ctx, r.env, r.sc, runID); err != nil {
+			r.fail(reports.Error, "set up the samplers: %v", err)
+			return
+		}
 	}
-	runID := fmt.Sprintf("%s-%d", r.sc.Name, time.Now().Unix())
-	if r.s, err = newSamplers(ctx, r.env, r.sc, runID); err != nil {
-		r.fail(reports.Error, "set up the samplers: %v", err)
-		return
-	}
+	// A panic in one of the drill's goroutines stops the drill; finish
+	// reverts.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ctx = safe.WithHandler(ctx, func(p *safe.Panic) {
+		r.logf("%v\n%s", p, p.Stack)
+		cancel(p)
+	})
 	r.d.Started = time.Now()
-	r.s.start(ctx)
+	r.s.Start(ctx)
 	defer r.finish(ctx)
 
 	r.logf("sampling for %s before injection", r.opts.Baseline)
 	if err := faults.Hold(ctx, r.opts.Baseline); err != nil {
-		r.fail(reports.Error, "interrupted before injection: %v", err)
+		r.fail(reports.Error, "interrupted before injection: %v", context.Cause(ctx))
 		return
 	}
 	if err := r.checkAlertRules(ctx); err != nil {
@@ -179,35 +269,95 @@ func (r *run) run(ctx context.Context) {
 		r.fail(reports.Error, "resolve the fault's target: %v", err)
 		return
 	}
+	if err := r.openJournal(ctx); err != nil {
+		r.fail(reports.Error, "%v: nothing was injected", err)
+		return
+	}
 	if r.opts.Register != nil {
 		r.opts.Register(r.revert)
 	}
 
 	r.logf("injecting %s on %s", r.sc.Fault.Type, r.d.Fault.Target)
+	if err := r.step(ctx, "injecting"); err != nil {
+		r.fail(reports.Error, "%v: nothing was injected", err)
+		return
+	}
+	r.mu.Lock()
 	r.d.Fault.Injected = time.Now()
-	if err := r.fault.Inject(ctx); err != nil {
+	r.mu.Unlock()
+	err = r.fault.Inject(ctx)
+	r.checkpoint()
+	if err != nil {
 		r.fail(reports.Error, "inject %s: %v", r.sc.Fault.Type, err)
+		return
+	}
+	if err := r.step(ctx, "injected"); err != nil {
+		r.fail(reports.Error, "%v", err)
 		return
 	}
 	if r.opts.Injected != nil {
 		r.opts.Injected()
 	}
-	facts, err := r.fault.Effect(ctx)
-	r.d.Fault.Facts = facts
-	if err != nil && ctx.Err() != nil {
-		return // finish reports the interruption
-	}
-	if err != nil {
-		r.fail(reports.Fail, "the fault did not take effect: %v", err)
-		return
+	if ec, ok := r.fault.(interface {
+		Effect(context.Context) ([]string, error)
+	}); ok {
+		facts, err := ec.Effect(ctx)
+		r.d.Fault.Facts = facts
+		if err != nil && ctx.Err() != nil {
+			return // finish reports the interruption
+		}
+		if err != nil {
+			r.fail(reports.Fail, "the fault did not take effect: %v", err)
+			return
+		}
 	}
 	r.d.Fault.Effective = time.Now()
-	r.logf("fault in effect: %s", strings.Join(facts, "; "))
-	if err := r.fault.Hold(ctx); err != nil && ctx.Err() == nil {
-		r.fail(reports.Fail, "%v", err)
+	r.logf("fault in effect: %s", strings.Join(r.d.Fault.Facts, "; "))
+	if err := r.step(ctx, "in effect"); err != nil {
+		r.fail(reports.Error, "%v", err)
 		return
 	}
+	if h, ok := r.fault.(interface{ Hold(context.Context) error }); ok {
+		if err := h.Hold(ctx); err != nil && ctx.Err() == nil {
+			r.fail(reports.Fail, "%v", err)
+			return
+		}
+	}
 	r.awaitFiring(ctx)
+}
+
+// faultEnv is what the drill's fault acts through.
+func (r *run) faultEnv() faults.Env {
+	fenv := faults.Env{
+		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
+		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(), ArtifactDir: r.env.ArtifactDir,
+		DrillNamespace: r.env.RecordsNamespace,
+	}
+	if r.env.App != nil {
+		fenv.Namespace, fenv.Deployment = r.env.App.Namespace, r.env.App.Deployment
+	}
+	return fenv
+}
+
+// openJournal opens the fault's journal, with what its revert needs, before
+// anything is injected.
+func (r *run) openJournal(ctx context.Context) error {
+	if r.opts.Journal == nil {
+		return nil
+	}
+	e := r.opts.JournalEntry
+	e.ID = journal.NewID(r.sc.Name, time.Now())
+	e.Drill, e.Fault, e.Target, e.File = r.sc.Name, string(r.sc.Fault.Type), r.d.Fault.Target, r.sc.File
+	fe := r.faultEnv()
+	e.Env = journal.Env{Namespace: fe.Namespace, Deployment: fe.Deployment, DrillNamespace: fe.DrillNamespace, ArtifactDir: fe.ArtifactDir}
+	j, err := r.opts.Journal.Open(context.WithoutCancel(ctx), e, "target resolved", r.faultState())
+	if err != nil {
+		return fmt.Errorf("open the fault's journal: %w", err)
+	}
+	r.journal = j
+	r.d.Journal = e.ID
+	r.logf("journal %s opened in %s", e.ID, r.opts.Journal.Dir)
+	return nil
 }
 
 // holdTimeout bounds the fault's own waits: the drill's maxDuration, or
@@ -221,21 +371,44 @@ func (r *run) holdTimeout() time.Duration {
 
 // revert runs the fault's revert once, whoever asks first, under its own
 // timeout and a context that the caller's cancellation does not cut short.
+// It closes the journal when the fault is reverted, and leaves it open,
+// with why, when it is not.
 func (r *run) revert(ctx context.Context) error {
 	r.revertOnce.Do(func() {
 		r.revertDone = make(chan struct{})
 		defer close(r.revertDone)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.RevertTimeout)
 		defer cancel()
+		r.mu.Lock()
 		r.d.Fault.RevertStarted = time.Now()
+		r.mu.Unlock()
 		r.logf("reverting %s", r.sc.Fault.Type)
-		if err := r.fault.Revert(ctx); err != nil {
+		err := r.step(ctx, "reverting")
+		if err == nil {
+			err = r.fault.Revert(ctx)
+		}
+		r.mu.Lock()
+		if err != nil {
 			r.revertErr = err
 			r.d.Fault.RevertError = err.Error()
+		} else {
+			r.d.Fault.Reverted = time.Now()
+		}
+		r.mu.Unlock()
+		if err != nil {
+			if r.journal != nil {
+				_ = r.journal.Step(ctx, "revert failed: "+err.Error(), r.faultState())
+				r.journal.Abandon()
+				r.logf("revert failed; journal %s left open: run drill recover", r.journal.Entry().ID)
+			}
 			return
 		}
-		r.d.Fault.Reverted = time.Now()
 		r.logf("reverted in %s", r.d.Fault.Reverted.Sub(r.d.Fault.RevertStarted).Round(time.Millisecond))
+		if r.journal != nil {
+			if err := r.journal.Close(ctx, "reverted", r.opts.JournalEntry.ReportDir); err != nil {
+				r.logf("close journal: %v", err)
+			}
+		}
 	})
 	<-r.revertDone
 	return r.revertErr
@@ -249,29 +422,40 @@ func (r *run) finish(ctx context.Context) {
 		if err := r.revert(ctx); err != nil {
 			r.fail(reports.Fail, "revert: %v", err)
 		}
+		r.checkpoint()
+	} else if r.journal != nil {
+		// Nothing was injected: nothing to keep open.
+		if err := r.journal.Close(context.WithoutCancel(ctx), "not injected", r.opts.JournalEntry.ReportDir); err != nil {
+			r.logf("close journal: %v", err)
+		}
 	}
 	if ctx.Err() == nil {
 		_ = faults.Hold(ctx, r.opts.Settle)
 		r.awaitResolved(ctx)
 	}
-	r.s.stop()
+	r.d.Samplers = r.s.Stop()
 	r.d.Finished = time.Now()
 	if ctx.Err() != nil {
-		r.fail(reports.Error, "interrupted: %v", context.Cause(ctx))
+		var p *safe.Panic
+		if cause := context.Cause(ctx); errors.As(cause, &p) {
+			r.fail(reports.Error, "%v", p)
+		} else {
+			r.fail(reports.Error, "interrupted: %v", cause)
+		}
 	}
+	rec := r.s.Recorder()
 	if injected {
 		end := r.d.Fault.Reverted
 		if end.IsZero() {
 			end = r.d.Finished
 		}
-		r.s.rec.Record(monitor.Interval{From: r.d.Fault.Injected, To: end, Locator: monitor.LocatorFault(string(r.sc.Fault.Type)),
+		rec.Record(monitor.Interval{From: r.d.Fault.Injected, To: end, Locator: monitor.LocatorFault(string(r.sc.Fault.Type)),
 			Level: monitor.Info, Message: r.d.Fault.Target, Open: r.d.Fault.Reverted.IsZero()})
 	}
 	if tl, ok := r.fault.(faults.Timeline); ok {
 		r.d.Fault.Steps = tl.Timeline()
 	}
-	r.d.Intervals = r.s.rec.Intervals()
-	r.d.Samplers = r.s.stats
+	r.d.Intervals = rec.Intervals()
 	if !injected {
 		r.judgeAlerts(context.WithoutCancel(ctx), false)
 		return
@@ -284,10 +468,14 @@ func (r *run) finish(ctx context.Context) {
 	}
 	r.judgeAlerts(context.WithoutCancel(ctx), ctx.Err() == nil)
 	r.d.Measurements = append(r.d.Measurements, r.measure(loss)...)
-	r.d.Measurements = append(r.d.Measurements, r.fault.Measure(faults.Record{
-		Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,
-		RevertStarted: r.d.Fault.RevertStarted, Reverted: r.d.Fault.Reverted,
-	})...)
+	if m, ok := r.fault.(interface {
+		Measure(faults.Record) []reports.Measurement
+	}); ok {
+		r.d.Measurements = append(r.d.Measurements, m.Measure(faults.Record{
+			Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,
+			RevertStarted: r.d.Fault.RevertStarted, Reverted: r.d.Fault.Reverted,
+		})...)
+	}
 	for _, o := range r.d.Objectives {
 		if o.Verdict != reports.Pass {
 			r.fail(o.Verdict, "objective %s: measured %s, bound %s: %s", o.Name, o.Measured, o.Bound, o.Detail)

@@ -36,10 +36,11 @@ type writeLoss struct {
 // readBack reads the writer's records back once the API serves, deletes
 // them, and compares them with the log.
 func (r *run) readBack(ctx context.Context) (writeLoss, error) {
-	if r.s.writer == nil {
+	writes := r.s.Writes()
+	if writes == nil {
 		return writeLoss{}, errNoWriter
 	}
-	acked, attempts, failures := r.s.writer.Log()
+	acked, attempts, failures := writes.Log()
 	var (
 		seqs      []int64
 		integrity *rpo.Integrity
@@ -48,7 +49,7 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		seqs, integrity, err = r.s.readBack(cctx)
+		seqs, integrity, err = r.s.ReadBack(cctx)
 		cancel()
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			break
@@ -58,7 +59,7 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 	if err != nil {
 		return writeLoss{}, err
 	}
-	if derr := r.s.cleanup(ctx); derr != nil {
+	if derr := r.s.Cleanup(ctx); derr != nil {
 		r.logf("%v", derr)
 	}
 	loss := objectives.RPO(r.d.Fault.Injected, acked, seqs)
@@ -367,7 +368,7 @@ func (r *run) measure(loss writeLoss) []reports.Measurement {
 			ms = append(ms, reports.Measurement{Name: "fewest Ready pods", Value: float64(n), Unit: "pods"})
 		}
 	}
-	if r.s.writer != nil && loss.Attempts > 0 {
+	if r.s.Writes() != nil && loss.Attempts > 0 {
 		ms = append(ms,
 			reports.Measurement{Name: "writes acknowledged", Value: float64(loss.Acknowledged), Unit: "count", Detail: fmt.Sprintf("of %d attempted", loss.Attempts)},
 			reports.Measurement{Name: "acknowledged writes lost", Value: float64(loss.LostCount), Unit: "count"},

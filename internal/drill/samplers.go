@@ -11,11 +11,38 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/objectives"
 	"github.com/drill-sre/drill/internal/rpo"
 	"github.com/drill-sre/drill/scenarios"
 )
 
-// samplers is everything that observes one drill.
+// Samplers observe one drill from its start to its end: availability and
+// state intervals into a recorder, and the RPO writer's writes. The drill
+// starts them before the baseline and stops them after the settle.
+type Samplers interface {
+	// Start starts every sampler and the writer.
+	Start(ctx context.Context)
+	// Stop stops them all and returns their stats; it may be called more
+	// than once.
+	Stop() []monitor.Stats
+	// Recorder holds what they recorded.
+	Recorder() *monitor.Recorder
+	// Writes is the RPO writer's log; nil when the drill writes nothing.
+	Writes() WriteLog
+	// ReadBack reads back what the writer's store holds, once the drill is
+	// over; integrity is nil for a store without checksums.
+	ReadBack(ctx context.Context) (seqs []int64, integrity *rpo.Integrity, err error)
+	// Cleanup deletes the records.
+	Cleanup(ctx context.Context) error
+}
+
+// WriteLog is the RPO writer's log: the acknowledged writes, and how many
+// were attempted and failed.
+type WriteLog interface {
+	Log() (acked []objectives.Write, attempts int64, failures int)
+}
+
+// samplers is everything that observes one drill on a real cluster.
 type samplers struct {
 	rec      *monitor.Recorder
 	samplers []*monitor.Sampler
@@ -178,8 +205,10 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 	return s, nil
 }
 
-// start starts every sampler and the writer.
-func (s *samplers) start(ctx context.Context) {
+var _ Samplers = (*samplers)(nil)
+
+// Start implements Samplers.
+func (s *samplers) Start(ctx context.Context) {
 	for _, sm := range s.samplers {
 		s.stops = append(s.stops, sm.Start(ctx))
 	}
@@ -188,8 +217,8 @@ func (s *samplers) start(ctx context.Context) {
 	}
 }
 
-// stop stops them all and keeps their stats; it may be called more than once.
-func (s *samplers) stop() {
+// Stop implements Samplers.
+func (s *samplers) Stop() []monitor.Stats {
 	if s.stopWriter != nil {
 		s.stopWriter()
 		s.stopWriter = nil
@@ -198,4 +227,32 @@ func (s *samplers) stop() {
 		s.stats = append(s.stats, stop())
 	}
 	s.stops = nil
+	return s.stats
+}
+
+// Recorder implements Samplers.
+func (s *samplers) Recorder() *monitor.Recorder { return s.rec }
+
+// Writes implements Samplers.
+func (s *samplers) Writes() WriteLog {
+	if s.writer == nil {
+		return nil
+	}
+	return s.writer
+}
+
+// ReadBack implements Samplers.
+func (s *samplers) ReadBack(ctx context.Context) ([]int64, *rpo.Integrity, error) {
+	if s.readBack == nil {
+		return nil, nil, errNoWriter
+	}
+	return s.readBack(ctx)
+}
+
+// Cleanup implements Samplers.
+func (s *samplers) Cleanup(ctx context.Context) error {
+	if s.cleanup == nil {
+		return nil
+	}
+	return s.cleanup(ctx)
 }

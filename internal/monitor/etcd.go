@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/drill-sre/drill/internal/safe"
 )
 
 // EtcdMembers probes the etcd cluster's membership: the names of its
@@ -60,7 +62,7 @@ func EtcdLeader(cli *clientv3.Client) Probe {
 		var wg sync.WaitGroup
 		for _, ep := range eps {
 			wg.Add(1)
-			go func() {
+			safe.Go(ctx, "etcd status of "+ep, func() {
 				defer wg.Done()
 				st, err := cli.Status(ctx, ep)
 				if err != nil {
@@ -68,7 +70,7 @@ func EtcdLeader(cli *clientv3.Client) Probe {
 					return
 				}
 				answers <- answer{leader: st.Leader}
-			}()
+			})
 		}
 		go func() { wg.Wait(); close(answers) }()
 		var errs []string

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/safe"
 )
 
 // Check checks one thing once and returns nil when it is available. It must
@@ -209,10 +211,10 @@ func (s *Sampler) Start(ctx context.Context) (stop func() Stats) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var stats Stats
-	go func() {
+	safe.Go(ctx, "sampler "+s.locator, func() {
 		defer close(done)
 		stats = s.Run(ctx)
-	}()
+	})
 	return func() Stats {
 		cancel()
 		<-done

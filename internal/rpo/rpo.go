@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/objectives"
+	"github.com/drill-sre/drill/internal/safe"
 )
 
 // Store is where a Writer writes. Write returns nil only once the store has
@@ -90,7 +91,7 @@ func (w *Writer) Run(ctx context.Context) {
 func (w *Writer) Start(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); w.Run(ctx) }()
+	safe.Go(ctx, "RPO writer", func() { defer close(done); w.Run(ctx) })
 	return func() { cancel(); <-done }
 }
 
