@@ -6,9 +6,13 @@
 #
 #   hack/run-suites.sh [--teardown] [PACKAGES...]
 #
-# JUnit goes to _output/reports/junit.xml; each drill's report to
-# _output/reports/drills/, gathered at the end by `drill report` into
-# report.json, report.md, report.html and junit-drills.xml, with a table on stdout.
+# Each run keeps its evidence in a directory of its own, _output/runs/<start
+# time> (`drill runs new`), which _output/runs/latest and _output/reports point
+# to: JUnit in junit.xml; each drill's report in drills/, written as it goes,
+# gathered at the end by `drill report` into report.json, report.md,
+# report.html and junit-drills.xml, with a table on stdout. Earlier runs are
+# kept. Journals of faults in effect live in _output/journal; the suites
+# recover any an earlier harness left open before their first drill.
 # LABEL_FILTER (or LABELS) selects specs with a Ginkgo label filter, e.g.
 # LABEL_FILTER='fault:drain-zone'; SKIP, a regular expression, leaves out the
 # specs whose text matches (ginkgo --skip). On failure, the cluster's logs are exported
@@ -23,13 +27,19 @@ if [ "${1:-}" = --teardown ]; then teardown=true; shift; fi
 cluster=${CLUSTER:-drill}
 config=${KIND_CONFIG:-kind-config.yaml}
 kubeconfig=${KUBECONFIG_OUT:-_output/kubeconfig}
-reports=${REPORTS:-_output/reports}
 labels=${LABEL_FILTER:-${LABELS:-}}
 skip=${SKIP:-}
 drill=bin/drill
-# Drill reports of an earlier run must not mix with this one's.
-rm -rf "$reports/drills" "$reports"/report.* "$reports/junit-drills.xml"
-mkdir -p "$reports"
+if [ -n "${REPORTS:-}" ]; then
+  reports=$REPORTS
+  mkdir -p "$reports"
+else
+  reports=$("$drill" runs new --root _output/runs)
+  # _output/reports is where the reports used to be: the latest run.
+  if [ -L _output/reports ] || [ ! -e _output/reports ]; then
+    ln -sfn runs/latest _output/reports
+  fi
+fi
 t0=$(date +%s)
 say() { printf '[suites %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 
@@ -57,7 +67,9 @@ if [ -z "${DRILL_KUBECONFIG:-}" ]; then
   "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" || { rc=$?; exit; }
 fi
 say "running suites: $*"
-export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config DRILL_REPORT_DIR=$PWD/$reports
+say "reports go to $reports"
+export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config DRILL_REPORT_DIR=$(cd "$reports" && pwd)
+export DRILL_JOURNAL_DIR=${DRILL_JOURNAL_DIR:-$PWD/_output/journal}
 # A Ctrl-C lets the drill in progress revert its fault: the grace period
 # covers the slowest revert (a control-plane node rejoining). A second Ctrl-C
 # does not wait.

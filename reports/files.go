@@ -74,6 +74,14 @@ func Collect(dir string) (Report, error) {
 	return r, nil
 }
 
+// ReadDrill reads dir/drills/<name>.json, as WriteDrill wrote it.
+func ReadDrill(dir, name string) (Drill, error) {
+	if err := checkFileName(name); err != nil {
+		return Drill{}, fmt.Errorf("read drill: %w", err)
+	}
+	return readDrill(filepath.Join(dir, DrillsDir, name+".json"))
+}
+
 // readDrill reads one drill file. Unknown fields are accepted: fields added
 // by a newer drill keep the schema version.
 func readDrill(path string) (Drill, error) {

@@ -207,7 +207,7 @@ func parse(name string, data []byte) (*Scenario, map[string]position, ErrorList)
 		e.File = name
 	}
 	errs.sortByLine()
-	s.File = name
+	s.File, s.Source = name, string(data)
 	return s, d.pos, errs
 }
 

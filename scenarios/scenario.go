@@ -49,6 +49,10 @@ type Scenario struct {
 	// File is where the drill was loaded from, as given to the loader; empty
 	// for a Scenario built in Go.
 	File string `yaml:"-"`
+	// Source is the file's content as loaded, kept in the fault's journal
+	// so that drill recover reads the same drill even when the file has
+	// changed or is gone.
+	Source string `yaml:"-"`
 }
 
 // Role is a node's role in the cluster.

@@ -155,6 +155,10 @@ func TestFull(t *testing.T) {
 		},
 		File: "testdata/valid/full.yaml",
 	}
+	if data, _ := os.ReadFile("testdata/valid/full.yaml"); s.Source != string(data) {
+		t.Errorf("Source is not the file's content: %q", s.Source)
+	}
+	want.Source = s.Source
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", s, want)
 	}

@@ -4,6 +4,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,29 +16,56 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/cli/cluster"
+	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/cli/probe"
+	recovercli "github.com/drill-sre/drill/internal/cli/recover"
+	runscli "github.com/drill-sre/drill/internal/cli/runs"
 	"github.com/drill-sre/drill/internal/cli/report"
 	"github.com/drill-sre/drill/internal/cli/rules"
 	"github.com/drill-sre/drill/internal/cli/run"
 	"github.com/drill-sre/drill/internal/cli/validate"
 )
 
+// stopSignals stop drill: an interrupt (Ctrl-C), SIGTERM, and SIGHUP (a
+// dropped SSH session), all alike.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 // Main runs drill with the process's arguments and returns its exit code.
-// An interrupt or SIGTERM cancels the running command's context, which
-// lets it clean up; a second one kills drill.
+// A first stop signal cancels the running command's context, which lets
+// the drill in progress revert its fault. A second one does not wait: it
+// says which faults are left in place, leaves their journals open for
+// drill recover, and exits.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, stopSignals...)
+	defer signal.Stop(sigs)
 	go func() {
-		// After the first signal, the next one kills: the default handler
-		// is back.
-		<-ctx.Done()
-		stop()
+		s := <-sigs
+		cancel(fmt.Errorf("%s: stopping; the fault in progress is being reverted (signal again to stop without waiting)", s))
+		s = <-sigs
+		os.Exit(abandon(os.Stderr, s))
 	}()
 	if err := Run(ctx, cmd.NewLogger(), cmd.StandardIOStreams(), os.Args[1:]); err != nil {
 		return 1
 	}
 	return 0
+}
+
+// abandon tells, on a second stop signal, exactly what is left in place,
+// and returns the exit code.
+func abandon(w io.Writer, s os.Signal) int {
+	open := journal.InProcess()
+	if len(open) == 0 {
+		fmt.Fprintf(w, "%s again: stopping now; no fault is in effect\n", s)
+		return 130
+	}
+	fmt.Fprintf(w, "%s again: stopping now WITHOUT reverting. Left in place:\n", s)
+	for _, e := range open {
+		fmt.Fprintf(w, "  - drill %s: fault %s on %s, at step %q; journal %s kept open\n", e.Drill, e.Fault, e.Target, e.Step, e.ID)
+	}
+	fmt.Fprintf(w, "Run `drill recover` (or the next drill run) to revert them.\n")
+	return 130
 }
 
 // Run runs drill with args. Progress goes to logger, results to streams.Out.
@@ -71,6 +100,8 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(validate.NewCommand(logger, streams))
 	c.AddCommand(probe.NewCommand(logger, streams))
 	c.AddCommand(run.NewCommand(logger, streams))
+	c.AddCommand(recovercli.NewCommand(logger, streams))
+	c.AddCommand(runscli.NewCommand(logger, streams))
 	c.AddCommand(report.NewCommand(logger, streams))
 	c.AddCommand(rules.NewCommand(logger, streams))
 	return c

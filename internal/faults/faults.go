@@ -111,6 +111,11 @@ func New(env Env, sc *scenarios.Scenario) (Fault, error) {
 	}
 }
 
+// ClusterJournal says whether a copy of fault t's journal in the cluster
+// can be used to recover it: not for etcd-restore, whose restore rolls
+// that copy back with the snapshot.
+func ClusterJournal(t scenarios.FaultType) bool { return t != scenarios.FaultEtcdRestore }
+
 // pollInterval is how often faults poll while waiting for a state.
 const pollInterval = 250 * time.Millisecond
 

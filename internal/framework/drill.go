@@ -3,7 +3,10 @@ package framework
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +23,10 @@ import (
 	"github.com/drill-sre/drill/internal/alerts"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/drill"
+	"github.com/drill-sre/drill/internal/faults"
+	"github.com/drill-sre/drill/internal/journal"
+	"github.com/drill-sre/drill/internal/preflight"
+	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
@@ -43,6 +50,12 @@ type RunScenarioInput struct {
 	// Register and Injected are passed to drill.Run (see drill.Options).
 	Register func(revert func(context.Context) error)
 	Injected func()
+	// JournalDir keeps the fault's journal on this machine; "" is
+	// recovery.DefaultJournalDir.
+	JournalDir string
+	// PreflightWait is how long the drill waits for the cluster to be
+	// whole before it refuses to run. Default 3m.
+	PreflightWait time.Duration
 }
 
 // RunScenario runs one drill end to end: a namespace for it, its workload
@@ -60,6 +73,17 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		logger = log.NoopLogger{}
 	}
 	cs := input.Clientset
+	if stopped, why := GameDayStopped(input.ReportDir); stopped {
+		d := reports.Drill{Name: sc.Name, Description: sc.Description, File: sc.File, Verdict: reports.Error,
+			Fault:    reports.Fault{Type: string(sc.Fault.Type)},
+			Failures: []string{"not run: " + why}}
+		if input.ReportDir != "" {
+			if _, err := reports.WriteDrill(input.ReportDir, d); err != nil {
+				return d, err
+			}
+		}
+		return d, nil
+	}
 	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: "drill-" + sc.Name + "-",
 		Labels:       map[string]string{"app.kubernetes.io/managed-by": "drill", "drill.sre/drill": sc.Name},
@@ -83,7 +107,7 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 	}
 	if input.ReportDir != "" {
 		// Beside the drills' reports, not among them.
-		env.ArtifactDir = filepath.Join(filepath.Dir(filepath.Clean(input.ReportDir)), "artifacts")
+		env.ArtifactDir = filepath.Join(input.ReportDir, "artifacts")
 	}
 	if access, ok := input.Provider.(cluster.EtcdAccess); ok {
 		cfg, err := access.EtcdConfig(ctx)
@@ -107,7 +131,30 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		return reports.Drill{}, err
 	}
 
-	d := drill.Run(ctx, env, sc, drill.Options{Register: input.Register, Injected: input.Injected})
+	opts := drill.Options{Register: input.Register, Injected: input.Injected,
+		Preflight: preflightOf(input, env),
+		Journal:   journalStore(input.JournalDir, cs, logger),
+		JournalEntry: journal.Entry{
+			Cluster:     journalCluster(input.Provider),
+			Scenario:    sc.Source,
+			ReportDir:   input.ReportDir,
+			ClusterCopy: faults.ClusterJournal(sc.Fault.Type),
+		},
+	}
+	if input.ReportDir != "" {
+		opts.Checkpoint = func(d reports.Drill) {
+			if _, err := reports.WriteDrill(input.ReportDir, d); err != nil {
+				logger.Warnf("drill %s: checkpoint of the report: %v", sc.Name, err)
+			}
+		}
+	}
+	d := drill.Run(ctx, env, sc, opts)
+	if d.Fault.RevertError != "" {
+		if err := StopGameDay(input.ReportDir, fmt.Sprintf("the revert of drill %s failed (%s); its journal %s is open: run drill recover",
+			sc.Name, d.Fault.RevertError, d.Journal)); err != nil {
+			logger.Warnf("%v", err)
+		}
+	}
 	if input.ReportDir != "" {
 		path, err := reports.WriteDrill(input.ReportDir, d)
 		if err != nil {
@@ -116,6 +163,102 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		logger.V(0).Infof("drill %s: %s, report %s", sc.Name, d.Verdict, path)
 	}
 	return d, nil
+}
+
+// stopFile, in a run's report directory, says the game day stopped and why.
+const stopFile = "STOPPED"
+
+// StopGameDay stops the game day of the run whose reports go to dir: a
+// drill's revert failed, and no drill runs on a cluster it may have left
+// broken. Every later drill of the run is reported as not run, with why.
+func StopGameDay(dir, why string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, stopFile), []byte(why+"\n"), 0o644)
+}
+
+// GameDayStopped says whether the run whose reports go to dir was stopped
+// (StopGameDay), and why.
+func GameDayStopped(dir string) (bool, string) {
+	if dir == "" {
+		return false, ""
+	}
+	data, err := os.ReadFile(filepath.Join(dir, stopFile))
+	if err != nil {
+		return false, ""
+	}
+	return true, "the game day stopped: " + strings.TrimSpace(string(data))
+}
+
+// journalStore keeps journals in dir ("" is recovery.DefaultJournalDir),
+// with a copy in the cluster.
+func journalStore(dir string, cs kubernetes.Interface, logger log.Logger) *journal.Store {
+	if dir == "" {
+		dir = recovery.DefaultJournalDir
+	}
+	return &journal.Store{Dir: dir, Mirror: journal.ConfigMaps{Clientset: cs}, Logger: logger}
+}
+
+// journalCluster says how a journal's cluster is reached again.
+func journalCluster(p cluster.Provider) journal.Cluster {
+	c := journal.Cluster{Name: p.Name(), Provider: "existing", Kubeconfig: p.Kubeconfig().Path, Context: p.Kubeconfig().Context}
+	if _, ok := p.(*cluster.Kind); ok {
+		c.Provider = "kind"
+	}
+	return c
+}
+
+// preflightOf checks that the cluster is whole before the drill: nodes,
+// etcd, API servers, the drill's workload and the open journals. It waits
+// up to input.PreflightWait for a cluster that is still settling from the
+// previous drill, and then refuses with what was wrong.
+func preflightOf(input RunScenarioInput, env drill.Env) func(context.Context) ([]reports.Check, error) {
+	wait := input.PreflightWait
+	if wait == 0 {
+		wait = 3 * time.Minute
+	}
+	in := preflight.Input{Clientset: env.Clientset, RESTConfig: env.RESTConfig,
+		OpenJournals: func(context.Context) ([]string, error) {
+			open, err := journalStore(input.JournalDir, env.Clientset, nil).List()
+			var out []string
+			for _, e := range open {
+				out = append(out, fmt.Sprintf("%s (drill %s, fault %s, at %q)", e.ID, e.Drill, e.Fault, e.Step))
+			}
+			return out, err
+		}}
+	if env.Etcd != nil {
+		in.Etcd = env.Etcd
+	}
+	if env.App != nil {
+		in.Workload = &preflight.Workload{Namespace: env.App.Namespace, Deployment: env.App.Deployment}
+	}
+	return func(ctx context.Context) ([]reports.Check, error) {
+		deadline := time.Now().Add(wait)
+		for {
+			res := preflight.Run(ctx, in)
+			// An open journal does not close by itself: no point waiting.
+			journalOpen := slices.ContainsFunc(res.Checks, func(c preflight.Check) bool {
+				return c.Name == preflight.CheckJournals && c.Status == preflight.StatusFailed
+			})
+			if res.OK() || journalOpen || time.Now().After(deadline) || ctx.Err() != nil {
+				checks := make([]reports.Check, len(res.Checks))
+				for i, c := range res.Checks {
+					checks[i] = reports.Check{Name: c.Name, Status: string(c.Status), Detail: c.Detail}
+				}
+				if !res.OK() {
+					return checks, fmt.Errorf("%s", strings.Join(res.Problems(), "; "))
+				}
+				return checks, nil
+			}
+			env.Logger.V(0).Infof("drill %s: preflight: waiting up to %s for the cluster to be whole: %s",
+				input.Scenario.Name, time.Until(deadline).Round(time.Second), strings.Join(res.Problems(), "; "))
+			_ = faults.Hold(ctx, 5*time.Second)
+		}
+	}
 }
 
 // deployWorkload deploys the scenario's probe app and describes it for the
@@ -199,4 +342,34 @@ func scenarioMonitoring(ctx context.Context, input RunScenarioInput, logger log.
 		return nil, fmt.Errorf("drill %s declares alerts: %w", input.Scenario.Name, err)
 	}
 	return src, nil
+}
+
+// RecoverJournals reverts the faults that an earlier harness left in place
+// on provider p's cluster (recovery.Recover), before the first drill, and
+// says what it did. An error means a fault could not be recovered: no drill
+// may start, and the user must run drill recover.
+func RecoverJournals(ctx context.Context, p cluster.Provider, dir string, logger log.Logger) error {
+	if dir == "" {
+		dir = recovery.DefaultJournalDir
+	}
+	in, done, err := recovery.Connect(ctx, p, dir, logger)
+	if err != nil {
+		return fmt.Errorf("recover the open journals of cluster %s: %w", p.Name(), err)
+	}
+	defer done()
+	var out strings.Builder
+	in.Out = &out
+	outcomes, err := recovery.Recover(ctx, in)
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if line != "" {
+			logger.V(0).Infof("recover: %s", line)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("refusing to start: an earlier drill left a fault in place that could not be recovered; run `drill recover --name %s` and see why: %w", p.Name(), err)
+	}
+	if len(outcomes) == 0 {
+		logger.V(0).Infof("recover: no open journal of cluster %s", p.Name())
+	}
+	return nil
 }

@@ -48,11 +48,15 @@ func DrillSpecs(faultTypes []scenarios.FaultType, input func() DrillSpecInput) {
 			d, err := RunScenario(ctx, RunScenarioInput{
 				Provider: in.Provider, RESTConfig: in.RESTConfig, Clientset: in.Clientset,
 				Scenario: sc, ReportDir: in.ReportDir, Logger: cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0),
+				JournalDir: JournalDir(),
 				Register: func(revert func(context.Context) error) {
 					ginkgo.DeferCleanup(func(ctx context.Context) error { return revert(ctx) }, ginkgo.NodeTimeout(10*time.Minute))
 				},
 			})
 			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "run drill %s", sc.Name)
+			if stopped, why := GameDayStopped(in.ReportDir); stopped && d.Fault.Injected.IsZero() {
+				ginkgo.Skip(why)
+			}
 			AddDrillReportEntries(d)
 			gomega.Expect(d.Verdict).To(gomega.Equal(reports.Pass), "drill %s: %s", sc.Name, strings.Join(d.Failures, "\n"))
 		})

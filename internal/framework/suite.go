@@ -16,6 +16,7 @@ import (
 
 	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/recovery"
 )
 
 // RepoRoot is the repository's root as seen from a suite's directory
@@ -46,6 +47,7 @@ var FixtureImages = []string{AgnhostImage, fixtures.ProbeAppImage}
 // and loads the fixtures' images into its nodes where the provider can. Run
 // it once per suite (SynchronizedBeforeSuite's first function).
 func BringUpCluster(ctx context.Context) {
+	logger := cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0)
 	p, err := ProviderFromEnv()
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.By("bringing cluster " + p.Name() + " up")
@@ -55,6 +57,8 @@ func BringUpCluster(ctx context.Context) {
 		ginkgo.AddReportEntry("cluster create time", res.CreateTime.Round(time.Second).String())
 	}
 	ginkgo.AddReportEntry("cluster up time", res.Total.Round(time.Second).String())
+	ginkgo.By("recovering the faults an earlier harness left in place, if any")
+	gomega.Expect(RecoverJournals(ctx, p, JournalDir(), logger)).To(gomega.Succeed())
 	if loader, ok := p.(cluster.ImageLoader); ok {
 		ginkgo.By(fmt.Sprintf("loading %v into the nodes", FixtureImages))
 		start := time.Now()
@@ -77,10 +81,18 @@ func ClusterClients() (cluster.Provider, *rest.Config, kubernetes.Interface) {
 	return p, cfg, cs
 }
 
-// ReportDir is where suites write reports: DRILL_REPORT_DIR, or
+// ReportDir is where suites write reports: DRILL_REPORT_DIR (the run's
+// directory, which hack/run-suites.sh creates under _output/runs), or
 // _output/reports at the repository root.
 func ReportDir() string {
 	return Env("DRILL_REPORT_DIR", filepath.Join(RepoRoot, "_output", "reports"))
+}
+
+// JournalDir is where suites keep the journals of faults in effect:
+// DRILL_JOURNAL_DIR, or _output/journal at the repository root, where
+// drill recover looks by default.
+func JournalDir() string {
+	return Env("DRILL_JOURNAL_DIR", filepath.Join(RepoRoot, recovery.DefaultJournalDir))
 }
 
 // WriteJUnit writes a suite's JUnit report as <ReportDir>/junit-<name>.xml,

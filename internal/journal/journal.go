@@ -180,7 +180,46 @@ func (s *Store) Open(ctx context.Context, e Entry, step string, state any) (*Jou
 		j.stopMirror()
 		return nil, err
 	}
+	track(j)
 	return j, nil
+}
+
+// inProcess are the journals this process opened and has not closed.
+var inProcess struct {
+	sync.Mutex
+	m map[*Journal]bool
+}
+
+func track(j *Journal) {
+	inProcess.Lock()
+	defer inProcess.Unlock()
+	if inProcess.m == nil {
+		inProcess.m = map[*Journal]bool{}
+	}
+	inProcess.m[j] = true
+}
+
+func untrack(j *Journal) {
+	inProcess.Lock()
+	defer inProcess.Unlock()
+	delete(inProcess.m, j)
+}
+
+// InProcess returns the journals this process opened and has not closed:
+// the faults it may leave in place if it stops now.
+func InProcess() []Entry {
+	inProcess.Lock()
+	js := make([]*Journal, 0, len(inProcess.m))
+	for j := range inProcess.m {
+		js = append(js, j)
+	}
+	inProcess.Unlock()
+	out := make([]Entry, 0, len(js))
+	for _, j := range js {
+		out = append(out, j.Entry())
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return a.Opened.Compare(b.Opened) })
+	return out
 }
 
 // List returns the open journals on disk, oldest first. A file that cannot
@@ -376,6 +415,7 @@ func (j *Journal) Close(ctx context.Context, outcome, keepDir string) error {
 	if err := j.store.Remove(ctx, j.e.ID); err != nil {
 		errs = append(errs, err)
 	}
+	untrack(j)
 	return errors.Join(errs...)
 }
 
@@ -416,4 +456,15 @@ func (j *Journal) stopMirrorLocked() {
 		j.mirror.stop()
 		j.mirror = nil
 	}
+}
+
+// Resume takes up an open journal that another process left, to record
+// its recovery and close it.
+func (s *Store) Resume(e Entry) *Journal {
+	j := &Journal{store: s, e: e}
+	if s.Mirror != nil && e.ClusterCopy {
+		j.mirror = newMirrorLoop(s.Mirror, s.logger())
+	}
+	track(j)
+	return j
 }

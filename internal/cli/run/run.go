@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	clustercli "github.com/drill-sre/drill/internal/cli/cluster"
+	"github.com/drill-sre/drill/internal/recovery"
+	"github.com/drill-sre/drill/internal/runs"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
 	"github.com/drill-sre/drill/reports"
@@ -22,6 +24,7 @@ import (
 type flags struct {
 	clustercli.ProviderFlags
 	ReportDir  string
+	JournalDir string
 	Monitoring framework.MonitoringConfig
 }
 
@@ -54,7 +57,8 @@ images are loaded into its nodes first.`,
 		},
 	}
 	f.AddFlags(c.Flags())
-	c.Flags().StringVar(&f.ReportDir, "report-dir", "_output/reports", "where each drill's report goes (under drills/)")
+	c.Flags().StringVar(&f.ReportDir, "report-dir", "", "where the run's reports go (each drill's under drills/); default a new directory _output/runs/<start time>, which _output/runs/latest then points to")
+	c.Flags().StringVar(&f.JournalDir, "journal-dir", recovery.DefaultJournalDir, "where the journals of faults in effect are kept on this machine")
 	m := &f.Monitoring
 	c.Flags().StringVar(&m.PrometheusURL, "prometheus-url", "", "the cluster's own Prometheus, read for alerts instead of deploying drill's monitoring")
 	c.Flags().StringVar(&m.AlertmanagerURL, "alertmanager-url", "", "the cluster's own Alertmanager, with --prometheus-url")
@@ -86,6 +90,15 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 			return err
 		}
 	}
+	if f.ReportDir == "" {
+		if f.ReportDir, err = runs.New(runs.DefaultRoot, time.Now()); err != nil {
+			return err
+		}
+	}
+	logger.V(0).Infof("reports go to %s", f.ReportDir)
+	if err := framework.RecoverJournals(ctx, p, f.JournalDir, logger); err != nil {
+		return err
+	}
 	cfg, err := cluster.RESTConfig(p.Kubeconfig())
 	if err != nil {
 		return err
@@ -105,7 +118,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		logger.V(0).Infof("Running drill %s (%s) ...", sc.Name, sc.Fault.Type)
 		d, err := framework.RunScenario(ctx, framework.RunScenarioInput{
 			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, ReportDir: f.ReportDir, Logger: logger,
-			Monitoring: &f.Monitoring,
+			Monitoring: &f.Monitoring, JournalDir: f.JournalDir,
 		})
 		if err != nil {
 			return fmt.Errorf("drill %s: %w", sc.Name, err)
