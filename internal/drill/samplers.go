@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/rpo"
 	"github.com/drill-sre/drill/scenarios"
@@ -41,12 +42,6 @@ func samplingClient(cfg *rest.Config, timeout time.Duration) (kubernetes.Interfa
 		return nil, fmt.Errorf("sampling client: %w", err)
 	}
 	return cs, nil
-}
-
-// controlPlaneFault says whether a fault acts on the control plane, whose
-// drills sample the API servers, etcd, the leases and write to the API.
-func controlPlaneFault(t scenarios.FaultType) bool {
-	return t == scenarios.FaultKillControlPlane || t == scenarios.FaultRemoveEtcdMember || t == scenarios.FaultEtcdRestore
 }
 
 // newSamplers builds the samplers a drill needs.
@@ -88,7 +83,10 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 		}
 	}
 
-	if controlPlaneFault(sc.Fault.Type) {
+	// The samplers the fault's spec asks for (faults.New refused an
+	// unregistered fault already).
+	spec, _ := faults.Lookup(sc.Fault.Type)
+	if spec.Samplers.Has(faults.SampleControlPlane) {
 		servers, err := monitor.APIServerEndpoints(ctx, cs)
 		if err != nil {
 			return nil, err
@@ -138,7 +136,7 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 		}
 		s.cleanup = reader.Delete
 	}
-	if sc.Fault.Type == scenarios.FaultVeleroRestore {
+	if spec.Samplers.Has(faults.SampleAppRecords) {
 		if env.App == nil || env.App.RecordsURL == "" {
 			return nil, fmt.Errorf("%s needs a persistent workload to write records into", sc.Fault.Type)
 		}

@@ -20,6 +20,18 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var killControlPlaneSpec = Register(Spec{
+	Type:           scenarios.FaultKillControlPlane,
+	Params:         func() scenarios.FaultParams { return &scenarios.KillControlPlaneParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRPO, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole:    scenarios.RoleControlPlane,
+	Samplers:       SampleControlPlane,
+	Target:         string(scenarios.RoleControlPlane),
+	Suite:          "controlplane",
+	ClusterJournal: true,
+	New:            newWith(newKillControlPlane),
+})
+
 // killControlPlane kills a control-plane node's machine and, to revert,
 // starts it and waits until it rejoined: node Ready with a fresh heartbeat,
 // its etcd member healthy and its API server ready.

@@ -18,6 +18,16 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var crashloopPodsSpec = Register(Spec{
+	Type:           scenarios.FaultCrashloopPods,
+	Params:         func() scenarios.FaultParams { return &scenarios.CrashloopPodsParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Target:         "deployment",
+	Suite:          "workloads",
+	ClusterJournal: true,
+	New:            newWith(newCrashloopPods),
+})
+
 // crashloopPods rolls out a pod template whose containers exit at start
 // (the probe app's PROBE_APP_CRASH=exit), holds the pods in
 // CrashLoopBackOff, and reverts by restoring the template it saved.

@@ -21,6 +21,17 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var drainZoneSpec = Register(Spec{
+	Type:           scenarios.FaultDrainZone,
+	Params:         func() scenarios.FaultParams { return &scenarios.DrainZoneParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole:    scenarios.RoleWorker,
+	Target:         string(scenarios.RoleWorker),
+	Suite:          "zones",
+	ClusterJournal: true,
+	New:            newWith(newDrainZone),
+})
+
 // drainZone cordons the targeted nodes of a zone and drains them the way
 // `kubectl drain` does, through the Eviction API: PodDisruptionBudgets
 // apply, nothing is deleted directly and nothing is forced. The revert

@@ -17,6 +17,18 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var removeEtcdMemberSpec = Register(Spec{
+	Type:           scenarios.FaultRemoveEtcdMember,
+	Params:         func() scenarios.FaultParams { return &scenarios.RemoveEtcdMemberParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRPO, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole:    scenarios.RoleControlPlane,
+	Samplers:       SampleControlPlane,
+	Target:         string(scenarios.RoleControlPlane),
+	Suite:          "controlplane",
+	ClusterJournal: true,
+	New:            newWith(newRemoveEtcdMember),
+})
+
 // Where kubeadm keeps etcd on a control-plane node.
 const (
 	etcdManifest      = "/etc/kubernetes/manifests/etcd.yaml"

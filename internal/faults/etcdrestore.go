@@ -25,6 +25,18 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var etcdRestoreSpec = Register(Spec{
+	Type:       scenarios.FaultEtcdRestore,
+	Params:     func() scenarios.FaultParams { return &scenarios.EtcdRestoreParams{} },
+	Measurable: []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRTOApp, scenarios.ObjectiveRPO, scenarios.ObjectiveAvailability, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Samplers:   SampleControlPlane,
+	Target:     "etcd",
+	Suite:      "restore",
+	// A restore rolls an in-cluster copy of the journal back with etcd.
+	ClusterJournal: false,
+	New:            newWith(newEtcdRestore),
+})
+
 // Where kubeadm keeps the API server's static pod, and where the restore
 // moves it while etcd is restored.
 const (

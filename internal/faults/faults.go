@@ -1,6 +1,12 @@
 // Package faults injects the faults drill knows, proves each took effect,
 // and reverts it.
 //
+// Each fault's file declares its Spec at its top and registers it
+// (Register): its type and parameters, the objectives it can measure, the
+// samplers it needs, its spec label and suite, and its constructor.
+// Registering also makes the type known to package scenarios, so a program
+// that loads drill files imports this package.
+//
 // A Fault goes through Target (resolve what it acts on, before anything is
 // broken, so that its revert can be registered first), Inject, Effect (the
 // fact check: the fault really happened), Hold (keep it in place as the drill
@@ -24,7 +30,6 @@ import (
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/reports"
-	"github.com/drill-sre/drill/scenarios"
 )
 
 // Fault is one fault of one drill.
@@ -82,34 +87,6 @@ type Env struct {
 
 // DefaultTimeout is Env.Timeout when unset.
 const DefaultTimeout = 3 * time.Minute
-
-// New returns the fault a scenario declares.
-func New(env Env, sc *scenarios.Scenario) (Fault, error) {
-	if env.Logger == nil {
-		env.Logger = log.NoopLogger{}
-	}
-	if env.Timeout == 0 {
-		env.Timeout = DefaultTimeout
-	}
-	switch p := sc.Fault.Params.(type) {
-	case *scenarios.KillControlPlaneParams:
-		return newKillControlPlane(env, sc, p)
-	case *scenarios.RemoveEtcdMemberParams:
-		return newRemoveEtcdMember(env, sc, p)
-	case *scenarios.DrainZoneParams:
-		return newDrainZone(env, sc, p)
-	case *scenarios.CrashloopPodsParams:
-		return newCrashloopPods(env, sc, p)
-	case *scenarios.EtcdRestoreParams:
-		return newEtcdRestore(env, sc, p)
-	case *scenarios.VeleroRestoreParams:
-		return newVeleroRestore(env, sc, p)
-	case *scenarios.MemoryHogParams:
-		return newMemoryHog(env, sc, p)
-	default:
-		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
-	}
-}
 
 // pollInterval is how often faults poll while waiting for a state.
 const pollInterval = 250 * time.Millisecond

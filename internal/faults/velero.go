@@ -24,6 +24,17 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var veleroRestoreSpec = Register(Spec{
+	Type:           scenarios.FaultVeleroRestore,
+	Params:         func() scenarios.FaultParams { return &scenarios.VeleroRestoreParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveRPO, scenarios.ObjectiveIntegrity, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Samplers:       SampleAppRecords,
+	Target:         "namespace",
+	Suite:          "restore",
+	ClusterJournal: true,
+	New:            newWith(newVeleroRestore),
+})
+
 // LocatorVelero is the locator of the Velero drill's steps.
 const LocatorVelero = "velero"
 
