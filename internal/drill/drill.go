@@ -192,7 +192,10 @@ func (r *run) run(ctx context.Context) {
 	if r.opts.Injected != nil {
 		r.opts.Injected()
 	}
-	facts, err := r.fault.Effect(ctx)
+	var facts []string
+	if ec, ok := r.fault.(faults.EffectChecker); ok {
+		facts, err = ec.Effect(ctx)
+	}
 	r.d.Fault.Facts = facts
 	if err != nil && ctx.Err() != nil {
 		return // finish reports the interruption
@@ -203,9 +206,11 @@ func (r *run) run(ctx context.Context) {
 	}
 	r.d.Fault.Effective = time.Now()
 	r.logf("fault in effect: %s", strings.Join(facts, "; "))
-	if err := r.fault.Hold(ctx); err != nil && ctx.Err() == nil {
-		r.fail(reports.Fail, "%v", err)
-		return
+	if h, ok := r.fault.(faults.Holder); ok {
+		if err := h.Hold(ctx); err != nil && ctx.Err() == nil {
+			r.fail(reports.Fail, "%v", err)
+			return
+		}
 	}
 	r.awaitFiring(ctx)
 }
@@ -284,10 +289,12 @@ func (r *run) finish(ctx context.Context) {
 	}
 	r.judgeAlerts(context.WithoutCancel(ctx), ctx.Err() == nil)
 	r.d.Measurements = append(r.d.Measurements, r.measure(loss)...)
-	r.d.Measurements = append(r.d.Measurements, r.fault.Measure(faults.Record{
-		Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,
-		RevertStarted: r.d.Fault.RevertStarted, Reverted: r.d.Fault.Reverted,
-	})...)
+	if m, ok := r.fault.(faults.Measurer); ok {
+		r.d.Measurements = append(r.d.Measurements, m.Measure(faults.Record{
+			Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,
+			RevertStarted: r.d.Fault.RevertStarted, Reverted: r.d.Fault.Reverted,
+		})...)
+	}
 	for _, o := range r.d.Objectives {
 		if o.Verdict != reports.Pass {
 			r.fail(o.Verdict, "objective %s: measured %s, bound %s: %s", o.Name, o.Measured, o.Bound, o.Detail)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
 
@@ -94,15 +93,12 @@ const fakeType scenarios.FaultType = "fake-fault"
 
 func (*fakeParams) FaultType() scenarios.FaultType { return fakeType }
 
-// fakeFault does nothing.
+// fakeFault does nothing, and has no optional capability.
 type fakeFault struct{ p *fakeParams }
 
-func (f *fakeFault) Target(context.Context) (string, error)   { return "nothing", nil }
-func (f *fakeFault) Inject(context.Context) error             { return nil }
-func (f *fakeFault) Effect(context.Context) ([]string, error) { return nil, nil }
-func (f *fakeFault) Hold(context.Context) error               { return nil }
-func (f *fakeFault) Revert(context.Context) error             { return nil }
-func (f *fakeFault) Measure(Record) []reports.Measurement     { return nil }
+func (f *fakeFault) Target(context.Context) (string, error) { return "nothing", nil }
+func (f *fakeFault) Inject(context.Context) error           { return nil }
+func (f *fakeFault) Revert(context.Context) error           { return nil }
 
 // registerFake registers the fake fault once per test binary (go test
 // -count=2 runs a test twice).
