@@ -228,11 +228,11 @@ func (f *Fault) decodeNode(d *decoder, n *yaml.Node, path string) {
 	var t string
 	d.decode(typ, reflect.ValueOf(&t).Elem(), join(path, "type"))
 	f.Type = FaultType(t)
-	newP, ok := newParams[f.Type]
+	k, ok := lookupKind(f.Type)
 	if !ok || params == nil {
 		return
 	}
-	p := newP()
+	p := k.NewParams()
 	d.decode(params, reflect.ValueOf(p).Elem(), join(path, "params"))
 	f.Params = p
 }

@@ -11,12 +11,15 @@
 // unparsable, an unknown fault, or an objective the fault cannot measure is an
 // error that names the file, the line and column, the field path and the
 // reason. The shipped drills are embedded in the binary (see Shipped).
+//
+// Each fault's parameters are declared in a file of their own,
+// params_<fault>.go, but a fault type is known to the loaders only once it is
+// registered (RegisterFault), with the objectives it can measure and the
+// role of the nodes it acts on. Package internal/faults registers every
+// fault it implements: a program that loads drill files imports it.
 package scenarios
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // Scenario is one drill, as declared in one file. Durations are written as
 // strings that time.ParseDuration reads ("30s", "1m30s"). A zero duration in
@@ -67,12 +70,14 @@ const (
 // Target selects the nodes a node fault may act on: those with Role, in Zone
 // (label topology.kubernetes.io/zone), matching Selector. Each field is
 // optional; Role defaults to the role the fault acts on (control-plane for
-// kill-control-plane and remove-etcd-member, worker for drain-zone).
+// kill-control-plane and remove-etcd-member, worker for drain-zone and
+// memory-hog: FaultKind's DefaultRole).
 //
 // Zone and Selector only narrow a choice the fault makes among several nodes
 // (target or member "random", member "follower", the nodes of a drained
 // zone); a fault that acts on the etcd leader goes wherever the leader is.
-// crashloop-pods acts on a Deployment, not on nodes, and takes no target.
+// crashloop-pods acts on a Deployment, not on nodes, and takes no target; nor
+// do etcd-restore and velero-restore.
 type Target struct {
 	Role Role `yaml:"role"`
 	// Selector is a Kubernetes label selector ("k=v,k2 in (a,b),!k3").
@@ -100,233 +105,53 @@ const (
 	DefaultSamplingTimeout  = 5 * time.Second
 )
 
-// FaultType names a fault.
+// FaultType names a fault. The faults drill knows are declared each in its
+// own file, params_<fault>.go, with its parameters, and are known to the
+// loaders once registered (see RegisterFault).
 type FaultType string
-
-// The faults drill knows.
-const (
-	// FaultKillControlPlane kills a control-plane node (its container, with
-	// Signal) and waits for it to rejoin. Params: *KillControlPlaneParams.
-	FaultKillControlPlane FaultType = "kill-control-plane"
-	// FaultRemoveEtcdMember removes a member from etcd, then adds it back
-	// as a fresh member. Params: *RemoveEtcdMemberParams.
-	FaultRemoveEtcdMember FaultType = "remove-etcd-member"
-	// FaultDrainZone cordons and drains every targeted node of a zone,
-	// through the eviction API, so PodDisruptionBudgets apply. Params:
-	// *DrainZoneParams.
-	FaultDrainZone FaultType = "drain-zone"
-	// FaultCrashloopPods makes a Deployment's pods crash until they reach
-	// CrashLoopBackOff, holds them there, and reverts. Params:
-	// *CrashloopPodsParams.
-	FaultCrashloopPods FaultType = "crashloop-pods"
-	// FaultEtcdRestore snapshots etcd on a schedule, destroys etcd's data
-	// (a disaster), and restores every member from the newest snapshot
-	// taken before it. Params: *EtcdRestoreParams.
-	FaultEtcdRestore FaultType = "etcd-restore"
-	// FaultVeleroRestore backs the workload's namespace up with Velero,
-	// deletes the namespace (a disaster), and restores it from the backup.
-	// Params: *VeleroRestoreParams.
-	FaultVeleroRestore FaultType = "velero-restore"
-	// FaultMemoryHog runs a memory hog on one node that keeps the node's
-	// memory in use at a fraction of its total, holds it there, and stops
-	// it. Params: *MemoryHogParams.
-	FaultMemoryHog FaultType = "memory-hog"
-)
 
 // Fault is what a drill breaks: a type and that type's parameters.
 type Fault struct {
 	Type FaultType `yaml:"type"`
-	// Params is the typed parameter struct of Type, one of the *Params
-	// types of this package.
+	// Params is the typed parameter struct of Type, as its FaultKind's
+	// NewParams returns it.
 	Params FaultParams `yaml:"params"`
 }
 
-// FaultParams is one fault's parameter struct. The set is closed: the
-// implementations are the *Params types of this package.
+// FaultParams is one fault's parameter struct: a pointer to a struct whose
+// fields are decoded as strictly as the rest of the file. The parameters of
+// the faults drill ships are the *Params types of this package, which also
+// fill their defaults and check their values against the whole drill (see
+// paramsChecker); another package's (a test's fake fault) are decoded only.
 type FaultParams interface {
 	// FaultType is the fault these parameters are for.
 	FaultType() FaultType
-	validate(v *validator, s *Scenario, path string)
+}
+
+// paramsChecker is implemented by the parameter structs of this package.
+type paramsChecker interface {
+	// setDefaults fills the fields the file left out; present tells which
+	// fields it wrote, so that an explicit zero stays and is reported.
 	setDefaults(present func(path string) bool, path string)
+	// validate checks the parameters, at path, against the drill s.
+	validate(v *validator, s *Scenario, path string)
 }
 
-// ControlPlaneTarget is the control-plane node kill-control-plane kills.
-type ControlPlaneTarget string
-
-// Control-plane targets.
-const (
-	// TargetEtcdLeader is the node whose etcd member leads.
-	TargetEtcdLeader ControlPlaneTarget = "etcd-leader"
-	// TargetControllerManagerLeader is the node whose
-	// kube-controller-manager holds the leader lease.
-	TargetControllerManagerLeader ControlPlaneTarget = "controller-manager-leader"
-	// TargetRandom is a control-plane node chosen with the drill's seed.
-	TargetRandom ControlPlaneTarget = "random"
+// The rules a fault type sets on the rest of its drill, implemented by the
+// parameter structs of the faults that have them. They hold whatever the
+// file's params are, so they are asked of an empty struct (FaultKind's
+// NewParams).
+type (
+	// nodeless is a fault that acts on no node (its kind has no default
+	// role), whose drill takes no target: actsOn says what it acts on
+	// instead, as "acts on X, not on nodes".
+	nodeless interface{ actsOn() string }
+	// roleBound is a fault that acts only on nodes of one role.
+	roleBound interface{ onlyRole() Role }
+	// workloadBound is a fault that disrupts the drill's workload, whose
+	// drill s must declare one.
+	workloadBound interface{ needsWorkload(s *Scenario) bool }
 )
-
-// Signal is the signal a node's container is killed with.
-type Signal string
-
-// Signals kill-control-plane sends.
-const (
-	// SIGKILL is a crash: nothing on the node shuts down cleanly.
-	SIGKILL Signal = "SIGKILL"
-	// SIGTERM lets the container's init shut down.
-	SIGTERM Signal = "SIGTERM"
-)
-
-// KillControlPlaneParams are the parameters of kill-control-plane.
-type KillControlPlaneParams struct {
-	// Target is the node to kill. Required.
-	Target ControlPlaneTarget `yaml:"target"`
-	// Signal kills the node's container. Default SIGKILL.
-	Signal Signal `yaml:"signal"`
-	// RejoinTimeout bounds the wait, after the node is started again, for
-	// it to be Ready and its etcd member healthy. Required.
-	RejoinTimeout time.Duration `yaml:"rejoinTimeout"`
-}
-
-// FaultType implements FaultParams.
-func (*KillControlPlaneParams) FaultType() FaultType { return FaultKillControlPlane }
-
-// EtcdMember is the member remove-etcd-member removes.
-type EtcdMember string
-
-// etcd members.
-const (
-	MemberLeader   EtcdMember = "leader"
-	MemberFollower EtcdMember = "follower" // chosen with the drill's seed
-	MemberRandom   EtcdMember = "random"   // chosen with the drill's seed
-)
-
-// RemoveEtcdMemberParams are the parameters of remove-etcd-member.
-type RemoveEtcdMemberParams struct {
-	// Member is the member to remove. Required.
-	Member EtcdMember `yaml:"member"`
-	// ReaddTimeout bounds the wait for the member, added back with an empty
-	// data directory, to catch up and be healthy. Required.
-	ReaddTimeout time.Duration `yaml:"readdTimeout"`
-}
-
-// FaultType implements FaultParams.
-func (*RemoveEtcdMemberParams) FaultType() FaultType { return FaultRemoveEtcdMember }
-
-// DrainZoneParams are the parameters of drain-zone.
-type DrainZoneParams struct {
-	// Zone is the value of topology.kubernetes.io/zone whose targeted nodes
-	// are drained ("zone-a"). Required.
-	Zone string `yaml:"zone"`
-	// GracePeriod overrides the evicted pods' termination grace period.
-	// Optional: by default each pod keeps its own.
-	GracePeriod time.Duration `yaml:"gracePeriod"`
-	// Timeout bounds the drain. When ExpectBlocked, the drain must still be
-	// blocked when it expires. Required.
-	Timeout time.Duration `yaml:"timeout"`
-	// ExpectBlocked says the workload's PodDisruptionBudget must block the
-	// drain: the drill passes only if evictions are refused until Timeout.
-	// It requires a workload PDB and objectives.pdb.neverViolated.
-	ExpectBlocked bool `yaml:"expectBlocked"`
-}
-
-// FaultType implements FaultParams.
-func (*DrainZoneParams) FaultType() FaultType { return FaultDrainZone }
-
-// PodState is a state crashloop-pods drives pods into.
-type PodState string
-
-// PodStateCrashLoopBackOff is the kubelet's back-off after repeated crashes,
-// as shown in a container's waiting reason.
-const PodStateCrashLoopBackOff PodState = "CrashLoopBackOff"
-
-// CrashloopPodsParams are the parameters of crashloop-pods.
-type CrashloopPodsParams struct {
-	// Deployment whose pods crash. Required. Without Namespace, it must be
-	// the drill's workload (its Deployment is named after its fixture).
-	Deployment string `yaml:"deployment"`
-	// Namespace of an existing Deployment that drill does not create.
-	// Optional: by default, the namespace drill creates for the workload.
-	Namespace string `yaml:"namespace"`
-	// Until is the state the pods must reach before the hold starts.
-	// Default CrashLoopBackOff, the only state supported.
-	Until PodState `yaml:"until"`
-	// HoldFor is how long the pods are kept crashing once they reached
-	// Until, before the fault is reverted. Required.
-	HoldFor time.Duration `yaml:"holdFor"`
-}
-
-// FaultType implements FaultParams.
-func (*CrashloopPodsParams) FaultType() FaultType { return FaultCrashloopPods }
-
-// MemoryHogParams are the parameters of memory-hog. Its node is a worker
-// (by default) of the drill's target, chosen with the seed.
-type MemoryHogParams struct {
-	// Used is the fraction of the node's memory to keep in use, counting
-	// all else that runs there: 1 - MemAvailable/MemTotal. The hog
-	// allocates until it is reached and gives memory back when others
-	// grow. Required; between 0.5 and 0.97.
-	Used float64 `yaml:"used"`
-	// HoldFor is how long the node is kept there once reached; a drill
-	// that expects alerts keeps it until they fire. Required.
-	HoldFor time.Duration `yaml:"holdFor"`
-}
-
-// FaultType implements FaultParams.
-func (*MemoryHogParams) FaultType() FaultType { return FaultMemoryHog }
-
-// Disaster is what etcd-restore destroys.
-type Disaster string
-
-// Disasters.
-const (
-	// DisasterQuorumLoss stops the etcd members of two control-plane nodes
-	// and deletes their data: the cluster loses quorum.
-	DisasterQuorumLoss Disaster = "quorum-loss"
-	// DisasterTotalLoss stops every member and deletes all of etcd's data.
-	DisasterTotalLoss Disaster = "total-loss"
-)
-
-// EtcdRestoreParams are the parameters of etcd-restore.
-type EtcdRestoreParams struct {
-	// Disaster is what is destroyed. Required.
-	Disaster Disaster `yaml:"disaster"`
-	// SnapshotInterval is the backup schedule: a snapshot is taken through
-	// the etcd v3 client when the drill starts and then every interval, and
-	// verified. Required.
-	SnapshotInterval time.Duration `yaml:"snapshotInterval"`
-	// DisasterAfter is how long after the first snapshot the disaster
-	// strikes. Default one and a half snapshot intervals, so that the
-	// newest snapshot is half an interval old at the disaster.
-	DisasterAfter time.Duration `yaml:"disasterAfter"`
-	// RestoreTimeout bounds the restore: every member restored, etcd
-	// healthy, every API server ready. Required.
-	RestoreTimeout time.Duration `yaml:"restoreTimeout"`
-}
-
-// FaultType implements FaultParams.
-func (*EtcdRestoreParams) FaultType() FaultType { return FaultEtcdRestore }
-
-// VeleroRestoreParams are the parameters of velero-restore. The workload
-// must be persistent: its records live on a volume that Velero backs up
-// with its file-system backup.
-type VeleroRestoreParams struct {
-	// Schedule, when set, is the cron schedule of a Velero Schedule the
-	// drill creates for the workload's namespace ("0 2 * * *", as `velero
-	// schedule create daily-backup --schedule`), and the drill's backup is
-	// made from that Schedule's template. Optional: by default the drill
-	// creates a Backup of the namespace directly.
-	Schedule string `yaml:"schedule"`
-	// WriteAfterBackup is how long the workload keeps taking writes after
-	// the backup completed, before the disaster. Default 20s.
-	WriteAfterBackup time.Duration `yaml:"writeAfterBackup"`
-	// BackupTimeout bounds installing Velero and the backup. Default 5m.
-	BackupTimeout time.Duration `yaml:"backupTimeout"`
-	// RestoreTimeout bounds the restore: Velero's Restore completed and the
-	// workload available. Required.
-	RestoreTimeout time.Duration `yaml:"restoreTimeout"`
-}
-
-// FaultType implements FaultParams.
-func (*VeleroRestoreParams) FaultType() FaultType { return FaultVeleroRestore }
 
 // Fixture names an application fixture drill knows how to deploy.
 type Fixture string
@@ -390,50 +215,9 @@ const (
 	ObjectiveIntegrity Objective = "integrity"
 )
 
-// measurable is what each fault's samplers observe, hence the objectives a
-// drill with that fault may declare:
-//
-//   - the control-plane faults sample the API through the load balancer and
-//     write to it: rto.api and rpo;
-//   - the workload faults sample the workload's Service, its Ready pods and
-//     its PodDisruptionBudget: rto.app, availability and pdb;
-//   - every drill is timed and may judge alerts: maxDuration and alerts.
-var measurable = map[FaultType][]Objective{
-	FaultKillControlPlane: {ObjectiveRTOAPI, ObjectiveRPO, ObjectiveMaxDuration, ObjectiveAlerts},
-	FaultRemoveEtcdMember: {ObjectiveRTOAPI, ObjectiveRPO, ObjectiveMaxDuration, ObjectiveAlerts},
-	FaultDrainZone:        {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
-	FaultCrashloopPods:    {ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts},
-	FaultEtcdRestore:      {ObjectiveRTOAPI, ObjectiveRTOApp, ObjectiveRPO, ObjectiveAvailability, ObjectiveMaxDuration, ObjectiveAlerts},
-	FaultVeleroRestore:    {ObjectiveRTOApp, ObjectiveRPO, ObjectiveIntegrity, ObjectiveMaxDuration, ObjectiveAlerts},
-	FaultMemoryHog:        {ObjectiveMaxDuration, ObjectiveAlerts},
-}
-
-// newParams returns an empty parameter struct for each fault type.
-var newParams = map[FaultType]func() FaultParams{
-	FaultKillControlPlane: func() FaultParams { return &KillControlPlaneParams{} },
-	FaultRemoveEtcdMember: func() FaultParams { return &RemoveEtcdMemberParams{} },
-	FaultDrainZone:        func() FaultParams { return &DrainZoneParams{} },
-	FaultCrashloopPods:    func() FaultParams { return &CrashloopPodsParams{} },
-	FaultEtcdRestore:      func() FaultParams { return &EtcdRestoreParams{} },
-	FaultVeleroRestore:    func() FaultParams { return &VeleroRestoreParams{} },
-	FaultMemoryHog:        func() FaultParams { return &MemoryHogParams{} },
-}
-
-// FaultTypes returns every fault type, sorted.
-func FaultTypes() []FaultType {
-	ts := make([]FaultType, 0, len(newParams))
-	for t := range newParams {
-		ts = append(ts, t)
-	}
-	slices.Sort(ts)
-	return ts
-}
-
-// Measurable returns the objectives a drill with fault t may declare, or nil
-// for an unknown fault.
-func Measurable(t FaultType) []Objective {
-	return slices.Clone(measurable[t])
-}
+// objectives are the Objective constants, in order.
+var objectives = []Objective{ObjectiveRTOAPI, ObjectiveRTOApp, ObjectiveRPO, ObjectiveAvailability,
+	ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts, ObjectiveIntegrity}
 
 // Objectives are a drill's declared bounds. Each is optional; a drill declares
 // at least one.

@@ -1,4 +1,4 @@
-package scenarios
+package scenarios_test
 
 import (
 	"errors"
@@ -12,30 +12,33 @@ import (
 	"time"
 
 	"k8s.io/utils/ptr"
+
+	_ "github.com/drill-sre/drill/internal/faults" // registers the faults
+	"github.com/drill-sre/drill/scenarios"
 )
 
 // TestShipped loads every drill shipped in the binary: each must validate,
 // be named after its file, and together they cover every fault.
 func TestShipped(t *testing.T) {
-	scs, err := Shipped()
+	scs, err := scenarios.Shipped()
 	if err != nil {
 		t.Fatalf("shipped drills do not validate:\n%v", err)
 	}
-	files, err := fs.Glob(ShippedFS(), "*.yaml")
+	files, err := fs.Glob(scenarios.ShippedFS(), "*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(scs) != len(files) || len(scs) == 0 {
 		t.Fatalf("loaded %d drills from %d files", len(scs), len(files))
 	}
-	covered := map[FaultType]bool{}
+	covered := map[scenarios.FaultType]bool{}
 	for _, s := range scs {
-		if want := ShippedDir + s.Name + ".yaml"; s.File != want {
+		if want := scenarios.ShippedDir + s.Name + ".yaml"; s.File != want {
 			t.Errorf("drill %q is in %s, want %s", s.Name, s.File, want)
 		}
 		covered[s.Fault.Type] = true
 	}
-	for _, ft := range FaultTypes() {
+	for _, ft := range scenarios.FaultTypes() {
 		if !covered[ft] && !exampleOnly[ft] {
 			t.Errorf("no shipped drill exercises %s", ft)
 		}
@@ -45,11 +48,11 @@ func TestShipped(t *testing.T) {
 // TestShippedOnDisk checks the files in the source tree, which are the ones
 // embedded, through the directory loader.
 func TestShippedOnDisk(t *testing.T) {
-	scs, err := LoadDir(".")
+	scs, err := scenarios.LoadDir(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, _ := Shipped()
+	shipped, _ := scenarios.Shipped()
 	if len(scs) != len(shipped) {
 		t.Errorf("LoadDir found %d drills, Shipped %d", len(scs), len(shipped))
 	}
@@ -72,11 +75,11 @@ func TestInvalid(t *testing.T) {
 			if len(wants) == 0 {
 				t.Fatal("no # want: line")
 			}
-			s, err := Load(file)
+			s, err := scenarios.Load(file)
 			if err == nil {
 				t.Fatalf("loaded %q without error", s.Name)
 			}
-			var list ErrorList
+			var list scenarios.ErrorList
 			if !errors.As(err, &list) {
 				t.Fatalf("error is a %T, want an ErrorList: %v", err, err)
 			}
@@ -124,33 +127,33 @@ func wantedErrors(t *testing.T, file string) []string {
 
 // TestFull decodes a drill that sets every field.
 func TestFull(t *testing.T) {
-	s, err := Load("testdata/valid/full.yaml")
+	s, err := scenarios.Load("testdata/valid/full.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Scenario{
+	want := &scenarios.Scenario{
 		Name:        "full",
 		Description: "Every field set, for the decoding test.",
-		Target:      Target{Role: RoleWorker, Selector: "drill.example/pool=a,tier!=infra", Zone: "zone-b"},
+		Target:      scenarios.Target{Role: scenarios.RoleWorker, Selector: "drill.example/pool=a,tier!=infra", Zone: "zone-b"},
 		Seed:        -7,
-		Fault: Fault{Type: FaultDrainZone, Params: &DrainZoneParams{
+		Fault: scenarios.Fault{Type: scenarios.FaultDrainZone, Params: &scenarios.DrainZoneParams{
 			Zone: "zone-b", GracePeriod: 5 * time.Second, Timeout: 90 * time.Second, ExpectBlocked: true,
 		}},
-		Workload: &Workload{Fixture: FixtureProbeApp, Replicas: 4, PDB: &PDB{MaxUnavailable: ptr.To(0)}},
-		Sampling: Sampling{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second},
-		Objectives: Objectives{
-			RTO:          &RTO{App: 15 * time.Second},
-			Availability: &Availability{MinReady: 4},
-			PDB:          &PDBObjective{NeverViolated: true},
+		Workload: &scenarios.Workload{Fixture: scenarios.FixtureProbeApp, Replicas: 4, PDB: &scenarios.PDB{MaxUnavailable: ptr.To(0)}},
+		Sampling: scenarios.Sampling{Interval: 250 * time.Millisecond, Timeout: 2 * time.Second},
+		Objectives: scenarios.Objectives{
+			RTO:          &scenarios.RTO{App: 15 * time.Second},
+			Availability: &scenarios.Availability{MinReady: 4},
+			PDB:          &scenarios.PDBObjective{NeverViolated: true},
 			MaxDuration:  10 * time.Minute,
-			Alerts: &Alerts{
-				Expect: []ExpectedAlert{{
+			Alerts: &scenarios.Alerts{
+				Expect: []scenarios.ExpectedAlert{{
 					Name:           "KubePodNotReady",
 					Labels:         map[string]string{"namespace": "drill", "severity": "warning"},
 					FiringWithin:   5 * time.Minute,
 					ResolvedWithin: 9 * time.Minute,
 				}},
-				Forbid: &ForbiddenAlerts{Names: []string{"KubeAPIDown", "etcdInsufficientMembers"}, Severity: "critical"},
+				Forbid: &scenarios.ForbiddenAlerts{Names: []string{"KubeAPIDown", "etcdInsufficientMembers"}, Severity: "critical"},
 			},
 		},
 		File: "testdata/valid/full.yaml",
@@ -162,7 +165,7 @@ func TestFull(t *testing.T) {
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", s, want)
 	}
-	wantDeclared := []Objective{ObjectiveRTOApp, ObjectiveAvailability, ObjectivePDB, ObjectiveMaxDuration, ObjectiveAlerts}
+	wantDeclared := []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts}
 	if got := s.Objectives.Declared(); !slices.Equal(got, wantDeclared) {
 		t.Errorf("Declared() = %v, want %v", got, wantDeclared)
 	}
@@ -172,16 +175,16 @@ func TestFull(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	tests := []struct {
 		file  string
-		check func(*Scenario) bool
+		check func(*scenarios.Scenario) bool
 	}{
 		{`
 name: d
 description: defaults
 fault: {type: kill-control-plane, params: {target: random, rejoinTimeout: 1m}}
 objectives: {rto: {api: 20s}}
-`, func(s *Scenario) bool {
-			return s.Sampling.Interval == 100*time.Millisecond && s.Target.Role == RoleControlPlane &&
-				s.Fault.Params.(*KillControlPlaneParams).Signal == SIGKILL && s.Seed == 0
+`, func(s *scenarios.Scenario) bool {
+			return s.Sampling.Interval == 100*time.Millisecond && s.Target.Role == scenarios.RoleControlPlane &&
+				s.Fault.Params.(*scenarios.KillControlPlaneParams).Signal == scenarios.SIGKILL && s.Seed == 0
 		}},
 		{`
 name: d
@@ -189,9 +192,9 @@ description: defaults
 fault: {type: drain-zone, params: {zone: zone-a, timeout: 1m}}
 workload: {fixture: probe-app}
 objectives: {maxDuration: 5m}
-`, func(s *Scenario) bool {
-			return s.Target.Role == RoleWorker && s.Workload.Replicas == 3 &&
-				s.Fault.Params.(*DrainZoneParams).GracePeriod == 0
+`, func(s *scenarios.Scenario) bool {
+			return s.Target.Role == scenarios.RoleWorker && s.Workload.Replicas == 3 &&
+				s.Fault.Params.(*scenarios.DrainZoneParams).GracePeriod == 0
 		}},
 		{`
 name: d
@@ -199,12 +202,12 @@ description: defaults
 fault: {type: crashloop-pods, params: {deployment: probe-app, holdFor: 30s}}
 workload: {fixture: probe-app}
 objectives: {maxDuration: 5m}
-`, func(s *Scenario) bool {
-			return s.Target.IsZero() && s.Fault.Params.(*CrashloopPodsParams).Until == PodStateCrashLoopBackOff
+`, func(s *scenarios.Scenario) bool {
+			return s.Target.IsZero() && s.Fault.Params.(*scenarios.CrashloopPodsParams).Until == scenarios.PodStateCrashLoopBackOff
 		}},
 	}
 	for i, tt := range tests {
-		s, err := Parse("defaults.yaml", []byte(tt.file))
+		s, err := scenarios.Parse("defaults.yaml", []byte(tt.file))
 		if err != nil {
 			t.Errorf("%d: %v", i, err)
 			continue
@@ -217,7 +220,7 @@ objectives: {maxDuration: 5m}
 
 // TestDuplicateNames checks that two files may not declare the same drill.
 func TestDuplicateNames(t *testing.T) {
-	scs, err := LoadDir("testdata/duplicate")
+	scs, err := scenarios.LoadDir("testdata/duplicate")
 	want := `testdata/duplicate/b.yaml:1:1: name: "same" is already the name of the drill in testdata/duplicate/a.yaml:1`
 	if err == nil || err.Error() != want {
 		t.Errorf("got error\n  %v\nwant\n  %s", err, want)
@@ -226,18 +229,18 @@ func TestDuplicateNames(t *testing.T) {
 		t.Errorf("want the first drill loaded, got %v", scs)
 	}
 	// The same file named twice is loaded once.
-	if _, err := LoadPaths("testdata/duplicate/a.yaml", "testdata/duplicate/../duplicate/a.yaml"); err != nil {
+	if _, err := scenarios.LoadPaths("testdata/duplicate/a.yaml", "testdata/duplicate/../duplicate/a.yaml"); err != nil {
 		t.Errorf("same file twice: %v", err)
 	}
 }
 
 func TestLoadPathsErrors(t *testing.T) {
-	_, err := LoadPaths("testdata/nope.yaml", "testdata")
+	_, err := scenarios.LoadPaths("testdata/nope.yaml", "testdata")
 	want := "testdata/nope.yaml: no such file or directory\ntestdata: no drill files (*.yaml) in this directory"
 	if err == nil || err.Error() != want {
 		t.Errorf("got error\n%v\nwant\n%s", err, want)
 	}
-	var list ErrorList
+	var list scenarios.ErrorList
 	if !errors.As(err, &list) || !slices.Equal(list.Files(), []string{"testdata/nope.yaml", "testdata"}) {
 		t.Errorf("Files() of %v", err)
 	}
@@ -245,17 +248,17 @@ func TestLoadPathsErrors(t *testing.T) {
 
 // TestValidateInGo checks a Scenario built in Go: errors name paths only.
 func TestValidateInGo(t *testing.T) {
-	s := &Scenario{
+	s := &scenarios.Scenario{
 		Name:        "in-go",
 		Description: "built in Go",
-		Fault:       Fault{Type: FaultRemoveEtcdMember, Params: &RemoveEtcdMemberParams{Member: MemberFollower, ReaddTimeout: time.Minute}},
-		Objectives:  Objectives{RTO: &RTO{API: 20 * time.Second}, RPO: &RPO{MaxLostWrites: ptr.To(0)}},
+		Fault:       scenarios.Fault{Type: scenarios.FaultRemoveEtcdMember, Params: &scenarios.RemoveEtcdMemberParams{Member: scenarios.MemberFollower, ReaddTimeout: time.Minute}},
+		Objectives:  scenarios.Objectives{RTO: &scenarios.RTO{API: 20 * time.Second}, RPO: &scenarios.RPO{MaxLostWrites: ptr.To(0)}},
 	}
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s.Fault.Params = &DrainZoneParams{}
+	s.Fault.Params = &scenarios.DrainZoneParams{}
 	s.Objectives.RTO.API = -time.Second
 	want := "fault.params: are parameters of drain-zone, not remove-etcd-member\n" +
 		`objectives.rto.api: "-1s" is negative`
@@ -264,25 +267,23 @@ func TestValidateInGo(t *testing.T) {
 	}
 }
 
-// TestMeasurable checks that the tables cover the same faults.
+// TestMeasurable checks what the registry says each fault measures.
 func TestMeasurable(t *testing.T) {
-	if len(measurable) != len(newParams) {
-		t.Errorf("measurable has %d faults, newParams %d", len(measurable), len(newParams))
+	if len(scenarios.FaultTypes()) == 0 {
+		t.Fatal("no fault registered")
 	}
-	for _, ft := range FaultTypes() {
-		if p := newParams[ft](); p.FaultType() != ft {
-			t.Errorf("params of %s say %s", ft, p.FaultType())
-		}
-		m := Measurable(ft)
+	for _, ft := range scenarios.FaultTypes() {
+		m := scenarios.Measurable(ft)
 		if len(m) == 0 {
 			t.Errorf("%s measures nothing", ft)
+			continue
 		}
 		m[0] = "changed"
-		if Measurable(ft)[0] == "changed" {
-			t.Error("Measurable returns the table itself")
+		if scenarios.Measurable(ft)[0] == "changed" {
+			t.Error("Measurable returns the registry's slice itself")
 		}
 	}
-	if Measurable("nope") != nil {
+	if scenarios.Measurable("nope") != nil {
 		t.Error("Measurable of an unknown fault")
 	}
 }
@@ -290,14 +291,14 @@ func TestMeasurable(t *testing.T) {
 // crashloop-pods on a Deployment of its own (params.namespace) needs no
 // workload; without a namespace it does.
 func TestCrashloopExistingDeployment(t *testing.T) {
-	s, err := Load("testdata/valid/crashloop-existing-deployment.yaml")
+	s, err := scenarios.Load("testdata/valid/crashloop-existing-deployment.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Workload != nil {
 		t.Errorf("workload %+v, want none", s.Workload)
 	}
-	s.Fault.Params.(*CrashloopPodsParams).Namespace = ""
+	s.Fault.Params.(*scenarios.CrashloopPodsParams).Namespace = ""
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "workload: missing") {
 		t.Errorf("without a namespace: got %v, want workload: missing", err)
 	}
@@ -306,14 +307,14 @@ func TestCrashloopExistingDeployment(t *testing.T) {
 // exampleOnly are the faults that no shipped drill runs, only the examples:
 // memory-hog fills a kind host's memory (every node sees the host's), and at
 // 94% in use the 2-core CI machine's control plane failed.
-var exampleOnly = map[FaultType]bool{FaultMemoryHog: true}
+var exampleOnly = map[scenarios.FaultType]bool{scenarios.FaultMemoryHog: true}
 
 func TestExamples(t *testing.T) {
-	scs, err := LoadPaths("examples")
+	scs, err := scenarios.LoadPaths("examples")
 	if err != nil {
 		t.Fatal(err)
 	}
-	covered := map[FaultType]bool{}
+	covered := map[scenarios.FaultType]bool{}
 	for _, s := range scs {
 		covered[s.Fault.Type] = true
 		if s.Objectives.Alerts == nil {

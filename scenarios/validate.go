@@ -27,45 +27,18 @@ func (s *Scenario) setDefaults(present func(path string) bool) {
 		s.Sampling.Timeout = DefaultSamplingTimeout
 	}
 	if s.Target.Role == "" && !present("target.role") {
-		switch s.Fault.Type {
-		case FaultKillControlPlane, FaultRemoveEtcdMember:
-			s.Target.Role = RoleControlPlane
-		case FaultDrainZone:
-			s.Target.Role = RoleWorker
+		if k, ok := lookupKind(s.Fault.Type); ok {
+			s.Target.Role = k.DefaultRole
 		}
 	}
-	if s.Fault.Params != nil {
-		s.Fault.Params.setDefaults(present, "fault.params")
+	if p, ok := s.Fault.Params.(paramsChecker); ok {
+		p.setDefaults(present, "fault.params")
 	}
 	if s.Workload != nil && s.Workload.Replicas == 0 && !present("workload.replicas") {
 		s.Workload.Replicas = DefaultReplicas
 		if s.Workload.Persistent {
 			s.Workload.Replicas = 1
 		}
-	}
-}
-
-func (p *KillControlPlaneParams) setDefaults(present func(string) bool, path string) {
-	if p.Signal == "" && !present(join(path, "signal")) {
-		p.Signal = SIGKILL
-	}
-}
-
-func (p *RemoveEtcdMemberParams) setDefaults(func(string) bool, string) {}
-
-func (p *DrainZoneParams) setDefaults(func(string) bool, string) {}
-
-func (p *EtcdRestoreParams) setDefaults(present func(string) bool, path string) {
-	if p.DisasterAfter == 0 && !present(join(path, "disasterAfter")) {
-		p.DisasterAfter = p.SnapshotInterval * 3 / 2
-	}
-}
-
-func (p *MemoryHogParams) setDefaults(func(string) bool, string) {}
-
-func (p *CrashloopPodsParams) setDefaults(present func(string) bool, path string) {
-	if p.Until == "" && !present(join(path, "until")) {
-		p.Until = PodStateCrashLoopBackOff
 	}
 }
 
@@ -189,7 +162,12 @@ func (s *Scenario) validateFault(v *validator) {
 		v.errorf("fault", "missing; want type and params")
 		return
 	}
-	if !oneOf(v, "fault.type", f.Type, FaultTypes()...) {
+	types := FaultTypes()
+	if len(types) == 0 {
+		v.errorf("fault.type", noFaults)
+		return
+	}
+	if !oneOf(v, "fault.type", f.Type, types...) {
 		return
 	}
 	if f.Params == nil {
@@ -200,33 +178,32 @@ func (s *Scenario) validateFault(v *validator) {
 		v.errorf("fault.params", "are parameters of %s, not %s", f.Params.FaultType(), f.Type)
 		return
 	}
-	f.Params.validate(v, s, "fault.params")
+	if p, ok := f.Params.(paramsChecker); ok {
+		p.validate(v, s, "fault.params")
+	}
 }
 
 func (s *Scenario) validateTarget(v *validator) {
 	t := s.Target
-	if s.Fault.Type == FaultCrashloopPods {
-		if !t.IsZero() || v.present("target") {
-			v.errorf("target", "crashloop-pods acts on fault.params.deployment, not on nodes; remove target")
+	var empty FaultParams // the fault's rules, if it is registered
+	if k, ok := lookupKind(s.Fault.Type); ok {
+		empty = k.NewParams()
+		if k.DefaultRole == "" {
+			if !t.IsZero() || v.present("target") {
+				actsOn := "acts on no node"
+				if n, ok := empty.(nodeless); ok {
+					actsOn = n.actsOn()
+				}
+				v.errorf("target", "%s %s; remove target", s.Fault.Type, actsOn)
+			}
+			return
 		}
-		return
-	}
-	if s.Fault.Type == FaultEtcdRestore {
-		if !t.IsZero() || v.present("target") {
-			v.errorf("target", "etcd-restore acts on every etcd member (quorum-loss picks two with the seed); remove target")
-		}
-		return
-	}
-	if s.Fault.Type == FaultVeleroRestore {
-		if !t.IsZero() || v.present("target") {
-			v.errorf("target", "velero-restore acts on the workload's namespace, not on nodes; remove target")
-		}
-		return
 	}
 	if t.Role != "" || v.present("target.role") {
-		if oneOf(v, "target.role", t.Role, RoleControlPlane, RoleWorker) && t.Role != RoleControlPlane &&
-			(s.Fault.Type == FaultKillControlPlane || s.Fault.Type == FaultRemoveEtcdMember) {
-			v.errorf("target.role", "%s acts on control-plane nodes, not %s nodes", s.Fault.Type, t.Role)
+		if oneOf(v, "target.role", t.Role, RoleControlPlane, RoleWorker) {
+			if r, ok := empty.(roleBound); ok && t.Role != r.onlyRole() {
+				v.errorf("target.role", "%s acts on %s nodes, not %s nodes", s.Fault.Type, r.onlyRole(), t.Role)
+			}
 		}
 	}
 	if t.Selector != "" {
@@ -252,132 +229,13 @@ func notNarrowed(v *validator, s *Scenario, param string, value any) {
 	}
 }
 
-func (p *KillControlPlaneParams) validate(v *validator, s *Scenario, path string) {
-	if oneOf(v, join(path, "target"), p.Target, TargetEtcdLeader, TargetControllerManagerLeader, TargetRandom) &&
-		p.Target != TargetRandom {
-		notNarrowed(v, s, join(path, "target"), p.Target)
-	}
-	oneOf(v, join(path, "signal"), p.Signal, SIGKILL, SIGTERM)
-	v.duration(join(path, "rejoinTimeout"), p.RejoinTimeout, true)
-}
-
-func (p *RemoveEtcdMemberParams) validate(v *validator, s *Scenario, path string) {
-	if oneOf(v, join(path, "member"), p.Member, MemberLeader, MemberFollower, MemberRandom) && p.Member == MemberLeader {
-		notNarrowed(v, s, join(path, "member"), p.Member)
-	}
-	v.duration(join(path, "readdTimeout"), p.ReaddTimeout, true)
-}
-
-func (p *VeleroRestoreParams) setDefaults(present func(string) bool, path string) {
-	if p.WriteAfterBackup == 0 && !present(join(path, "writeAfterBackup")) {
-		p.WriteAfterBackup = 20 * time.Second
-	}
-	if p.BackupTimeout == 0 && !present(join(path, "backupTimeout")) {
-		p.BackupTimeout = 5 * time.Minute
-	}
-}
-
-func (p *VeleroRestoreParams) validate(v *validator, s *Scenario, path string) {
-	// Velero validates the expression itself (a Schedule it cannot parse
-	// fails validation); this catches the shape early.
-	if f := strings.Fields(p.Schedule); p.Schedule != "" && len(f) != 5 && !strings.HasPrefix(p.Schedule, "@") {
-		v.errorf(join(path, "schedule"), "%q is not a cron schedule: want 5 fields (minute hour day month weekday), as \"0 2 * * *\"", p.Schedule)
-	}
-	v.duration(join(path, "writeAfterBackup"), p.WriteAfterBackup, false)
-	v.duration(join(path, "backupTimeout"), p.BackupTimeout, false)
-	v.duration(join(path, "restoreTimeout"), p.RestoreTimeout, true)
-	if s.Workload != nil && !s.Workload.Persistent {
-		v.errorf("workload.persistent", "velero-restore restores the workload's volume: set persistent: true")
-	}
-}
-
-func (p *EtcdRestoreParams) validate(v *validator, s *Scenario, path string) {
-	oneOf(v, join(path, "disaster"), p.Disaster, DisasterQuorumLoss, DisasterTotalLoss)
-	interval := join(path, "snapshotInterval")
-	if v.duration(interval, p.SnapshotInterval, true) && p.SnapshotInterval < time.Second {
-		v.errorf(interval, "%s is shorter than 1s: a snapshot of the whole keyspace takes longer than that", p.SnapshotInterval)
-	}
-	v.duration(join(path, "disasterAfter"), p.DisasterAfter, false)
-	v.duration(join(path, "restoreTimeout"), p.RestoreTimeout, true)
-}
-
-func (p *DrainZoneParams) validate(v *validator, s *Scenario, path string) {
-	if v.required(join(path, "zone"), p.Zone, "a topology.kubernetes.io/zone value such as zone-a") {
-		if errs := validation.IsValidLabelValue(p.Zone); len(errs) > 0 {
-			v.errorf(join(path, "zone"), "%q is not a zone label value: %s", p.Zone, errs[0])
-		}
-		if s.Target.Zone != "" && s.Target.Zone != p.Zone {
-			v.errorf("target.zone", "%q conflicts with %s %q", s.Target.Zone, join(path, "zone"), p.Zone)
-		}
-	}
-	v.duration(join(path, "gracePeriod"), p.GracePeriod, false)
-	timeout := v.duration(join(path, "timeout"), p.Timeout, true)
-	if !p.ExpectBlocked {
-		return
-	}
-	blocked := join(path, "expectBlocked")
-	if s.Workload != nil && s.Workload.PDB == nil {
-		v.errorf(blocked, "is true, but the workload has no pdb to block the drain")
-	}
-	switch o := s.Objectives.PDB; {
-	case o == nil || !v.present("objectives.pdb.neverViolated") && !o.NeverViolated:
-		v.errorf(blocked, "is true, but objectives.pdb.neverViolated is not declared: a blocked drain is the PDB holding")
-	case !o.NeverViolated:
-		v.errorf("objectives.pdb.neverViolated", "is false, but %s is true: a blocked drain is the PDB holding", blocked)
-	}
-	// A blocked drain lasts its whole timeout.
-	if limit := s.Objectives.MaxDuration; timeout && limit > 0 && limit <= p.Timeout {
-		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which a blocked drain always waits", limit, join(path, "timeout"), p.Timeout)
-	}
-}
-
-func (p *CrashloopPodsParams) validate(v *validator, s *Scenario, path string) {
-	deployment := join(path, "deployment")
-	if v.required(deployment, p.Deployment, "the name of the Deployment whose pods crash") {
-		if errs := validation.IsDNS1123Subdomain(p.Deployment); len(errs) > 0 {
-			v.errorf(deployment, "%q is not a Deployment name: %s", p.Deployment, errs[0])
-		} else if p.Namespace == "" && s.Workload != nil && s.Workload.Fixture != "" && p.Deployment != string(s.Workload.Fixture) {
-			v.errorf(deployment, "%q is not the workload's Deployment %q; set namespace to crash a Deployment drill does not create",
-				p.Deployment, s.Workload.Fixture)
-		}
-	}
-	if p.Namespace != "" || v.present(join(path, "namespace")) {
-		if v.required(join(path, "namespace"), p.Namespace, "a namespace name, or no namespace for the workload's") {
-			v.dns1123Label(join(path, "namespace"), p.Namespace)
-		}
-	}
-	oneOf(v, join(path, "until"), p.Until, PodStateCrashLoopBackOff)
-	hold := v.duration(join(path, "holdFor"), p.HoldFor, true)
-	if limit := s.Objectives.MaxDuration; hold && limit > 0 && limit <= p.HoldFor {
-		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which the drill always spends", limit, join(path, "holdFor"), p.HoldFor)
-	}
-}
-
-func (p *MemoryHogParams) validate(v *validator, s *Scenario, path string) {
-	used := join(path, "used")
-	switch {
-	case p.Used == 0 && !v.present(used):
-		v.errorf(used, "missing; the fraction of the node's memory to keep in use, e.g. 0.93")
-	case p.Used < 0.5 || p.Used > 0.97:
-		v.errorf(used, "%v: want a fraction between 0.5 and 0.97 (above that the node's own processes are at risk)", p.Used)
-	}
-	hold := v.duration(join(path, "holdFor"), p.HoldFor, true)
-	if limit := s.Objectives.MaxDuration; hold && limit > 0 && limit <= p.HoldFor {
-		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which the drill always spends", limit, join(path, "holdFor"), p.HoldFor)
-	}
-}
-
 func (s *Scenario) validateWorkload(v *validator) {
 	w := s.Workload
 	if w == nil {
-		// crashloop-pods on a Deployment drill does not create (in
-		// params.namespace) needs no workload of drill's.
-		crashOwn := false
-		if p, ok := s.Fault.Params.(*CrashloopPodsParams); ok && p.Namespace == "" {
-			crashOwn = true
-		}
-		if s.Fault.Type == FaultDrainZone || s.Fault.Type == FaultVeleroRestore || crashOwn {
-			v.errorf("workload", "missing; %s disrupts a workload", s.Fault.Type)
+		if k, ok := lookupKind(s.Fault.Type); ok {
+			if wb, ok := k.NewParams().(workloadBound); ok && wb.needsWorkload(s) {
+				v.errorf("workload", "missing; %s disrupts a workload", s.Fault.Type)
+			}
 		}
 		return
 	}
@@ -414,10 +272,10 @@ func (s *Scenario) validateObjectives(v *validator) {
 	if len(declared) == 0 && !v.presentUnder("objectives") {
 		v.errorf("objectives", "none declared; a drill judges at least one")
 	}
-	if can, ok := measurable[s.Fault.Type]; ok {
+	if k, ok := lookupKind(s.Fault.Type); ok {
 		for _, d := range declared {
-			if !slices.Contains(can, d) {
-				v.errorf(objectivePath(d), "%s cannot measure %s (it measures %s)", s.Fault.Type, d, joinObjectives(can))
+			if !slices.Contains(k.Measurable, d) {
+				v.errorf(objectivePath(d), "%s cannot measure %s (it measures %s)", s.Fault.Type, d, joinObjectives(k.Measurable))
 			}
 		}
 	}

@@ -209,12 +209,8 @@ func (r *run) step(ctx context.Context, name string) error {
 // Step implements faults.Journal: the fault's own steps.
 func (r *run) Step(ctx context.Context, name string) error { return r.step(ctx, name) }
 
-// journaled is a fault whose revert another process can run from its
-// journal.
-type journaled interface{ JournalState() any }
-
 func (r *run) faultState() any {
-	if j, ok := r.fault.(journaled); ok {
+	if j, ok := r.fault.(faults.Journaled); ok {
 		return j.JournalState()
 	}
 	return nil
@@ -298,9 +294,7 @@ func (r *run) run(ctx context.Context) {
 	if r.opts.Injected != nil {
 		r.opts.Injected()
 	}
-	if ec, ok := r.fault.(interface {
-		Effect(context.Context) ([]string, error)
-	}); ok {
+	if ec, ok := r.fault.(faults.EffectChecker); ok {
 		facts, err := ec.Effect(ctx)
 		r.d.Fault.Facts = facts
 		if err != nil && ctx.Err() != nil {
@@ -317,7 +311,7 @@ func (r *run) run(ctx context.Context) {
 		r.fail(reports.Error, "%v", err)
 		return
 	}
-	if h, ok := r.fault.(interface{ Hold(context.Context) error }); ok {
+	if h, ok := r.fault.(faults.Holder); ok {
 		if err := h.Hold(ctx); err != nil && ctx.Err() == nil {
 			r.fail(reports.Fail, "%v", err)
 			return
@@ -331,7 +325,7 @@ func (r *run) faultEnv() faults.Env {
 	fenv := faults.Env{
 		Provider: r.env.Provider, Clientset: r.env.Clientset, RESTConfig: r.env.RESTConfig,
 		Etcd: r.env.Etcd, Logger: r.env.Logger, Timeout: r.holdTimeout(), ArtifactDir: r.env.ArtifactDir,
-		DrillNamespace: r.env.RecordsNamespace,
+		DrillNamespace: r.env.RecordsNamespace, Journal: r,
 	}
 	if r.env.App != nil {
 		fenv.Namespace, fenv.Deployment = r.env.App.Namespace, r.env.App.Deployment
@@ -468,9 +462,7 @@ func (r *run) finish(ctx context.Context) {
 	}
 	r.judgeAlerts(context.WithoutCancel(ctx), ctx.Err() == nil)
 	r.d.Measurements = append(r.d.Measurements, r.measure(loss)...)
-	if m, ok := r.fault.(interface {
-		Measure(faults.Record) []reports.Measurement
-	}); ok {
+	if m, ok := r.fault.(faults.Measurer); ok {
 		r.d.Measurements = append(r.d.Measurements, m.Measure(faults.Record{
 			Intervals: r.d.Intervals, Injected: r.d.Fault.Injected,
 			RevertStarted: r.d.Fault.RevertStarted, Reverted: r.d.Fault.Reverted,

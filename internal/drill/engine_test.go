@@ -13,7 +13,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/rpo"
@@ -89,6 +88,8 @@ func (f *fakeFault) Revert(context.Context) error {
 }
 
 func (f *fakeFault) JournalState() any { return map[string]string{"node": "fake-1", "ip": "10.0.0.1"} }
+
+func (f *fakeFault) RestoreJournal(json.RawMessage) error { return nil }
 
 // fakeSamplers record one interval per tick, and may panic in their
 // goroutine, as a sampler's bug would.
@@ -350,6 +351,3 @@ func TestEnginePreflightRefusalInjectsNothing(t *testing.T) {
 	})
 }
 
-// Measure is not part of the core Fault: until every fault is on the
-// small interface, the fake has it too.
-func (f *fakeFault) Measure(faults.Record) []reports.Measurement { return nil }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
 	"github.com/drill-sre/drill/internal/rpo"
@@ -70,12 +71,6 @@ func samplingClient(cfg *rest.Config, timeout time.Duration) (kubernetes.Interfa
 	return cs, nil
 }
 
-// controlPlaneFault says whether a fault acts on the control plane, whose
-// drills sample the API servers, etcd, the leases and write to the API.
-func controlPlaneFault(t scenarios.FaultType) bool {
-	return t == scenarios.FaultKillControlPlane || t == scenarios.FaultRemoveEtcdMember || t == scenarios.FaultEtcdRestore
-}
-
 // newSamplers builds the samplers a drill needs.
 func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run string) (*samplers, error) {
 	s := &samplers{rec: monitor.NewRecorder()}
@@ -115,7 +110,10 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 		}
 	}
 
-	if controlPlaneFault(sc.Fault.Type) {
+	// The samplers the fault's spec asks for (faults.New refused an
+	// unregistered fault already).
+	spec, _ := faults.Lookup(sc.Fault.Type)
+	if spec.Samplers.Has(faults.SampleControlPlane) {
 		servers, err := monitor.APIServerEndpoints(ctx, cs)
 		if err != nil {
 			return nil, err
@@ -165,7 +163,7 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 		}
 		s.cleanup = reader.Delete
 	}
-	if sc.Fault.Type == scenarios.FaultVeleroRestore {
+	if spec.Samplers.Has(faults.SampleAppRecords) {
 		if env.App == nil || env.App.RecordsURL == "" {
 			return nil, fmt.Errorf("%s needs a persistent workload to write records into", sc.Fault.Type)
 		}

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -20,6 +21,18 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var killControlPlaneSpec = Register(Spec{
+	Type:           scenarios.FaultKillControlPlane,
+	Params:         func() scenarios.FaultParams { return &scenarios.KillControlPlaneParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRPO, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole:    scenarios.RoleControlPlane,
+	Samplers:       SampleControlPlane,
+	Target:         string(scenarios.RoleControlPlane),
+	Suite:          "controlplane",
+	ClusterJournal: true,
+	New:            newWith(newKillControlPlane),
+})
+
 // killControlPlane kills a control-plane node's machine and, to revert,
 // starts it and waits until it rejoined: node Ready with a fresh heartbeat,
 // its etcd member healthy and its API server ready.
@@ -29,11 +42,55 @@ type killControlPlane struct {
 	p   *scenarios.KillControlPlaneParams
 	lc  cluster.NodeLifecycle
 
-	node cluster.Node
-	why  string
+	why string
 
-	mu       sync.Mutex
-	injected bool
+	mu sync.Mutex
+	js killControlPlaneJournal
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Holder
+	Measurer
+	Journaled
+} = (*killControlPlane)(nil)
+
+// killControlPlaneJournal is what reverting a kill needs.
+type killControlPlaneJournal struct {
+	// Node is the node killed: its name, IP and container.
+	Node cluster.Node `json:"node"`
+	// Killed: the kill was sent, or is about to be.
+	Killed bool `json:"killed,omitempty"`
+	// Started is when the revert started the node again, which it must
+	// report a heartbeat after; zero before.
+	Started time.Time `json:"started,omitzero"`
+}
+
+// JournalState implements Journaled.
+func (f *killControlPlane) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.js
+}
+
+// RestoreJournal implements Journaled.
+func (f *killControlPlane) RestoreJournal(state json.RawMessage) error {
+	var js killControlPlaneJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.js = js
+	f.mu.Unlock()
+	return nil
+}
+
+// node is the node Target chose.
+func (f *killControlPlane) node() cluster.Node {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.js.Node
 }
 
 func newKillControlPlane(env Env, sc *scenarios.Scenario, p *scenarios.KillControlPlaneParams) (Fault, error) {
@@ -115,44 +172,57 @@ func (f *killControlPlane) Target(ctx context.Context) (string, error) {
 	if i < 0 {
 		return "", fmt.Errorf("the %s is %q, which is not one of the targeted control-plane nodes", f.why, name)
 	}
-	f.node = nodes[i]
-	if f.node.InternalIP == "" {
+	node := nodes[i]
+	if node.InternalIP == "" {
 		return "", fmt.Errorf("node %s has no InternalIP", name)
 	}
-	return fmt.Sprintf("node %s (%s), %s", f.node.Name, f.why, f.node.InternalIP), nil
+	f.mu.Lock()
+	f.js.Node = node
+	f.mu.Unlock()
+	return fmt.Sprintf("node %s (%s), %s", node.Name, f.why, node.InternalIP), nil
 }
 
+// Inject kills the node's machine, journalled before (the revert must start
+// it whether or not the kill is known to have happened) and after.
 func (f *killControlPlane) Inject(ctx context.Context) error {
 	f.mu.Lock()
-	f.injected = true
+	f.js.Killed = true
+	node := f.js.Node
 	f.mu.Unlock()
-	return f.lc.KillNode(ctx, f.node.Name, string(f.p.Signal))
+	if err := f.env.step(ctx, fmt.Sprintf("killing node %s with %s", node.Name, f.p.Signal)); err != nil {
+		return err
+	}
+	if err := f.lc.KillNode(ctx, node.Name, string(f.p.Signal)); err != nil {
+		return err
+	}
+	return f.env.step(ctx, "node "+node.Name+" killed")
 }
 
 // etcdEndpoint is the node's etcd client URL.
 func etcdEndpoint(ip string) string { return "https://" + net.JoinHostPort(ip, "2379") }
 
 func (f *killControlPlane) Effect(ctx context.Context) ([]string, error) {
+	node := f.node()
 	var facts []string
-	err := waitFor(ctx, time.Minute, "node "+f.node.Name+"'s machine to stop", func(ctx context.Context) (bool, string, error) {
-		running, state, err := f.lc.NodeRunning(ctx, f.node.Name)
+	err := waitFor(ctx, time.Minute, "node "+node.Name+"'s machine to stop", func(ctx context.Context) (bool, string, error) {
+		running, state, err := f.lc.NodeRunning(ctx, node.Name)
 		if err != nil {
 			return false, "", err
 		}
 		if !running {
-			facts = append(facts, fmt.Sprintf("node %s's container is %s", f.node.Name, state))
+			facts = append(facts, fmt.Sprintf("node %s's container is %s", node.Name, state))
 		}
 		return !running, state, nil
 	})
 	if err != nil {
 		return facts, err
 	}
-	ep := etcdEndpoint(f.node.InternalIP)
-	err = waitFor(ctx, time.Minute, "etcd member "+f.node.Name+" to stop answering", func(ctx context.Context) (bool, string, error) {
+	ep := etcdEndpoint(node.InternalIP)
+	err = waitFor(ctx, time.Minute, "etcd member "+node.Name+" to stop answering", func(ctx context.Context) (bool, string, error) {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
 		if err := monitor.EtcdEndpointHealthy(f.env.Etcd, ep)(cctx); err != nil {
-			facts = append(facts, fmt.Sprintf("etcd member %s no longer answers", f.node.Name))
+			facts = append(facts, fmt.Sprintf("etcd member %s no longer answers", node.Name))
 			return true, "", nil
 		}
 		return false, "still answers", nil
@@ -165,7 +235,7 @@ func (f *killControlPlane) Effect(ctx context.Context) ([]string, error) {
 // leases are held by live nodes; then until the load balancer has stopped
 // sending new connections to the dead server (see waitAPIStable).
 func (f *killControlPlane) Hold(ctx context.Context) error {
-	if err := waitTakeover(ctx, f.env, f.node.Name); err != nil {
+	if err := waitTakeover(ctx, f.env, f.node().Name); err != nil {
 		return err
 	}
 	return waitAPIStable(ctx, f.env)
@@ -237,25 +307,38 @@ func apiReady(ctx context.Context, env Env) error {
 	return nil
 }
 
+// Revert starts the node if it is not running, journalled, and waits until
+// it rejoined with a heartbeat after it was started: in a later process,
+// after the start that process journalled.
 func (f *killControlPlane) Revert(ctx context.Context) error {
 	f.mu.Lock()
-	injected := f.injected
+	js := f.js
 	f.mu.Unlock()
-	if !injected {
+	if !js.Killed {
 		return nil
 	}
-	running, _, err := f.lc.NodeRunning(ctx, f.node.Name)
+	node := js.Node
+	running, _, err := f.lc.NodeRunning(ctx, node.Name)
 	if err != nil {
-		return fmt.Errorf("revert kill of %s: %w", f.node.Name, err)
+		return fmt.Errorf("revert kill of %s: %w", node.Name, err)
 	}
-	started := time.Now()
+	started := js.Started
+	if !running || started.IsZero() {
+		started = time.Now()
+	}
 	if !running {
-		f.env.Logger.V(0).Infof("starting node %s", f.node.Name)
-		if err := f.lc.StartNode(ctx, f.node.Name); err != nil {
-			return fmt.Errorf("revert kill of %s: %w", f.node.Name, err)
+		f.env.Logger.V(0).Infof("starting node %s", node.Name)
+		if err := f.lc.StartNode(ctx, node.Name); err != nil {
+			return fmt.Errorf("revert kill of %s: %w", node.Name, err)
+		}
+		f.mu.Lock()
+		f.js.Started = started
+		f.mu.Unlock()
+		if err := f.env.step(ctx, "node "+node.Name+" started"); err != nil {
+			return fmt.Errorf("revert kill of %s: %w", node.Name, err)
 		}
 	}
-	return waitRejoined(ctx, f.env, f.node, started, f.p.RejoinTimeout)
+	return waitRejoined(ctx, f.env, node, started, f.p.RejoinTimeout)
 }
 
 // waitRejoined waits until node is back as a member of the control plane:
@@ -317,7 +400,7 @@ func (f *killControlPlane) Measure(r Record) []reports.Measurement {
 		}
 	}
 	ms = append(ms, seconds("etcd without a leader", errorTime(r.Intervals, monitor.LocatorEtcdLeader, r.Injected), "time no member answered with a leader"))
-	if rj, ok := rejoin(r, f.node); ok {
+	if rj, ok := rejoin(r, f.node()); ok {
 		ms = append(ms, rj)
 	}
 	return ms

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,6 +19,16 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var crashloopPodsSpec = Register(Spec{
+	Type:           scenarios.FaultCrashloopPods,
+	Params:         func() scenarios.FaultParams { return &scenarios.CrashloopPodsParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Target:         "deployment",
+	Suite:          "workloads",
+	ClusterJournal: true,
+	New:            newWith(newCrashloopPods),
+})
+
 // crashloopPods rolls out a pod template whose containers exit at start
 // (the probe app's PROBE_APP_CRASH=exit), holds the pods in
 // CrashLoopBackOff, and reverts by restoring the template it saved.
@@ -29,7 +40,48 @@ type crashloopPods struct {
 
 	mu       sync.Mutex
 	saved    *corev1.PodTemplateSpec
+	injected bool
 	restarts map[string]int32 // crashing pod → restarts, last seen
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Holder
+	Measurer
+	Journaled
+} = (*crashloopPods)(nil)
+
+// crashloopPodsJournal is what restoring the Deployment needs.
+type crashloopPodsJournal struct {
+	Namespace  string `json:"namespace"`
+	Deployment string `json:"deployment"`
+	// Template is the pod template saved before the injection.
+	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
+	// Injected: the crashing template was rolled out, or is about to be.
+	Injected bool `json:"injected,omitempty"`
+}
+
+// JournalState implements Journaled.
+func (f *crashloopPods) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return crashloopPodsJournal{Namespace: f.namespace, Deployment: f.p.Deployment, Template: f.saved.DeepCopy(), Injected: f.injected}
+}
+
+// RestoreJournal implements Journaled.
+func (f *crashloopPods) RestoreJournal(state json.RawMessage) error {
+	var js crashloopPodsJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	if js.Namespace == "" || js.Deployment != f.p.Deployment {
+		return fmt.Errorf("restore journal: deployment %s/%s, but the drill crashes %s", js.Namespace, js.Deployment, f.p.Deployment)
+	}
+	f.mu.Lock()
+	f.namespace, f.saved, f.injected = js.Namespace, js.Template, js.Injected
+	f.mu.Unlock()
+	return nil
 }
 
 func newCrashloopPods(env Env, sc *scenarios.Scenario, p *scenarios.CrashloopPodsParams) (Fault, error) {
@@ -66,8 +118,17 @@ func (f *crashloopPods) Target(ctx context.Context) (string, error) {
 	return fmt.Sprintf("deployment %s/%s, containers %s", f.namespace, f.p.Deployment, strings.Join(names, ", ")), nil
 }
 
+// Inject rolls out the crashing template, journalled before and after (the
+// saved template is in the journal since Target).
 func (f *crashloopPods) Inject(ctx context.Context) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	f.mu.Lock()
+	f.injected = true
+	f.mu.Unlock()
+	what := "deployment " + f.namespace + "/" + f.p.Deployment
+	if err := f.env.step(ctx, "making the pods of "+what+" crash"); err != nil {
+		return err
+	}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		d, err := f.deployment(ctx)
 		if err != nil {
 			return err
@@ -80,6 +141,10 @@ func (f *crashloopPods) Inject(ctx context.Context) error {
 		_, err = f.env.Clientset.AppsV1().Deployments(f.namespace).Update(ctx, d, metav1.UpdateOptions{})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return f.env.step(ctx, "the pods of "+what+" crash")
 }
 
 // crashing returns the pods with a container waiting in CrashLoopBackOff,
@@ -153,6 +218,9 @@ func (f *crashloopPods) Revert(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("restore the pod template of %s/%s: %w", f.namespace, f.p.Deployment, err)
+	}
+	if err := f.env.step(ctx, "pod template of deployment "+f.namespace+"/"+f.p.Deployment+" restored"); err != nil {
+		return err
 	}
 	rollout := monitor.DeploymentRollout(f.env.Clientset, f.namespace, f.p.Deployment)
 	return waitFor(ctx, f.env.Timeout, "deployment "+f.p.Deployment+" to roll back", func(ctx context.Context) (bool, string, error) {

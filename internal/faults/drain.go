@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,17 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var drainZoneSpec = Register(Spec{
+	Type:           scenarios.FaultDrainZone,
+	Params:         func() scenarios.FaultParams { return &scenarios.DrainZoneParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole:    scenarios.RoleWorker,
+	Target:         string(scenarios.RoleWorker),
+	Suite:          "zones",
+	ClusterJournal: true,
+	New:            newWith(newDrainZone),
+})
+
 // drainZone cordons the targeted nodes of a zone and drains them the way
 // `kubectl drain` does, through the Eviction API: PodDisruptionBudgets
 // apply, nothing is deleted directly and nothing is forced. The revert
@@ -33,13 +45,48 @@ type drainZone struct {
 	nodes []string
 
 	mu       sync.Mutex
-	cordoned bool
+	cordoned []string       // nodes cordoned, or about to be: those the revert uncordons
 	refused  map[string]int // pod → evictions refused with 429
 	evicted  []string       // pods evicted
 	cancel   context.CancelFunc
 	done     chan struct{}
 	drainErr error
 	drained  time.Duration
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Holder
+	Measurer
+	Journaled
+} = (*drainZone)(nil)
+
+// drainZoneJournal is what uncordoning needs.
+type drainZoneJournal struct {
+	// Nodes are the zone's targeted nodes.
+	Nodes []string `json:"nodes"`
+	// Cordoned are the nodes cordoned, or about to be.
+	Cordoned []string `json:"cordoned,omitempty"`
+}
+
+// JournalState implements Journaled.
+func (f *drainZone) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return drainZoneJournal{Nodes: slices.Clone(f.nodes), Cordoned: slices.Clone(f.cordoned)}
+}
+
+// RestoreJournal implements Journaled.
+func (f *drainZone) RestoreJournal(state json.RawMessage) error {
+	var js drainZoneJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.nodes, f.cordoned = js.Nodes, js.Cordoned
+	f.mu.Unlock()
+	return nil
 }
 
 func newDrainZone(env Env, sc *scenarios.Scenario, p *scenarios.DrainZoneParams) (Fault, error) {
@@ -61,18 +108,22 @@ func (f *drainZone) Target(ctx context.Context) (string, error) {
 			allowed[n.Name] = true
 		}
 	}
+	var nodes []string
 	for _, n := range all {
 		if n.Zone != f.p.Zone || (f.sc.Target.Role != "" && string(n.Role) != string(f.sc.Target.Role)) ||
 			(f.sc.Target.Selector != "" && !allowed[n.Name]) {
 			continue
 		}
-		f.nodes = append(f.nodes, n.Name)
+		nodes = append(nodes, n.Name)
 	}
-	if len(f.nodes) == 0 {
+	if len(nodes) == 0 {
 		return "", fmt.Errorf("drain-zone: no %s node in zone %q", f.sc.Target.Role, f.p.Zone)
 	}
-	slices.Sort(f.nodes)
-	return fmt.Sprintf("zone %s: %s", f.p.Zone, strings.Join(f.nodes, ", ")), nil
+	slices.Sort(nodes)
+	f.mu.Lock()
+	f.nodes = nodes
+	f.mu.Unlock()
+	return fmt.Sprintf("zone %s: %s", f.p.Zone, strings.Join(nodes, ", ")), nil
 }
 
 // refusedEviction is how the drain helper reports an eviction the API
@@ -128,18 +179,29 @@ func (f *drainZone) helper(ctx context.Context, out, errOut io.Writer) *drain.He
 	}
 }
 
+// Inject cordons each node, journalled before (the revert uncordons it
+// whether or not the cordon is known to have happened) and after, then
+// starts the drain.
 func (f *drainZone) Inject(ctx context.Context) error {
-	f.mu.Lock()
-	f.cordoned = true
-	f.mu.Unlock()
 	h := f.helper(ctx, io.Discard, io.Discard)
 	for _, name := range f.nodes {
+		f.mu.Lock()
+		if !slices.Contains(f.cordoned, name) {
+			f.cordoned = append(f.cordoned, name)
+		}
+		f.mu.Unlock()
+		if err := f.env.step(ctx, "cordoning node "+name); err != nil {
+			return err
+		}
 		n, err := f.env.Clientset.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("cordon %s: %w", name, err)
 		}
 		if err := drain.RunCordonOrUncordon(h, n, true); err != nil {
 			return fmt.Errorf("cordon %s: %w", name, err)
+		}
+		if err := f.env.step(ctx, "node "+name+" cordoned"); err != nil {
+			return err
 		}
 	}
 	// The drain runs in the background for Hold to wait on; its context
@@ -266,11 +328,13 @@ func (f *drainZone) Hold(ctx context.Context) error {
 	})
 }
 
+// Revert stops the drain and uncordons the nodes the journal says were
+// cordoned, each journalled once it is.
 func (f *drainZone) Revert(ctx context.Context) error {
 	f.mu.Lock()
-	cordoned, cancel, done := f.cordoned, f.cancel, f.done
+	cordoned, cancel, done := slices.Clone(f.cordoned), f.cancel, f.done
 	f.mu.Unlock()
-	if !cordoned {
+	if len(cordoned) == 0 {
 		return nil
 	}
 	if cancel != nil {
@@ -279,13 +343,21 @@ func (f *drainZone) Revert(ctx context.Context) error {
 	}
 	h := f.helper(ctx, io.Discard, io.Discard)
 	var errs []error
-	for _, name := range f.nodes {
+	for _, name := range cordoned {
 		n, err := f.env.Clientset.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err == nil {
 			err = drain.RunCordonOrUncordon(h, n, false)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("uncordon %s: %w", name, err))
+			continue
+		}
+		f.mu.Lock()
+		f.cordoned = slices.DeleteFunc(f.cordoned, func(c string) bool { return c == name })
+		f.mu.Unlock()
+		if err := f.env.step(ctx, "node "+name+" uncordoned"); err != nil {
+			errs = append(errs, err)
+			break
 		}
 	}
 	return errors.Join(errs...)

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,18 @@ import (
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
+
+var removeEtcdMemberSpec = Register(Spec{
+	Type:           scenarios.FaultRemoveEtcdMember,
+	Params:         func() scenarios.FaultParams { return &scenarios.RemoveEtcdMemberParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRPO, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole:    scenarios.RoleControlPlane,
+	Samplers:       SampleControlPlane,
+	Target:         string(scenarios.RoleControlPlane),
+	Suite:          "controlplane",
+	ClusterJournal: true,
+	New:            newWith(newRemoveEtcdMember),
+})
 
 // Where kubeadm keeps etcd on a control-plane node.
 const (
@@ -37,8 +50,92 @@ type removeEtcdMember struct {
 	member *etcdserverpb.Member
 	leader string // leader at Target
 
-	mu      sync.Mutex
-	removed bool
+	mu         sync.Mutex
+	removed    bool
+	readdState readdProgress
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Holder
+	Measurer
+	Journaled
+} = (*removeEtcdMember)(nil)
+
+// removeEtcdMemberJournal is what re-adding a removed member needs: once it
+// is removed, etcd no longer lists it.
+type removeEtcdMemberJournal struct {
+	// Node is the member's node.
+	Node cluster.Node `json:"node"`
+	// Member is the member removed, as etcd listed it.
+	Member journalMember `json:"member"`
+	// Leader led etcd when the member was chosen.
+	Leader string `json:"leader"`
+	// Removed: the member was removed, or is about to be.
+	Removed bool `json:"removed,omitempty"`
+	// Readd is how far the re-add got.
+	Readd readdProgress `json:"readd"`
+}
+
+// journalMember is an etcd member, as journalled.
+type journalMember struct {
+	Name       string   `json:"name"`
+	ID         uint64   `json:"id,string"`
+	PeerURLs   []string `json:"peerURLs"`
+	ClientURLs []string `json:"clientURLs,omitempty"`
+}
+
+// readdProgress is how far a re-add got. Each step is idempotent; the
+// journal says which were done, or were about to be.
+type readdProgress struct {
+	// ManifestAside: etcd's manifest is out of the manifests directory (or
+	// about to be), so that the kubelet stops it.
+	ManifestAside bool `json:"manifestAside,omitempty"`
+	// DataDeleted: the member's data directory was emptied (or was about to
+	// be).
+	DataDeleted bool `json:"dataDeleted,omitempty"`
+	// AddedID is the ID etcd gave the member added back; 0 before.
+	AddedID uint64 `json:"addedID,omitempty,string"`
+	// Started: etcd's manifest is back, joining the existing cluster, and
+	// the kubelet restarted to run it.
+	Started bool `json:"started,omitempty"`
+	// Healthy: every member healthy again.
+	Healthy bool `json:"healthy,omitempty"`
+}
+
+// JournalState implements Journaled.
+func (f *removeEtcdMember) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	js := removeEtcdMemberJournal{Node: f.node, Leader: f.leader, Removed: f.removed, Readd: f.readdState}
+	if m := f.member; m != nil {
+		js.Member = journalMember{Name: m.Name, ID: m.ID, PeerURLs: slices.Clone(m.PeerURLs), ClientURLs: slices.Clone(m.ClientURLs)}
+	}
+	return js
+}
+
+// RestoreJournal implements Journaled.
+func (f *removeEtcdMember) RestoreJournal(state json.RawMessage) error {
+	var js removeEtcdMemberJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	if js.Member.ID == 0 || len(js.Member.PeerURLs) == 0 {
+		return fmt.Errorf("restore journal: no etcd member with a peer URL")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.node, f.leader, f.removed, f.readdState = js.Node, js.Leader, js.Removed, js.Readd
+	f.member = &etcdserverpb.Member{Name: js.Member.Name, ID: js.Member.ID, PeerURLs: js.Member.PeerURLs, ClientURLs: js.Member.ClientURLs}
+	return nil
+}
+
+// progress notes, under the lock, how far the re-add got.
+func (f *removeEtcdMember) progress(note func(*readdProgress)) {
+	f.mu.Lock()
+	note(&f.readdState)
+	f.mu.Unlock()
 }
 
 func newRemoveEtcdMember(env Env, sc *scenarios.Scenario, p *scenarios.RemoveEtcdMemberParams) (Fault, error) {
@@ -106,13 +203,18 @@ func (f *removeEtcdMember) Target(ctx context.Context) (string, error) {
 	return fmt.Sprintf("etcd member %s (%x, %s), peer %s", name, f.member.ID, role, f.member.PeerURLs[0]), nil
 }
 
+// Inject removes the member, journalled before (the revert must re-add it
+// whether or not the removal is known to have happened) and after.
 func (f *removeEtcdMember) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	f.removed = true
 	f.mu.Unlock()
+	if err := f.env.step(ctx, fmt.Sprintf("removing etcd member %s (%x)", f.member.Name, f.member.ID)); err != nil {
+		return err
+	}
 	_, err := f.env.Etcd.MemberRemove(ctx, f.member.ID)
 	if err == nil {
-		return nil
+		return f.env.step(ctx, "etcd member "+f.member.Name+" removed")
 	}
 	// A leader that removes itself may drop the connection that asked
 	// before it answers: whether the member is gone is what counts.
@@ -129,7 +231,7 @@ func (f *removeEtcdMember) Inject(ctx context.Context) error {
 	}); werr != nil {
 		return fmt.Errorf("etcd member remove %s (%x): %w (%v)", f.member.Name, f.member.ID, err, werr)
 	}
-	return nil
+	return f.env.step(ctx, "etcd member "+f.member.Name+" removed")
 }
 
 // members lists the members by name ("" for unstarted ones) and ID.
@@ -213,6 +315,12 @@ func (f *removeEtcdMember) Revert(ctx context.Context) error {
 	return nil
 }
 
+// readd adds the member back, each step journalled: etcd stopped on its
+// node (its manifest moved aside), its data directory emptied, MemberAdd,
+// etcd started again as a member of the existing cluster, every member
+// healthy. Each step is idempotent and decided from what etcd lists, so a
+// later process repeats what is safe to repeat; a member that a journalled
+// re-add started already is only waited for.
 func (f *removeEtcdMember) readd(ctx context.Context) error {
 	ms, err := f.members(ctx)
 	if err != nil {
@@ -229,12 +337,23 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 		f.env.Logger.V(0).Infof("etcd member %s was never removed", f.node.Name)
 		return f.waitHealthy(ctx, len(ms))
 	}
+	f.mu.Lock()
+	started := f.readdState.Started
+	f.mu.Unlock()
+	if started && current != nil && current.Name != "" {
+		f.env.Logger.V(0).Infof("etcd member %s was added back and started already (%x)", f.node.Name, current.ID)
+		return f.waitReadded(ctx, len(ms))
+	}
 	node := f.node.Name
 	sh := func(script string) (string, error) { return f.exec.ExecOnNode(ctx, node, "sh", "-c", script) }
 
 	// Stop the removed member for good before touching its data: kubelet
 	// stops a static pod whose manifest leaves the manifests directory.
 	if current == nil || current.Name == "" {
+		f.progress(func(p *readdProgress) { p.ManifestAside = true })
+		if err := f.env.step(ctx, "stopping etcd on "+node+": moving "+etcdManifest+" to "+etcdManifestAside); err != nil {
+			return err
+		}
 		f.env.Logger.V(0).Infof("stopping etcd on %s and emptying %s", node, etcdDataDir)
 		if _, err := sh(fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s", etcdManifest, etcdManifestAside)); err != nil {
 			return err
@@ -254,7 +373,14 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+		f.progress(func(p *readdProgress) { p.DataDeleted = true })
+		if err := f.env.step(ctx, "deleting etcd data on "+node+" ("+etcdDataDir+"/member)"); err != nil {
+			return err
+		}
 		if _, err := sh("rm -rf " + etcdDataDir + "/member"); err != nil {
+			return err
+		}
+		if err := f.env.step(ctx, "etcd stopped and its data deleted on "+node); err != nil {
 			return err
 		}
 	}
@@ -265,6 +391,10 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 			return fmt.Errorf("etcd member add %s: %w", peer, err)
 		}
 		ms = resp.Members
+		f.progress(func(p *readdProgress) { p.AddedID = resp.Member.ID })
+		if err := f.env.step(ctx, fmt.Sprintf("etcd member %s added back as %x", node, resp.Member.ID)); err != nil {
+			return err
+		}
 	}
 	// The initial cluster of a member joining an existing cluster: every
 	// member's name with its peer URL, the new one under its node's name.
@@ -300,7 +430,21 @@ func (f *removeEtcdMember) readd(ctx context.Context) error {
 	if _, err := sh("systemctl restart kubelet"); err != nil {
 		return err
 	}
-	return f.waitHealthy(ctx, len(ms))
+	f.progress(func(p *readdProgress) { p.ManifestAside, p.Started = false, true })
+	if err := f.env.step(ctx, "etcd started on "+node+", joining the existing cluster"); err != nil {
+		return err
+	}
+	return f.waitReadded(ctx, len(ms))
+}
+
+// waitReadded waits until the re-added member and every other is healthy,
+// and journals it.
+func (f *removeEtcdMember) waitReadded(ctx context.Context, want int) error {
+	if err := f.waitHealthy(ctx, want); err != nil {
+		return err
+	}
+	f.progress(func(p *readdProgress) { p.Healthy = true })
+	return f.env.step(ctx, fmt.Sprintf("%d healthy etcd members", want))
 }
 
 // waitHealthy waits until etcd has want started members, all healthy, and

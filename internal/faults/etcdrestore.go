@@ -3,9 +3,12 @@ package faults
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +27,18 @@ import (
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
+
+var etcdRestoreSpec = Register(Spec{
+	Type:       scenarios.FaultEtcdRestore,
+	Params:     func() scenarios.FaultParams { return &scenarios.EtcdRestoreParams{} },
+	Measurable: []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRTOApp, scenarios.ObjectiveRPO, scenarios.ObjectiveAvailability, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Samplers:   SampleControlPlane,
+	Target:     "etcd",
+	Suite:      "restore",
+	// A restore rolls an in-cluster copy of the journal back with etcd.
+	ClusterJournal: false,
+	New:            newWith(newEtcdRestore),
+})
 
 // Where kubeadm keeps the API server's static pod, and where the restore
 // moves it while etcd is restored.
@@ -45,32 +60,6 @@ const (
 	LocatorSnapshot    = "etcd/snapshot"
 	LocatorRestoreStep = "etcd/restore"
 )
-
-// Timeline is a fault that records its own steps (backups taken, restore
-// steps) for the drill's timeline.
-type Timeline interface {
-	Timeline() []monitor.Interval
-}
-
-// DataLossBound is a fault that loses data by design: a restore from a
-// backup loses what was acknowledged after the backup was taken.
-type DataLossBound interface {
-	// DataLossBound returns the backup the restore used: when it was
-	// taken, the schedule it came from, and a description. ok is false
-	// when no backup was used.
-	DataLossBound() (b Backup, ok bool)
-}
-
-// Backup is the backup a restore used.
-type Backup struct {
-	// Taken is when it was taken: every write acknowledged before it is in
-	// it.
-	Taken time.Time
-	// Interval is the backup schedule's period.
-	Interval time.Duration
-	// What describes it (the file, its revision).
-	What string
-}
 
 // etcdRestore destroys etcd's data and restores every member from the
 // newest verified snapshot, as the documented procedure does: stop every
@@ -94,7 +83,64 @@ type etcdRestore struct {
 	mu       sync.Mutex
 	injected bool
 	used     *etcdsnap.Snapshot
+	restored []string // the restore's stages done, in order (restoreStage)
 	steps    stepLog
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Measurer
+	Timeline
+	DataLossBound
+	Journaled
+} = (*etcdRestore)(nil)
+
+// etcdRestoreJournal is what restoring etcd needs.
+type etcdRestoreJournal struct {
+	// Nodes are the control-plane nodes, each with a member.
+	Nodes []cluster.Node `json:"nodes"`
+	// Peers are the members' peer URLs by name.
+	Peers map[string]string `json:"peers"`
+	// Victims are the nodes whose members the disaster destroys.
+	Victims []string `json:"victims"`
+	// Dir is where the snapshots are.
+	Dir string `json:"dir"`
+	// Injected: the victims' data was deleted, or was about to be.
+	Injected bool `json:"injected,omitempty"`
+	// Snapshot is the snapshot the restore uses.
+	Snapshot *etcdsnap.Snapshot `json:"snapshot,omitempty"`
+	// Restored are the restore's stages done, in order.
+	Restored []string `json:"restored,omitempty"`
+}
+
+// JournalState implements Journaled.
+func (f *etcdRestore) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	js := etcdRestoreJournal{Nodes: slices.Clone(f.nodes), Peers: maps.Clone(f.peers), Victims: slices.Clone(f.victims),
+		Dir: f.dir, Injected: f.injected, Restored: slices.Clone(f.restored)}
+	if f.used != nil {
+		used := *f.used
+		js.Snapshot = &used
+	}
+	return js
+}
+
+// RestoreJournal implements Journaled.
+func (f *etcdRestore) RestoreJournal(state json.RawMessage) error {
+	var js etcdRestoreJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	if js.Injected && js.Snapshot == nil {
+		return fmt.Errorf("restore journal: etcd's data was deleted, but no snapshot is journalled to restore it from")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nodes, f.peers, f.victims, f.dir = js.Nodes, js.Peers, js.Victims, js.Dir
+	f.injected, f.used, f.restored = js.Injected, js.Snapshot, js.Restored
+	return nil
 }
 
 func newEtcdRestore(env Env, sc *scenarios.Scenario, p *scenarios.EtcdRestoreParams) (Fault, error) {
@@ -253,10 +299,14 @@ func (f *etcdRestore) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	f.injected, f.used = true, &used
 	f.mu.Unlock()
+	victims := strings.Join(f.victims, ",")
+	if err := f.env.step(ctx, fmt.Sprintf("deleting etcd data on nodes %s (the restore will use %s)", victims, filepath.Base(used.Path))); err != nil {
+		return err
+	}
 	// Every victim at once, each killed outright (its manifest out of the
 	// kubelet's way first, so that it stays dead): the disaster is one
 	// moment, not a sequence.
-	return f.eachNode(f.victims, func(n string) error {
+	err := f.eachNode(f.victims, func(n string) error {
 		if _, err := f.sh(ctx, n, fmt.Sprintf("test -f %[2]s || mv %[1]s %[2]s; pkill -KILL -x etcd || true", etcdManifest, etcdManifestAside)); err != nil {
 			return fmt.Errorf("kill etcd: %w", err)
 		}
@@ -268,6 +318,10 @@ func (f *etcdRestore) Inject(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return f.env.step(ctx, "etcd data on nodes "+victims+" deleted")
 }
 
 func (f *etcdRestore) Effect(ctx context.Context) ([]string, error) {
@@ -292,14 +346,12 @@ func (f *etcdRestore) Effect(ctx context.Context) ([]string, error) {
 	return facts, err
 }
 
-// Hold holds nothing: the restore is the recovery, and starts at once.
-func (f *etcdRestore) Hold(context.Context) error { return nil }
-
 // Revert restores every member from the snapshot chosen at the injection.
 // It runs the whole procedure whatever state the disaster left, so that it
-// also repairs a drill stopped half-way; each step is idempotent, and a
-// procedure that failed part-way (a node that did not answer in time) is
-// run once more from the start.
+// also repairs a drill stopped half-way; each stage is idempotent and
+// journalled, and a procedure that failed part-way (a node that did not
+// answer in time) is run once more from the start. A later process resumes
+// at the first stage the journal does not say was done (see restore).
 func (f *etcdRestore) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	injected, used := f.injected, f.used
@@ -313,81 +365,163 @@ func (f *etcdRestore) Revert(ctx context.Context) error {
 	err := f.restore(ctx, used)
 	if err != nil && ctx.Err() == nil {
 		f.env.Logger.Warnf("the restore failed (%v): running it again from the start", err)
+		f.mu.Lock()
+		f.restored = nil
+		f.mu.Unlock()
+		if jerr := f.env.step(ctx, "running the restore again from the start"); jerr != nil {
+			return errors.Join(err, jerr)
+		}
 		err = f.restore(ctx, used)
 	}
 	return err
 }
 
-func (f *etcdRestore) restore(ctx context.Context, used *etcdsnap.Snapshot) error {
-	f.env.Logger.V(0).Infof("restoring etcd from %s (revision %d, requested at %s)", used.Path, used.Status.Revision, used.Requested.Format("15:04:05.000"))
+// restoreStage is one stage of the restore: what it does, as the timeline
+// says it, and, journalled, what it is about to do when that cannot be
+// undone and what it did.
+type restoreStage struct {
+	name   string // as journalled in Restored
+	what   string // its timeline step
+	before string // its journal step before it starts, "" for none
+	done   string // its journal step once done
+	run    func(ctx context.Context) error
+}
+
+// The restore's stages, by their journalled names.
+const (
+	stageStopped    = "stopped"    // every API server and etcd member stopped, their manifests aside
+	stageRestored   = "restored"   // every member's data directory restored from the snapshot
+	stageEtcd       = "etcd"       // etcd started, every member healthy
+	stageAPIServers = "apiservers" // the API servers started, every one ready
+	stageWorkload   = "workload"   // the workload available
+)
+
+func (f *etcdRestore) stages(used *etcdsnap.Snapshot) []restoreStage {
 	names := nodeNames(f.nodes)
-
-	t := time.Now()
-	err := f.eachNode(names, func(n string) error {
-		if err := f.stopStaticPod(ctx, n, apiServerManifest, apiServerManifestAside, "kube-apiserver", 5); err != nil {
-			return err
-		}
-		return f.stopStaticPod(ctx, n, etcdManifest, etcdManifestAside, "etcd", 5)
-	})
-	f.steps.record("stop every API server and etcd member", t, err)
-	if err != nil {
-		return err
-	}
-
-	t = time.Now()
-	err = f.restoreDataDirs(ctx, *used, names)
-	f.steps.record("etcdutl snapshot restore on every member, new cluster token", t, err)
-	if err != nil {
-		return err
-	}
-
-	t = time.Now()
-	err = f.eachNode(names, func(n string) error {
-		if err := f.startStaticPod(ctx, n, etcdManifest, etcdManifestAside); err != nil {
-			return err
-		}
-		_, err := f.sh(ctx, n, "systemctl restart kubelet")
-		return err
-	})
-	if err == nil {
-		err = f.waitEtcdHealthy(ctx, names)
-	}
-	f.steps.record("start etcd: every member healthy", t, err)
-	if err != nil {
-		return err
-	}
-
-	t = time.Now()
-	err = f.eachNode(names, func(n string) error {
-		if err := f.startStaticPod(ctx, n, apiServerManifest, apiServerManifestAside); err != nil {
-			return err
-		}
-		_, err := f.sh(ctx, n, "systemctl restart kubelet")
-		return err
-	})
-	if err == nil {
-		err = waitFor(ctx, f.p.RestoreTimeout, "every API server to be ready", func(ctx context.Context) (bool, string, error) {
-			for _, n := range f.nodes {
-				if err := apiServerReady(ctx, f.env, n.InternalIP); err != nil {
-					return false, n.Name + ": " + err.Error(), nil
-				}
+	restartKubelet := func(ctx context.Context, manifest, aside string) error {
+		return f.eachNode(names, func(n string) error {
+			if err := f.startStaticPod(ctx, n, manifest, aside); err != nil {
+				return err
 			}
-			return true, "", nil
+			_, err := f.sh(ctx, n, "systemctl restart kubelet")
+			return err
 		})
 	}
-	if err == nil {
-		err = waitAPIStable(ctx, f.env)
-	}
-	f.steps.record("start the API servers: every one ready", t, err)
-	if err != nil {
-		return err
-	}
+	stages := []restoreStage{{
+		name:   stageStopped,
+		what:   "stop every API server and etcd member",
+		before: "moving the API server and etcd manifests aside on nodes " + strings.Join(names, ","),
+		done:   "every API server and etcd member stopped",
+		run: func(ctx context.Context) error {
+			return f.eachNode(names, func(n string) error {
+				if err := f.stopStaticPod(ctx, n, apiServerManifest, apiServerManifestAside, "kube-apiserver", 5); err != nil {
+					return err
+				}
+				return f.stopStaticPod(ctx, n, etcdManifest, etcdManifestAside, "etcd", 5)
+			})
+		},
+	}, {
+		name:   stageRestored,
+		what:   "etcdutl snapshot restore on every member, new cluster token",
+		before: fmt.Sprintf("deleting etcd data on nodes %s to restore %s", strings.Join(names, ","), used.Path),
+		done:   "every member's data restored from " + filepath.Base(used.Path),
+		run:    func(ctx context.Context) error { return f.restoreDataDirs(ctx, *used, names) },
+	}, {
+		name: stageEtcd,
+		what: "start etcd: every member healthy",
+		done: "etcd started, every member healthy",
+		run: func(ctx context.Context) error {
+			if err := restartKubelet(ctx, etcdManifest, etcdManifestAside); err != nil {
+				return err
+			}
+			return f.waitEtcdHealthy(ctx, names)
+		},
+	}, {
+		name: stageAPIServers,
+		what: "start the API servers: every one ready",
+		done: "the API servers started, every one ready",
+		run: func(ctx context.Context) error {
+			if err := restartKubelet(ctx, apiServerManifest, apiServerManifestAside); err != nil {
+				return err
+			}
+			err := waitFor(ctx, f.p.RestoreTimeout, "every API server to be ready", func(ctx context.Context) (bool, string, error) {
+				for _, n := range f.nodes {
+					if err := apiServerReady(ctx, f.env, n.InternalIP); err != nil {
+						return false, n.Name + ": " + err.Error(), nil
+					}
+				}
+				return true, "", nil
+			})
+			if err != nil {
+				return err
+			}
+			return waitAPIStable(ctx, f.env)
+		},
+	}}
 	if f.env.Namespace != "" && f.env.Deployment != "" {
-		t = time.Now()
-		err = waitDeploymentAvailable(ctx, f.env, f.p.RestoreTimeout)
-		f.steps.record("the workload available", t, err)
+		stages = append(stages, restoreStage{
+			name: stageWorkload,
+			what: "the workload available",
+			done: "the workload available",
+			run:  func(ctx context.Context) error { return waitDeploymentAvailable(ctx, f.env, f.p.RestoreTimeout) },
+		})
 	}
-	return err
+	return stages
+}
+
+// resumeAt returns the index of the stage a restore resumes at, given the
+// stages done: the first one not done, except that data directories are
+// restored only with everything stopped, so a restore that did not finish
+// that stage starts over from stopping everything. len(stages) means all
+// are done.
+func resumeAt(stages []restoreStage, done []string) int {
+	start := slices.IndexFunc(stages, func(s restoreStage) bool { return !slices.Contains(done, s.name) })
+	switch {
+	case start < 0:
+		return len(stages)
+	case stages[start].name == stageRestored:
+		return 0
+	}
+	return start
+}
+
+// restore runs the restore's stages from where the journal says to resume
+// (resumeAt), each recorded on the timeline and journalled.
+func (f *etcdRestore) restore(ctx context.Context, used *etcdsnap.Snapshot) error {
+	f.env.Logger.V(0).Infof("restoring etcd from %s (revision %d, requested at %s)", used.Path, used.Status.Revision, used.Requested.Format("15:04:05.000"))
+	stages := f.stages(used)
+	f.mu.Lock()
+	start := resumeAt(stages, f.restored)
+	f.mu.Unlock()
+	if start == len(stages) {
+		f.env.Logger.V(0).Infof("the journal says the restore was done")
+		return nil
+	}
+	if start > 0 {
+		f.env.Logger.V(0).Infof("the journal says the restore's stages up to %q were done: resuming at %q", stages[start-1].name, stages[start].name)
+	}
+	for _, s := range stages[start:] {
+		if s.before != "" {
+			if err := f.env.step(ctx, s.before); err != nil {
+				return err
+			}
+		}
+		t := time.Now()
+		err := s.run(ctx)
+		f.steps.record(s.what, t, err)
+		if err != nil {
+			return err
+		}
+		f.mu.Lock()
+		if !slices.Contains(f.restored, s.name) {
+			f.restored = append(f.restored, s.name)
+		}
+		f.mu.Unlock()
+		if err := f.env.step(ctx, s.done); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eachNode runs fn on every node at once and joins the errors.

@@ -1,16 +1,34 @@
 // Package faults injects the faults drill knows, proves each took effect,
 // and reverts it.
 //
+// Each fault's file declares its Spec at its top and registers it
+// (Register): its type and parameters, the objectives it can measure, the
+// samplers it needs, its spec label and suite, and its constructor.
+// Registering also makes the type known to package scenarios, so a program
+// that loads drill files imports this package.
+//
 // A Fault goes through Target (resolve what it acts on, before anything is
-// broken, so that its revert can be registered first), Inject, Effect (the
-// fact check: the fault really happened), Hold (keep it in place as the drill
-// declares and let the cluster react) and Revert. Revert is idempotent and
-// safe at any point: before Inject, after a half-done Inject, twice. Measure
-// turns what the samplers recorded into the fault's own figures.
+// broken, so that its revert can be registered first), Inject and Revert.
+// Revert is idempotent and safe at any point: before Inject, after a
+// half-done Inject, twice, and in another process. What else a fault does
+// is an optional capability, found by type assertion: EffectChecker (the
+// fact check: the fault really happened), Holder (keep it in place as the
+// drill declares and let the cluster react), Measurer (its own figures from
+// what the samplers recorded), Timeline (its own steps), DataLossBound (the
+// backup it restored) and Journaled.
+//
+// A Journaled fault records its progress as it goes: right after each change
+// to the cluster that its revert must know about, and right before each
+// irreversible one (deleting etcd's data or a namespace, moving a static
+// pod's manifest), it calls Env.Journal's Step, which saves the fault's
+// JournalState. Another process can then build the same fault, hand it the
+// last saved state (RestoreJournal) and revert it.
 package faults
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -24,26 +42,86 @@ import (
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/reports"
-	"github.com/drill-sre/drill/scenarios"
 )
 
-// Fault is one fault of one drill.
+// Fault is one fault of one drill: what every fault does. The optional
+// capabilities below are found by type assertion.
 type Fault interface {
 	// Target resolves what the fault acts on and describes it.
 	Target(ctx context.Context) (string, error)
 	// Inject breaks it.
 	Inject(ctx context.Context) error
+	// Revert undoes the fault and waits until the cluster is whole again.
+	// It is idempotent and safe before, after or half-way through Inject,
+	// and in a new process after RestoreJournal.
+	Revert(ctx context.Context) error
+}
+
+// EffectChecker is a fault that can prove it took effect.
+type EffectChecker interface {
 	// Effect waits until the fault has taken effect and returns what was
 	// observed. An error means the fault did not happen.
 	Effect(ctx context.Context) (facts []string, err error)
+}
+
+// Holder is a fault that is kept in place before it is reverted.
+type Holder interface {
 	// Hold keeps the fault in place as declared and returns when the revert
 	// may start. An error means the cluster did not behave as the drill
 	// requires (a drain that should have been blocked was not).
 	Hold(ctx context.Context) error
-	// Revert undoes the fault and waits until the cluster is whole again.
-	Revert(ctx context.Context) error
+}
+
+// Measurer is a fault with figures of its own.
+type Measurer interface {
 	// Measure returns the fault's own figures from the drill's record.
 	Measure(r Record) []reports.Measurement
+}
+
+// Timeline is a fault that records its own steps (backups taken, restore
+// steps) for the drill's timeline.
+type Timeline interface {
+	Timeline() []monitor.Interval
+}
+
+// DataLossBound is a fault that loses data by design: a restore from a
+// backup loses what was acknowledged after the backup was taken.
+type DataLossBound interface {
+	// DataLossBound returns the backup the restore used: when it was
+	// taken, the schedule it came from, and a description. ok is false
+	// when no backup was used.
+	DataLossBound() (b Backup, ok bool)
+}
+
+// Backup is the backup a restore used.
+type Backup struct {
+	// Taken is when it was taken: every write acknowledged before it is in
+	// it.
+	Taken time.Time
+	// Interval is the backup schedule's period.
+	Interval time.Duration
+	// What describes it (the file, its revision).
+	What string
+}
+
+// Journaled faults can be reverted by another process from their journal.
+type Journaled interface {
+	// JournalState returns what Revert needs, as of now: a JSON-encodable
+	// value that later changes to the fault do not alter. It is called
+	// after Target and at every journal step.
+	JournalState() any
+	// RestoreJournal sets the fault up from the JSON of a JournalState of
+	// an earlier process, so that Revert can run. The fault is made by New
+	// from the same drill, and Target is not called.
+	RestoreJournal(state json.RawMessage) error
+}
+
+// Journal records a fault's progress. Step saves the fault's JournalState
+// under name, a description of the step ("cordoning node w1"), before it
+// returns; an error means the progress could not be saved, and the fault
+// stops what it was doing.
+type Journal interface {
+	Step(ctx context.Context, name string) error
 }
 
 // Record is what a drill recorded, for Measure.
@@ -78,43 +156,36 @@ type Env struct {
 	// Timeout bounds each wait a fault makes on its own (the effect, the
 	// recovery before the revert) when its parameters do not.
 	Timeout time.Duration
+	// Journal records the fault's progress; nil keeps no journal.
+	Journal Journal
+}
+
+// step records a journal step (see Journal); without a journal it does
+// nothing.
+func (e Env) step(ctx context.Context, name string) error {
+	if e.Journal == nil {
+		return nil
+	}
+	if err := e.Journal.Step(ctx, name); err != nil {
+		return fmt.Errorf("journal %q: %w", name, err)
+	}
+	return nil
+}
+
+// restoreJournal decodes a journal state into v, strictly: a state written
+// by another version of drill, with fields this one does not know, is
+// refused rather than half understood.
+func restoreJournal(state json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(state))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("restore journal: %w", err)
+	}
+	return nil
 }
 
 // DefaultTimeout is Env.Timeout when unset.
 const DefaultTimeout = 3 * time.Minute
-
-// New returns the fault a scenario declares.
-func New(env Env, sc *scenarios.Scenario) (Fault, error) {
-	if env.Logger == nil {
-		env.Logger = log.NoopLogger{}
-	}
-	if env.Timeout == 0 {
-		env.Timeout = DefaultTimeout
-	}
-	switch p := sc.Fault.Params.(type) {
-	case *scenarios.KillControlPlaneParams:
-		return newKillControlPlane(env, sc, p)
-	case *scenarios.RemoveEtcdMemberParams:
-		return newRemoveEtcdMember(env, sc, p)
-	case *scenarios.DrainZoneParams:
-		return newDrainZone(env, sc, p)
-	case *scenarios.CrashloopPodsParams:
-		return newCrashloopPods(env, sc, p)
-	case *scenarios.EtcdRestoreParams:
-		return newEtcdRestore(env, sc, p)
-	case *scenarios.VeleroRestoreParams:
-		return newVeleroRestore(env, sc, p)
-	case *scenarios.MemoryHogParams:
-		return newMemoryHog(env, sc, p)
-	default:
-		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
-	}
-}
-
-// ClusterJournal says whether a copy of fault t's journal in the cluster
-// can be used to recover it: not for etcd-restore, whose restore rolls
-// that copy back with the snapshot.
-func ClusterJournal(t scenarios.FaultType) bool { return t != scenarios.FaultEtcdRestore }
 
 // pollInterval is how often faults poll while waiting for a state.
 const pollInterval = 250 * time.Millisecond

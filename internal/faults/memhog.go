@@ -3,6 +3,7 @@ package faults
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,6 +22,18 @@ import (
 	"github.com/drill-sre/drill/scenarios"
 )
 
+var memoryHogSpec = Register(Spec{
+	Type:        scenarios.FaultMemoryHog,
+	Params:      func() scenarios.FaultParams { return &scenarios.MemoryHogParams{} },
+	Measurable:  []scenarios.Objective{scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	DefaultRole: scenarios.RoleWorker,
+	Target:      string(scenarios.RoleWorker),
+	// No shipped drill: at 94% of a kind host's memory in use, the 2-core
+	// CI machine's control plane failed. The examples run it.
+	ClusterJournal: true,
+	New:            newWith(newMemoryHog),
+})
+
 // MemoryHogPod is the name of memory-hog's pod, in the drill's namespace.
 const MemoryHogPod = "drill-memory-hog"
 
@@ -36,12 +49,53 @@ type memoryHog struct {
 	namespace string
 	node      cluster.Node
 
-	mu   sync.Mutex
-	peak probeapp.MemHogState
+	mu      sync.Mutex
+	created bool // the hog's pod was created, or was about to be
+	peak    probeapp.MemHogState
 	// backoffs counts the hog's lines that gave memory back because the
 	// machine stalled; maxStall is the highest stall among them.
 	backoffs int
 	maxStall float64
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Holder
+	Measurer
+	Journaled
+} = (*memoryHog)(nil)
+
+// memoryHogJournal is what stopping the hog needs.
+type memoryHogJournal struct {
+	// Namespace and Pod are the hog's pod, bound to Node.
+	Namespace string       `json:"namespace"`
+	Pod       string       `json:"pod"`
+	Node      cluster.Node `json:"node"`
+	// Created: the pod was created, or was about to be.
+	Created bool `json:"created,omitempty"`
+}
+
+// JournalState implements Journaled.
+func (f *memoryHog) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return memoryHogJournal{Namespace: f.namespace, Pod: MemoryHogPod, Node: f.node, Created: f.created}
+}
+
+// RestoreJournal implements Journaled.
+func (f *memoryHog) RestoreJournal(state json.RawMessage) error {
+	var js memoryHogJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	if js.Namespace == "" || js.Pod != MemoryHogPod {
+		return fmt.Errorf("restore journal: pod %s/%s is not the memory hog's %s", js.Namespace, js.Pod, MemoryHogPod)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.namespace, f.node, f.created = js.Namespace, js.Node, js.Created
+	return nil
 }
 
 func newMemoryHog(env Env, sc *scenarios.Scenario, p *scenarios.MemoryHogParams) (Fault, error) {
@@ -60,7 +114,10 @@ func (f *memoryHog) Target(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("memory-hog: %w", err)
 	}
-	f.node = nodes[seeded(f.sc.Seed, len(nodes))]
+	node := nodes[seeded(f.sc.Seed, len(nodes))]
+	f.mu.Lock()
+	f.node = node
+	f.mu.Unlock()
 	return fmt.Sprintf("node %s (picked with seed %d), memory %.0f%% in use", f.node.Name, f.sc.Seed, f.p.Used*100), nil
 }
 
@@ -85,12 +142,20 @@ func (f *memoryHog) pod() *corev1.Pod {
 	}
 }
 
+// Inject creates the hog's pod, journalled before and after.
 func (f *memoryHog) Inject(ctx context.Context) error {
+	f.mu.Lock()
+	f.created = true
+	f.mu.Unlock()
+	what := fmt.Sprintf("pod %s/%s on node %s", f.namespace, MemoryHogPod, f.node.Name)
+	if err := f.env.step(ctx, "creating the memory hog's "+what); err != nil {
+		return err
+	}
 	_, err := f.env.Clientset.CoreV1().Pods(f.namespace).Create(ctx, f.pod(), metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("create pod %s/%s on node %s: %w", f.namespace, MemoryHogPod, f.node.Name, err)
+		return fmt.Errorf("create %s: %w", what, err)
 	}
-	return nil
+	return f.env.step(ctx, "the memory hog's "+what+" created")
 }
 
 // state reads the hog's log: its latest line, and the highest use it
@@ -172,13 +237,20 @@ func (f *memoryHog) Revert(ctx context.Context) error {
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete pod %s/%s: %w", f.namespace, MemoryHogPod, err)
 	}
-	return waitFor(ctx, 2*time.Minute, "pod "+MemoryHogPod+" to be gone", func(ctx context.Context) (bool, string, error) {
+	err = waitFor(ctx, 2*time.Minute, "pod "+MemoryHogPod+" to be gone", func(ctx context.Context) (bool, string, error) {
 		_, err := pods.Get(ctx, MemoryHogPod, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, "", nil
 		}
 		return false, "still there", err
 	})
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.created = false
+	f.mu.Unlock()
+	return f.env.step(ctx, "the memory hog's pod "+f.namespace+"/"+MemoryHogPod+" deleted")
 }
 
 func (f *memoryHog) Measure(Record) []reports.Measurement {

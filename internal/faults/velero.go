@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,17 @@ import (
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
+
+var veleroRestoreSpec = Register(Spec{
+	Type:           scenarios.FaultVeleroRestore,
+	Params:         func() scenarios.FaultParams { return &scenarios.VeleroRestoreParams{} },
+	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveRPO, scenarios.ObjectiveIntegrity, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Samplers:       SampleAppRecords,
+	Target:         "namespace",
+	Suite:          "restore",
+	ClusterJournal: true,
+	New:            newWith(newVeleroRestore),
+})
 
 // LocatorVelero is the locator of the Velero drill's steps.
 const LocatorVelero = "velero"
@@ -52,7 +64,78 @@ type veleroRestore struct {
 	deleted  bool
 	gone     time.Time // when the namespace was seen gone
 	steps    stepLog
-	schedule bool // the drill created ScheduleName
+	schedule bool // the drill created ScheduleName, or was about to
+	restored veleroRestoreProgress
+}
+
+var _ interface {
+	Fault
+	EffectChecker
+	Measurer
+	Timeline
+	DataLossBound
+	Journaled
+} = (*veleroRestore)(nil)
+
+// veleroRestoreJournal is what restoring the namespace needs.
+type veleroRestoreJournal struct {
+	// Namespace and Deployment are the workload's.
+	Namespace  string `json:"namespace"`
+	Deployment string `json:"deployment"`
+	// Run names the drill's backup and its restore.
+	Run string `json:"run"`
+	// Schedule: the drill created ScheduleName (or was about to), which the
+	// revert deletes.
+	Schedule bool `json:"schedule,omitempty"`
+	// Backup is the backup completed, "" before.
+	Backup string `json:"backup,omitempty"`
+	// Deleted: the namespace was deleted, or was about to be.
+	Deleted bool `json:"deleted,omitempty"`
+	// Restore is how far the restore got.
+	Restore veleroRestoreProgress `json:"restore"`
+}
+
+// veleroRestoreProgress is how far the restore of the namespace got.
+type veleroRestoreProgress struct {
+	// Started: the namespace was gone and the Restore was created, or was
+	// about to be.
+	Started bool `json:"started,omitempty"`
+	// Completed: Velero completed the Restore.
+	Completed bool `json:"completed,omitempty"`
+	// Available: the workload is available again.
+	Available bool `json:"available,omitempty"`
+}
+
+// JournalState implements Journaled.
+func (f *veleroRestore) JournalState() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	js := veleroRestoreJournal{Namespace: f.env.Namespace, Deployment: f.env.Deployment, Run: f.run,
+		Schedule: f.schedule, Deleted: f.deleted, Restore: f.restored}
+	if f.backup != nil && f.backup.Phase == velerov1.BackupPhaseCompleted {
+		js.Backup = f.backup.Name
+	}
+	return js
+}
+
+// RestoreJournal implements Journaled.
+func (f *veleroRestore) RestoreJournal(state json.RawMessage) error {
+	var js veleroRestoreJournal
+	if err := restoreJournal(state, &js); err != nil {
+		return err
+	}
+	if js.Namespace == "" || js.Deployment == "" || js.Run == "" {
+		return fmt.Errorf("restore journal: no workload or run name")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.env.Namespace, f.env.Deployment, f.run = js.Namespace, js.Deployment, js.Run
+	f.schedule, f.deleted, f.restored = js.Schedule, js.Deleted, js.Restore
+	f.backup = nil
+	if js.Backup != "" {
+		f.backup = &velero.BackupResult{Name: js.Backup, Phase: velerov1.BackupPhaseCompleted}
+	}
+	return nil
 }
 
 func newVeleroRestore(env Env, sc *scenarios.Scenario, p *scenarios.VeleroRestoreParams) (Fault, error) {
@@ -101,16 +184,22 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	labels := map[string]string{"app.kubernetes.io/managed-by": "drill", "drill.sre/drill": f.sc.Name}
 	namespaces := []string{f.env.Namespace}
 	if f.p.Schedule != "" {
+		f.mu.Lock()
+		f.schedule = true
+		f.mu.Unlock()
+		if err := f.env.step(ctx, "creating Schedule "+ScheduleName); err != nil {
+			return "", err
+		}
 		t = time.Now()
 		_, err := f.v.Schedule(ctx, velero.ScheduleInput{
 			Name: ScheduleName, Cron: f.p.Schedule, SkipImmediately: true, Labels: labels,
 			Template: velerov1.BackupSpec{IncludedNamespaces: namespaces, DefaultVolumesToFsBackup: ptrTo(true)},
 		})
-		f.mu.Lock()
-		f.schedule = err == nil
-		f.mu.Unlock()
 		f.steps.record(fmt.Sprintf("Schedule %s (%s) created", ScheduleName, f.p.Schedule), t, err)
 		if err != nil {
+			return "", err
+		}
+		if err := f.env.step(ctx, "Schedule "+ScheduleName+" created"); err != nil {
 			return "", err
 		}
 		// What `velero backup create --from-schedule` does: the
@@ -128,6 +217,9 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	}
 	if err := backedUpVolume(res.Volumes); err != nil {
 		return "", fmt.Errorf("backup %s: %w", res.Name, err)
+	}
+	if err := f.env.step(ctx, "Backup "+res.Name+" completed"); err != nil {
+		return "", err
 	}
 	f.env.Logger.V(0).Infof("backup %s completed; the workload keeps taking writes for %s", res.Name, f.p.WriteAfterBackup)
 	if err := Hold(ctx, f.p.WriteAfterBackup); err != nil {
@@ -180,15 +272,20 @@ func (f *veleroRestore) deployStore(ctx context.Context) error {
 	})
 }
 
+// Inject deletes the namespace, journalled before (a deletion cannot be
+// undone but by the restore) and after.
 func (f *veleroRestore) Inject(ctx context.Context) error {
 	f.mu.Lock()
 	f.deleted = true
 	f.mu.Unlock()
+	if err := f.env.step(ctx, "deleting namespace "+f.env.Namespace+" (backed up as "+f.run+")"); err != nil {
+		return err
+	}
 	err := f.env.Clientset.CoreV1().Namespaces().Delete(ctx, f.env.Namespace, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete namespace %s: %w", f.env.Namespace, err)
 	}
-	return nil
+	return f.env.step(ctx, "namespace "+f.env.Namespace+" deleted")
 }
 
 // Effect waits until the namespace is gone, its volume with it.
@@ -220,11 +317,10 @@ func (f *veleroRestore) waitNamespaceGone(ctx context.Context) error {
 	})
 }
 
-// Hold holds nothing: the restore is the recovery.
-func (f *veleroRestore) Hold(context.Context) error { return nil }
-
 // Revert restores the namespace from the backup, once it is gone, and waits
-// for the workload; then deletes the drill's Schedule.
+// for the workload; then deletes the drill's Schedule. Each stage is
+// journalled, and one done is skipped: a later process waits for the
+// Restore an earlier one created rather than create it again.
 func (f *veleroRestore) Revert(ctx context.Context) error {
 	f.mu.Lock()
 	deleted, backup, schedule := f.deleted, f.backup, f.schedule
@@ -237,30 +333,65 @@ func (f *veleroRestore) Revert(ctx context.Context) error {
 		s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: f.v.Namespace, Name: ScheduleName}}
 		if err := f.c.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete schedule %s/%s: %w", f.v.Namespace, ScheduleName, err))
+		} else {
+			f.mu.Lock()
+			f.schedule = false
+			f.mu.Unlock()
+			errs = append(errs, f.env.step(ctx, "Schedule "+ScheduleName+" deleted"))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// progress notes, under the lock, how far the restore got.
+func (f *veleroRestore) progress(note func(*veleroRestoreProgress)) {
+	f.mu.Lock()
+	note(&f.restored)
+	f.mu.Unlock()
+}
+
 func (f *veleroRestore) restoreNamespace(ctx context.Context, backup string) error {
-	// Velero restores nothing that still exists: a namespace still
-	// terminating would swallow the restore.
-	if err := f.waitNamespaceGone(ctx); err != nil {
-		return err
+	f.mu.Lock()
+	done := f.restored // as far as an earlier attempt got
+	f.mu.Unlock()
+	if !done.Started {
+		// Velero restores nothing that still exists: a namespace still
+		// terminating would swallow the restore.
+		if err := f.waitNamespaceGone(ctx); err != nil {
+			return err
+		}
+		f.progress(func(p *veleroRestoreProgress) { p.Started = true })
+		if err := f.env.step(ctx, fmt.Sprintf("restoring namespace %s from backup %s as restore %s", f.env.Namespace, backup, f.run)); err != nil {
+			return err
+		}
+	}
+	if !done.Completed {
+		t := time.Now()
+		res, err := f.v.Restore(ctx, velero.RestoreInput{Name: f.run, Backup: backup, PreserveNodePorts: true, Timeout: f.p.RestoreTimeout,
+			Resume: done.Started})
+		f.mu.Lock()
+		f.restore = &res
+		f.mu.Unlock()
+		f.steps.record(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, velero.DescribeVolumes(res.Volumes)), t, err)
+		if err != nil {
+			return err
+		}
+		f.progress(func(p *veleroRestoreProgress) { p.Completed = true })
+		if err := f.env.step(ctx, "Restore "+f.run+" completed"); err != nil {
+			return err
+		}
+	}
+	if done.Available {
+		return nil
 	}
 	t := time.Now()
-	res, err := f.v.Restore(ctx, velero.RestoreInput{Name: f.run, Backup: backup, PreserveNodePorts: true, Timeout: f.p.RestoreTimeout})
-	f.mu.Lock()
-	f.restore = &res
-	f.mu.Unlock()
-	f.steps.record(fmt.Sprintf("Restore %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, velero.DescribeVolumes(res.Volumes)), t, err)
+	err := waitDeploymentAvailable(ctx, f.env, f.p.RestoreTimeout)
+	f.steps.record("the workload available", t, err)
 	if err != nil {
 		return err
 	}
-	t = time.Now()
-	err = waitDeploymentAvailable(ctx, f.env, f.p.RestoreTimeout)
-	f.steps.record("the workload available", t, err)
-	return err
+	f.progress(func(p *veleroRestoreProgress) { p.Available = true })
+	return f.env.step(ctx, "the workload available")
 }
 
 // Timeline implements Timeline.

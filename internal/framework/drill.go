@@ -138,7 +138,7 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 			Cluster:     journalCluster(input.Provider),
 			Scenario:    sc.Source,
 			ReportDir:   input.ReportDir,
-			ClusterCopy: faults.ClusterJournal(sc.Fault.Type),
+			ClusterCopy: clusterJournal(sc.Fault.Type),
 		},
 	}
 	if input.ReportDir != "" {
@@ -192,6 +192,13 @@ func GameDayStopped(dir string) (bool, string) {
 		return false, ""
 	}
 	return true, "the game day stopped: " + strings.TrimSpace(string(data))
+}
+
+// clusterJournal says whether the copy of a fault's journal in the cluster
+// can be used to recover it (faults.Spec.ClusterJournal).
+func clusterJournal(t scenarios.FaultType) bool {
+	spec, ok := faults.Lookup(t)
+	return ok && spec.ClusterJournal
 }
 
 // journalStore keeps journals in dir ("" is recovery.DefaultJournalDir),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -27,18 +29,23 @@ type DrillSpecInput struct {
 }
 
 // DrillSpecs declares one serial, disruptive spec per shipped drill whose
-// fault is one of faultTypes, labelled with its fault and target. Each spec
-// runs the drill (RunScenario), registers its revert with DeferCleanup
-// before the injection, so that it runs after a pass, a failure, a timeout
-// or an interrupt, attaches the measured figures with AddReportEntry, and
-// fails with the drill's failures unless it passed.
-func DrillSpecs(faultTypes []scenarios.FaultType, input func() DrillSpecInput) {
+// fault runs in suite (faults.Spec.Suite, the suite's directory under
+// suites/), labelled with its fault and target. Each spec runs the drill
+// (RunScenario), registers its revert with DeferCleanup before the
+// injection, so that it runs after a pass, a failure, a timeout or an
+// interrupt, attaches the measured figures with AddReportEntry, and fails
+// with the drill's failures unless it passed. It panics when no fault runs
+// in suite.
+func DrillSpecs(suite string, input func() DrillSpecInput) {
+	if !slices.ContainsFunc(faults.Specs(), func(s faults.Spec) bool { return s.Suite == suite }) {
+		panic(fmt.Sprintf("framework: no fault runs its drills in suite %q", suite))
+	}
 	all, err := scenarios.Shipped()
 	if err != nil {
 		panic(fmt.Sprintf("framework: shipped drills: %v", err))
 	}
 	for _, sc := range all {
-		if !containsFault(faultTypes, sc.Fault.Type) {
+		if spec, ok := faults.Lookup(sc.Fault.Type); !ok || spec.Suite != suite {
 			continue
 		}
 		labels := SpecLabels(FaultLabel(sc.Fault.Type), TargetLabel(sc), LabelDisruptive, LabelSerial)
@@ -61,15 +68,6 @@ func DrillSpecs(faultTypes []scenarios.FaultType, input func() DrillSpecInput) {
 			gomega.Expect(d.Verdict).To(gomega.Equal(reports.Pass), "drill %s: %s", sc.Name, strings.Join(d.Failures, "\n"))
 		})
 	}
-}
-
-func containsFault(ts []scenarios.FaultType, t scenarios.FaultType) bool {
-	for _, x := range ts {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // AddDrillReportEntries attaches a drill's target, objectives and

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/scenarios"
 )
 
@@ -37,28 +38,29 @@ const (
 func FaultLabel(t scenarios.FaultType) string { return "fault:" + string(t) }
 
 // TargetLabel is the label of what a drill acts on: "target:control-plane",
-// "target:worker", "target:deployment", "target:etcd" or "target:namespace".
+// "target:worker", "target:deployment", "target:etcd" or "target:namespace",
+// from its fault's spec (faults.Spec.Target). A fault that acts on nodes is
+// labelled with the drill's target role.
 func TargetLabel(sc *scenarios.Scenario) string {
-	switch sc.Fault.Type {
-	case scenarios.FaultCrashloopPods:
-		return "target:deployment"
-	case scenarios.FaultEtcdRestore:
-		return "target:etcd"
-	case scenarios.FaultVeleroRestore:
-		return "target:namespace"
-	case scenarios.FaultMemoryHog:
-		if sc.Target.Role == "" {
-			return "target:" + string(scenarios.RoleWorker) // its default
-		}
+	spec, ok := faults.Lookup(sc.Fault.Type)
+	switch {
+	case !ok:
+		return "target:" + string(sc.Target.Role) // refused by SpecLabels
+	case spec.DefaultRole != "" && sc.Target.Role != "":
+		return "target:" + string(sc.Target.Role)
 	}
-	return "target:" + string(sc.Target.Role)
+	return "target:" + spec.Target
 }
 
+// knownLabels are the spec labels: the kinds of spec, and each registered
+// fault's fault and target labels, the roles of the nodes a fault may act
+// on included.
 var knownLabels = func() map[string]bool {
 	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true,
-		"target:deployment": true, "target:etcd": true, "target:namespace": true, "target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
-	for _, t := range scenarios.FaultTypes() {
-		known[FaultLabel(t)] = true
+		"target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
+	for _, s := range faults.Specs() {
+		known[FaultLabel(s.Type)] = true
+		known["target:"+s.Target] = true
 	}
 	return known
 }()

@@ -11,7 +11,6 @@ package recovery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,9 +141,18 @@ func Recover(ctx context.Context, in Input) ([]Outcome, error) {
 	return append(out, skipped...), errors.Join(errs...)
 }
 
-// Restorer is a fault that another process can revert from its journal.
-type Restorer interface {
-	RestoreJournal(state json.RawMessage) error
+// journalSteps records the recovering fault's own steps in the journal it
+// resumed, with its state.
+type journalSteps struct {
+	j *journal.Journal
+	f faults.Journaled
+}
+
+func (s *journalSteps) Step(ctx context.Context, name string) error {
+	if s.j == nil || s.f == nil {
+		return nil
+	}
+	return s.j.Step(ctx, name, s.f.JournalState())
 }
 
 // recoverOne reverts the fault of one journal and closes it.
@@ -158,11 +166,13 @@ func recoverOne(ctx context.Context, in Input, e journal.Entry) error {
 		Namespace: e.Env.Namespace, Deployment: e.Env.Deployment, DrillNamespace: e.Env.DrillNamespace,
 		ArtifactDir: e.Env.ArtifactDir, Timeout: in.Timeout,
 	}
+	steps := &journalSteps{}
+	env.Journal = steps
 	f, err := faults.New(env, sc)
 	if err != nil {
 		return err
 	}
-	r, ok := f.(Restorer)
+	r, ok := f.(faults.Journaled)
 	if !ok {
 		return fmt.Errorf("fault %s cannot be reverted from a journal", e.Fault)
 	}
@@ -170,6 +180,7 @@ func recoverOne(ctx context.Context, in Input, e journal.Entry) error {
 		return fmt.Errorf("restore the fault's state at %q: %w", e.Step, err)
 	}
 	j := in.Store.Resume(e)
+	steps.j, steps.f = j, r
 	rctx, cancel := context.WithTimeout(ctx, in.Timeout)
 	defer cancel()
 	started := time.Now()

@@ -211,6 +211,25 @@ func TestRestoreCompleted(t *testing.T) {
 	}
 }
 
+// A Restore that exists already is an error, unless the caller resumes it
+// (an earlier process created it): then it is waited for.
+func TestRestoreResume(t *testing.T) {
+	s := &steps[*velerov1.Restore]{seq: []func(*velerov1.Restore){
+		restoreStatus(velerov1.RestoreStatus{Phase: velerov1.RestorePhaseCompleted, StartTimestamp: &metav1.Time{Time: t0},
+			CompletionTimestamp: &metav1.Time{Time: t1}}),
+	}}
+	earlier := &velerov1.Restore{ObjectMeta: metav1.ObjectMeta{Namespace: "velero", Name: "r1"}, Spec: velerov1.RestoreSpec{BackupName: "nightly"}}
+	v, _ := newFake(t, s.funcs(), completedBackup("nightly"), earlier)
+	if _, err := v.Restore(t.Context(), RestoreInput{Name: "r1", Backup: "nightly"}); err == nil ||
+		!strings.Contains(err.Error(), "restore velero/r1 already exists: restores are named once") {
+		t.Errorf("without Resume: got %v", err)
+	}
+	res, err := v.Restore(t.Context(), RestoreInput{Name: "r1", Backup: "nightly", Resume: true})
+	if err != nil || res.Phase != velerov1.RestorePhaseCompleted || !res.Completed.Equal(t1) {
+		t.Errorf("with Resume: %+v, %v", res, err)
+	}
+}
+
 func TestRestorePartiallyFailed(t *testing.T) {
 	s := &steps[*velerov1.Restore]{seq: []func(*velerov1.Restore){
 		restoreStatus(velerov1.RestoreStatus{Phase: velerov1.RestorePhasePartiallyFailed, Errors: 1}),

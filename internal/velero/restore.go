@@ -31,6 +31,9 @@ type RestoreInput struct {
 	// (synced from the location after a reinstall), then for the restore to
 	// end.
 	Timeout time.Duration
+	// Resume waits for a Restore of this name that exists already (one an
+	// earlier process created) instead of refusing to create it twice.
+	Resume bool
 }
 
 // RestoreResult is what Velero reported of one restore.
@@ -38,8 +41,9 @@ type RestoreResult struct {
 	Name   string                `json:"name"`
 	Backup string                `json:"backup"`
 	Phase  velerov1.RestorePhase `json:"phase"`
-	// Created is when the Restore was created, Observed when its final
-	// phase was first seen, on this process's clock.
+	// Created is when the Restore was created (with Resume, when this
+	// process asked to create it), Observed when its final phase was first
+	// seen, on this process's clock.
 	Created  time.Time `json:"created"`
 	Observed time.Time `json:"observed,omitzero"`
 	// Started and Completed are Velero's own timestamps, to the second.
@@ -96,13 +100,16 @@ func (v *Velero) Restore(ctx context.Context, in RestoreInput) (RestoreResult, e
 		Spec:       velerov1.RestoreSpec{BackupName: in.Backup, IncludedNamespaces: in.IncludedNamespaces, PreserveNodePorts: &in.PreserveNodePorts},
 	}
 	res.Created = time.Now()
-	if err := v.Client.Create(ctx, r); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return res, fmt.Errorf("%s already exists: restores are named once", what)
-		}
+	switch err := v.Client.Create(ctx, r); {
+	case apierrors.IsAlreadyExists(err) && in.Resume:
+		v.logger().V(0).Infof("Waiting for %s, which exists already", what)
+	case apierrors.IsAlreadyExists(err):
+		return res, fmt.Errorf("%s already exists: restores are named once", what)
+	case err != nil:
 		return res, fmt.Errorf("create %s: %w", what, err)
+	default:
+		v.logger().V(0).Infof("Restoring backup %s (%s): %s", in.Backup, namespaces(in.IncludedNamespaces), what)
 	}
-	v.logger().V(0).Infof("Restoring backup %s (%s): %s", in.Backup, namespaces(in.IncludedNamespaces), what)
 
 	err = v.waitFor(ctx, timeout, what, func(ctx context.Context) (bool, string, error) {
 		if err := v.Client.Get(ctx, client.ObjectKeyFromObject(r), r); err != nil {

@@ -4,12 +4,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/drill-sre/drill/internal/framework"
-	"github.com/drill-sre/drill/scenarios"
 )
 
 // Disaster recovery: the data is lost and restored from a backup.
 var _ = Describe("Restore drills", func() {
-	framework.DrillSpecs([]scenarios.FaultType{scenarios.FaultEtcdRestore, scenarios.FaultVeleroRestore}, func() framework.DrillSpecInput {
+	framework.DrillSpecs("restore", func() framework.DrillSpecInput {
 		return framework.DrillSpecInput{Provider: suite.Provider, RESTConfig: suite.RESTConfig, Clientset: suite.Clientset, ReportDir: framework.ReportDir()}
 	})
 })

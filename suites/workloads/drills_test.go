@@ -4,11 +4,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/drill-sre/drill/internal/framework"
-	"github.com/drill-sre/drill/scenarios"
 )
 
 var _ = Describe("Workloads drills", func() {
-	framework.DrillSpecs([]scenarios.FaultType{scenarios.FaultCrashloopPods}, func() framework.DrillSpecInput {
+	framework.DrillSpecs("workloads", func() framework.DrillSpecInput {
 		return framework.DrillSpecInput{Provider: suite.Provider, RESTConfig: suite.RESTConfig, Clientset: suite.Clientset, ReportDir: framework.ReportDir()}
 	})
 })

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/kind/pkg/cmd"
 	"sigs.k8s.io/kind/pkg/log"
 
+	_ "github.com/drill-sre/drill/internal/faults" // registers the fault types drill files name
 	"github.com/drill-sre/drill/scenarios"
 )
 
