@@ -59,7 +59,7 @@ build:
 # Everything but the suites, which need a cluster.
 unit:
 	go vet ./...
-	go test -count=1 $$(go list ./... | grep -v /suites/)
+	go test -race -count=1 $$(go list ./... | grep -v /suites/)
 
 up: build
 	$(DRILL) cluster up --name $(CLUSTER) --config $(KIND_CONFIG) --kubeconfig $(KUBECONFIG_OUT)

@@ -34,9 +34,10 @@ import (
 const Schema = "drill.sre/journal/v1"
 
 // KillAtEnv names the test-only switch that stops the harness at a named
-// journal step: when it equals a step's name, the process kills itself with
-// SIGKILL right after that step is on disk (and its cluster copy written),
-// so that a test kills the harness where it says, not by luck.
+// journal step: a regular expression that, when it matches a step's whole
+// name, makes the process kill itself with SIGKILL right after that step is
+// on disk (and its cluster copy written), so that a test kills the harness
+// where it says, not by luck.
 const KillAtEnv = "DRILL_TEST_KILL_AT"
 
 // Entry is the journal of one drill's fault.
@@ -365,7 +366,7 @@ func (j *Journal) Step(ctx context.Context, step string, state any) error {
 	if j.mirror != nil {
 		j.mirror.put(j.e)
 	}
-	if os.Getenv(KillAtEnv) == step {
+	if killAt(step) {
 		killHere(j.mirror, step)
 	}
 	return nil
@@ -380,6 +381,17 @@ func (j *Journal) write() error {
 		return fmt.Errorf("journal %s: write %s: %w", j.e.ID, j.store.Path(j.e.ID), err)
 	}
 	return nil
+}
+
+// killAt says whether the test-only switch (KillAtEnv) stops the harness at
+// step.
+func killAt(step string) bool {
+	expr := os.Getenv(KillAtEnv)
+	if expr == "" {
+		return false
+	}
+	re, err := regexp.Compile("^(?:" + expr + ")$")
+	return err == nil && re.MatchString(step)
 }
 
 // killHere is the test-only stop (KillAtEnv): the cluster's copy is written

@@ -137,3 +137,20 @@ func TestWriteFileReplacesAtomically(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+func TestKillAtMatchesWholeStepNames(t *testing.T) {
+	t.Setenv(KillAtEnv, "etcd member .* removed")
+	for step, want := range map[string]bool{
+		"etcd member drill-control-plane2 removed":        true,
+		"removing etcd member drill-control-plane2 (abc)": false,
+		"etcd member drill-control-plane2 removed again":  false,
+	} {
+		if got := killAt(step); got != want {
+			t.Errorf("killAt(%q) = %v, want %v", step, got, want)
+		}
+	}
+	t.Setenv(KillAtEnv, "")
+	if killAt("injected") {
+		t.Error("killAt with the switch unset")
+	}
+}
