@@ -36,6 +36,8 @@ type Snapshot struct {
 	Version string `json:"version,omitempty"`
 	// Status is what the verification read from the file.
 	Status snapshot.Status `json:"status"`
+	// Pruned says the file was deleted: newer snapshots replaced it.
+	Pruned bool `json:"pruned,omitempty"`
 }
 
 // Take streams a snapshot from endpoint into dir (created if needed) and
@@ -55,6 +57,10 @@ func Take(ctx context.Context, cfg clientv3.Config, endpoint, dir string) (Snaps
 		return Snapshot{}, fmt.Errorf("etcd snapshot from %s: %w", endpoint, err)
 	}
 	s.Saved, s.Version = time.Now(), version
+	// A snapshot holds every secret of the cluster.
+	if err := os.Chmod(s.Path, 0o600); err != nil {
+		return s, fmt.Errorf("etcd snapshot %s: %w", s.Path, err)
+	}
 	if s.Status, err = Verify(s.Path); err != nil {
 		return s, err
 	}
@@ -109,13 +115,17 @@ func checkSHA256(path string) error {
 	return nil
 }
 
-// Scheduler takes a snapshot every Interval until its context ends.
+// Scheduler takes a snapshot every Interval until its context ends, and
+// keeps the newest Keep files on disk.
 type Scheduler struct {
 	Config   clientv3.Config
 	Endpoint string
 	Dir      string
 	Interval time.Duration
-	Logger   log.Logger
+	// Keep is how many of the newest snapshots stay on disk; older files
+	// are deleted (they stay listed, Pruned). Default DefaultKeep.
+	Keep   int
+	Logger log.Logger
 
 	mu     sync.Mutex
 	taken  []Snapshot
@@ -136,6 +146,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 			}
 		} else if err == nil {
 			s.taken = append(s.taken, snap)
+			s.prune()
 			if s.Logger != nil {
 				s.Logger.V(1).Infof("etcd snapshot at revision %d (%d keys, hash %08x): %s", snap.Status.Revision, snap.Status.TotalKey, snap.Status.Hash, snap.Path)
 			}
@@ -148,6 +159,30 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
+// DefaultKeep is Scheduler.Keep when unset.
+const DefaultKeep = 3
+
+// prune deletes the files of all but the newest Keep snapshots; s.mu is
+// held.
+func (s *Scheduler) prune() {
+	keep := s.Keep
+	if keep <= 0 {
+		keep = DefaultKeep
+	}
+	for i := 0; i < len(s.taken)-keep; i++ {
+		if s.taken[i].Pruned {
+			continue
+		}
+		if err := os.Remove(s.taken[i].Path); err != nil && !os.IsNotExist(err) {
+			if s.Logger != nil {
+				s.Logger.Warnf("prune etcd snapshot: %v", err)
+			}
+			continue
+		}
+		s.taken[i].Pruned = true
+	}
+}
+
 // Taken returns the verified snapshots so far, oldest first, and the
 // failures.
 func (s *Scheduler) Taken() ([]Snapshot, []error) {
@@ -156,12 +191,13 @@ func (s *Scheduler) Taken() ([]Snapshot, []error) {
 	return append([]Snapshot(nil), s.taken...), append([]error(nil), s.failed...)
 }
 
-// Latest returns the newest snapshot requested at or before t.
+// Latest returns the newest snapshot requested at or before t whose file
+// is still on disk.
 func Latest(snaps []Snapshot, t time.Time) (Snapshot, bool) {
 	var best Snapshot
 	ok := false
 	for _, s := range snaps {
-		if !s.Requested.After(t) && (!ok || s.Requested.After(best.Requested)) {
+		if !s.Pruned && !s.Requested.After(t) && (!ok || s.Requested.After(best.Requested)) {
 			best, ok = s, true
 		}
 	}

@@ -2,6 +2,7 @@ package etcdsnap
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,5 +60,34 @@ func TestLatest(t *testing.T) {
 	}
 	if _, ok := Latest(snaps, t0.Add(-time.Second)); ok {
 		t.Error("before the first: want none")
+	}
+}
+
+func TestPruneKeepsTheNewestFiles(t *testing.T) {
+	dir := t.TempDir()
+	s := &Scheduler{Keep: 2}
+	t0 := time.Now()
+	for i := range 4 {
+		path := filepath.Join(dir, fmt.Sprintf("etcd-%d.db", i))
+		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s.taken = append(s.taken, Snapshot{Path: path, Requested: t0.Add(time.Duration(i) * time.Second)})
+		s.prune()
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*.db"))
+	if len(left) != 2 || filepath.Base(left[0]) != "etcd-2.db" || filepath.Base(left[1]) != "etcd-3.db" {
+		t.Errorf("files left: %v, want the newest two", left)
+	}
+	taken, _ := s.Taken()
+	if len(taken) != 4 || !taken[0].Pruned || !taken[1].Pruned || taken[2].Pruned {
+		t.Errorf("taken = %+v: every snapshot stays listed, the pruned ones marked", taken)
+	}
+	// A snapshot whose file is gone is never chosen for a restore.
+	if got, ok := Latest(taken, t0.Add(1500*time.Millisecond)); ok {
+		t.Errorf("Latest chose the pruned %s", got.Path)
+	}
+	if got, ok := Latest(taken, t0.Add(time.Hour)); !ok || filepath.Base(got.Path) != "etcd-3.db" {
+		t.Errorf("Latest = %v, %v", got.Path, ok)
 	}
 }

@@ -27,7 +27,7 @@ const (
 )
 
 // DefaultDir is where drills write their reports unless told otherwise.
-const DefaultDir = "_output/reports"
+const DefaultDir = "_output/runs/latest"
 
 type flagpole struct {
 	Dir  string
