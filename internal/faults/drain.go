@@ -18,6 +18,7 @@ import (
 	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/safe"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -210,7 +211,7 @@ func (f *drainZone) Inject(ctx context.Context) error {
 	f.cancel, f.done = cancel, make(chan struct{})
 	ew := &errWriter{f: f}
 	h = f.helper(dctx, io.Discard, ew)
-	go func() {
+	safe.Go(dctx, "the drain of zone "+f.p.Zone, func() {
 		defer close(f.done)
 		start := time.Now()
 		var errs []error
@@ -222,7 +223,7 @@ func (f *drainZone) Inject(ctx context.Context) error {
 		f.mu.Lock()
 		f.drainErr, f.drained = errors.Join(errs...), time.Since(start)
 		f.mu.Unlock()
-	}()
+	})
 	return nil
 }
 

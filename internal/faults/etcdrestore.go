@@ -24,6 +24,7 @@ import (
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/etcdsnap"
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/safe"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -226,7 +227,7 @@ func (f *etcdRestore) startSnapshots(ctx context.Context, endpoint string) error
 	f.sched = &etcdsnap.Scheduler{Config: cfg, Endpoint: endpoint, Dir: f.dir, Interval: f.p.SnapshotInterval, Logger: f.env.Logger}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); f.sched.Run(sctx) }()
+	safe.Go(sctx, "the etcd snapshot scheduler", func() { defer close(done); f.sched.Run(sctx) })
 	f.stopSched = func() { cancel(); <-done }
 
 	var first time.Time
