@@ -16,14 +16,14 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/cli/cluster"
-	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/cli/probe"
 	recovercli "github.com/drill-sre/drill/internal/cli/recover"
-	runscli "github.com/drill-sre/drill/internal/cli/runs"
 	"github.com/drill-sre/drill/internal/cli/report"
 	"github.com/drill-sre/drill/internal/cli/rules"
 	"github.com/drill-sre/drill/internal/cli/run"
+	runscli "github.com/drill-sre/drill/internal/cli/runs"
 	"github.com/drill-sre/drill/internal/cli/validate"
+	"github.com/drill-sre/drill/internal/journal"
 )
 
 // stopSignals stop drill: an interrupt (Ctrl-C), SIGTERM, and SIGHUP (a

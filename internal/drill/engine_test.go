@@ -350,4 +350,3 @@ func TestEnginePreflightRefusalInjectsNothing(t *testing.T) {
 		}
 	})
 }
-

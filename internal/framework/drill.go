@@ -26,8 +26,8 @@ import (
 	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/preflight"
-	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/internal/probeapp"
+	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )

@@ -13,10 +13,10 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	clustercli "github.com/drill-sre/drill/internal/cli/cluster"
-	"github.com/drill-sre/drill/internal/recovery"
-	"github.com/drill-sre/drill/internal/runs"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
+	"github.com/drill-sre/drill/internal/recovery"
+	"github.com/drill-sre/drill/internal/runs"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
