@@ -15,7 +15,8 @@
 # recover any an earlier harness left open before their first drill.
 # LABEL_FILTER (or LABELS) selects specs with a Ginkgo label filter, e.g.
 # LABEL_FILTER='fault:drain-zone'; SKIP, a regular expression, leaves out the
-# specs whose text matches (ginkgo --skip). On failure, the cluster's logs are exported
+# specs whose text matches (ginkgo --skip), FOCUS keeps only those that match
+# (ginkgo --focus); GINKGO_TIMEOUT bounds the whole run (default 85m). On failure, the cluster's logs are exported
 # to _output/reports/logs. --teardown deletes the kind cluster at the end,
 # pass or fail, unless KEEP_CLUSTER=1.
 set -euo pipefail
@@ -73,5 +74,5 @@ export DRILL_JOURNAL_DIR=${DRILL_JOURNAL_DIR:-$PWD/_output/journal}
 # A Ctrl-C lets the drill in progress revert its fault: the grace period
 # covers the slowest revert (a control-plane node rejoining). A second Ctrl-C
 # does not wait.
-go tool ginkgo -v --timeout=85m --grace-period=10m --junit-report=junit.xml --output-dir="$reports" \
-  ${labels:+--label-filter="$labels"} ${skip:+--skip="$skip"} "$@" || rc=$?
+go tool ginkgo -v --timeout="${GINKGO_TIMEOUT:-85m}" --grace-period=10m --junit-report=junit.xml --output-dir="$reports" \
+  ${labels:+--label-filter="$labels"} ${skip:+--skip="$skip"} ${FOCUS:+--focus="$FOCUS"} "$@" || rc=$?

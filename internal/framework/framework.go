@@ -32,6 +32,9 @@ const (
 	LabelSerial = "Serial"
 	// LabelInterrupt marks specs that interrupt a drill to check its revert.
 	LabelInterrupt = "interrupt"
+	// LabelKillMatrix marks the SIGKILL matrix (suites/killmatrix): hours
+	// long, run by make kill-matrix, never by make test.
+	LabelKillMatrix = "kill-matrix"
 )
 
 // FaultLabel is the label of a drill's fault, "fault:<type>".
@@ -56,7 +59,7 @@ func TargetLabel(sc *scenarios.Scenario) string {
 // fault's fault and target labels, the roles of the nodes a fault may act
 // on included.
 var knownLabels = func() map[string]bool {
-	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true,
+	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true, LabelKillMatrix: true,
 		"target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
 	for _, s := range faults.Specs() {
 		known[FaultLabel(s.Type)] = true
