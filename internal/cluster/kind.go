@@ -421,6 +421,33 @@ func (k *Kind) rememberAddrs(node string, info container.InspectResponse) {
 	k.addrs[node] = nets
 }
 
+// addrsFromAPI returns the address a stopped node had on its one network,
+// as its Node object says (InternalIP), or nil.
+func (k *Kind) addrsFromAPI(ctx context.Context, node string, info container.InspectResponse) map[string]*network.EndpointSettings {
+	if info.NetworkSettings == nil || len(info.NetworkSettings.Networks) != 1 {
+		return nil
+	}
+	cs, err := Clientset(k)
+	if err != nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nodes, err := ListNodes(cctx, cs)
+	if err != nil {
+		k.logger.Warnf("start node %s: its address is unknown here and the API does not answer (%v): Docker chooses one", node, err)
+		return nil
+	}
+	for _, n := range nodes {
+		if n.Name == node && n.InternalIP != "" {
+			for name := range info.NetworkSettings.Networks {
+				return map[string]*network.EndpointSettings{name: {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: n.InternalIP}}}
+			}
+		}
+	}
+	return nil
+}
+
 // StartNode implements NodeLifecycle. Docker does not keep a stopped
 // container's IP for it: on a network whose allocator has moved on, the
 // node would come back with another one, and its etcd member, bound to the
@@ -428,13 +455,21 @@ func (k *Kind) rememberAddrs(node string, info container.InspectResponse) {
 // killed is reconnected with the addresses it had first, as a machine keeps
 // its address across a reboot; if one was taken meanwhile, it starts with
 // what Docker gives it.
+//
+// A node that another process stopped (drill recover after the harness was
+// killed) is reconnected with the InternalIP its Node object still has,
+// when the API answers.
 func (k *Kind) StartNode(ctx context.Context, node string) error {
-	if _, err := clusterContainer(ctx, k.docker, k.name, node); err != nil {
+	info, err := clusterContainer(ctx, k.docker, k.name, node)
+	if err != nil {
 		return fmt.Errorf("start node %s: %w", node, err)
 	}
 	k.addrsMu.Lock()
 	nets := k.addrs[node]
 	k.addrsMu.Unlock()
+	if nets == nil && (info.State == nil || !info.State.Running) {
+		nets = k.addrsFromAPI(ctx, node, info)
+	}
 	for name, ep := range nets {
 		if err := k.docker.NetworkDisconnect(ctx, name, node, true); err != nil {
 			k.logger.Warnf("start node %s: keep its address %s on network %s: disconnect: %v", node, ep.IPAMConfig.IPv4Address, name, err)
