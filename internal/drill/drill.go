@@ -151,6 +151,8 @@ type run struct {
 	fault   faults.Fault
 	s       Samplers
 	journal *journal.Journal
+	// targeted says the fault's Target was called: its revert must run.
+	targeted bool
 
 	revertOnce sync.Once
 	revertDone chan struct{}
@@ -261,6 +263,10 @@ func (r *run) run(ctx context.Context) {
 		r.fail(reports.Error, "%v", err)
 		return
 	}
+	// From here on the fault may have changed the cluster (velero-restore
+	// installs, schedules and backs up while resolving its target): the
+	// revert runs, even when nothing is injected.
+	r.targeted = true
 	if r.d.Fault.Target, err = r.fault.Target(ctx); err != nil {
 		r.fail(reports.Error, "resolve the fault's target: %v", err)
 		return
@@ -399,7 +405,11 @@ func (r *run) revert(ctx context.Context) error {
 		}
 		r.logf("reverted in %s", r.d.Fault.Reverted.Sub(r.d.Fault.RevertStarted).Round(time.Millisecond))
 		if r.journal != nil {
-			if err := r.journal.Close(ctx, "reverted", r.opts.JournalEntry.ReportDir); err != nil {
+			outcome := "reverted"
+			if r.d.Fault.Injected.IsZero() {
+				outcome = "not injected"
+			}
+			if err := r.journal.Close(ctx, outcome, r.opts.JournalEntry.ReportDir); err != nil {
 				r.logf("close journal: %v", err)
 			}
 		}
@@ -412,16 +422,21 @@ func (r *run) revert(ctx context.Context) error {
 // reads the write log back and judges.
 func (r *run) finish(ctx context.Context) {
 	injected := !r.d.Fault.Injected.IsZero()
-	if injected {
+	switch {
+	case injected:
 		if err := r.revert(ctx); err != nil {
 			r.fail(reports.Fail, "revert: %v", err)
 		}
 		r.checkpoint()
-	} else if r.journal != nil {
-		// Nothing was injected: nothing to keep open.
-		if err := r.journal.Close(context.WithoutCancel(ctx), "not injected", r.opts.JournalEntry.ReportDir); err != nil {
-			r.logf("close journal: %v", err)
+	case r.targeted:
+		// Nothing was injected, but resolving the target may have set
+		// things up: the revert removes them, and closes the journal.
+		if err := r.revert(ctx); err != nil {
+			r.fail(reports.Error, "revert: %v", err)
 		}
+		r.mu.Lock()
+		r.d.Fault.RevertStarted, r.d.Fault.Reverted = time.Time{}, time.Time{}
+		r.mu.Unlock()
 	}
 	if ctx.Err() == nil {
 		_ = faults.Hold(ctx, r.opts.Settle)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ type fakeFault struct {
 	t     *testing.T
 	store *journal.Store
 
+	targetErr error
 	effectErr error
 	hold      func(ctx context.Context) error
 	revertErr error
@@ -46,6 +48,9 @@ func (f *fakeFault) call(name string) {
 
 func (f *fakeFault) Target(context.Context) (string, error) {
 	f.call("target")
+	if f.targetErr != nil {
+		return "", f.targetErr
+	}
 	return "node fake-1", nil
 }
 
@@ -347,6 +352,29 @@ func TestEnginePreflightRefusalInjectsNothing(t *testing.T) {
 		}
 		if entries, _ := os.ReadDir(store.Dir); len(entries) != 0 {
 			t.Errorf("journal files: %v", entries)
+		}
+	})
+}
+
+// A fault may set things up while it resolves its target (velero-restore
+// installs and backs up): when that fails, nothing is injected, and the
+// revert still runs once to remove what was set up.
+func TestEngineRevertsWhenTheTargetFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := runEngine(t, context.Background(), func(f *fakeFault, _ *fakeSamplers) {
+			f.targetErr = errors.New("backup failed")
+		})
+		if r.d.Verdict != reports.Error || !strings.Contains(strings.Join(r.d.Failures, ""), "backup failed") {
+			t.Errorf("verdict %s, failures %q", r.d.Verdict, r.d.Failures)
+		}
+		if r.fault.reverts != 1 || !r.d.Fault.Injected.IsZero() || slices.Contains(r.fault.calls, "inject") {
+			t.Errorf("calls %v: want target, then the revert once, and no injection", r.fault.calls)
+		}
+		if !r.d.Fault.Reverted.IsZero() {
+			t.Errorf("a drill that injected nothing reports a revert at %v", r.d.Fault.Reverted)
+		}
+		if open, _ := r.store.List(); len(open) != 0 {
+			t.Errorf("open journals: %v", open)
 		}
 	})
 }

@@ -202,10 +202,10 @@ func (f *crashloopPods) Hold(ctx context.Context) error {
 // Revert restores the saved pod template and waits for the rollout.
 func (f *crashloopPods) Revert(ctx context.Context) error {
 	f.mu.Lock()
-	saved := f.saved
+	saved, injected := f.saved, f.injected
 	f.mu.Unlock()
-	if saved == nil {
-		return nil
+	if saved == nil || !injected {
+		return nil // nothing was changed: later edits of the template stay
 	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		d, err := f.deployment(ctx)
