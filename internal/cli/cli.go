@@ -37,6 +37,9 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 // drill recover, and exits.
 func Main() int {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	// A dropped SSH session closes the terminal: a write to it must fail,
+	// not kill drill before the revert (SIGPIPE).
+	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)

@@ -41,6 +41,14 @@ type Deleter interface {
 	Delete(ctx context.Context) error
 }
 
+// AddressKeeper is a NodeLifecycle whose StartNode can be told the address
+// a node had, when another process stopped it (drill recover).
+type AddressKeeper interface {
+	// KeepAddress makes the next StartNode of node reconnect it with ip,
+	// unless this process saw its addresses itself.
+	KeepAddress(ctx context.Context, node, ip string) error
+}
+
 // NodeLifecycle is a provider whose nodes are machines it can stop, kill and
 // start. Nodes are named as in Node.Name.
 type NodeLifecycle interface {

@@ -421,6 +421,31 @@ func (k *Kind) rememberAddrs(node string, info container.InspectResponse) {
 	k.addrs[node] = nets
 }
 
+var _ AddressKeeper = (*Kind)(nil)
+
+// KeepAddress implements AddressKeeper: ip on the node's one network.
+func (k *Kind) KeepAddress(ctx context.Context, node, ip string) error {
+	info, err := clusterContainer(ctx, k.docker, k.name, node)
+	if err != nil {
+		return fmt.Errorf("keep the address of node %s: %w", node, err)
+	}
+	if info.NetworkSettings == nil || len(info.NetworkSettings.Networks) != 1 {
+		return fmt.Errorf("keep the address of node %s: it is not on exactly one network", node)
+	}
+	k.addrsMu.Lock()
+	defer k.addrsMu.Unlock()
+	if k.addrs == nil {
+		k.addrs = map[string]map[string]*network.EndpointSettings{}
+	}
+	if k.addrs[node] != nil {
+		return nil
+	}
+	for name := range info.NetworkSettings.Networks {
+		k.addrs[node] = map[string]*network.EndpointSettings{name: {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip}}}
+	}
+	return nil
+}
+
 // addrsFromAPI returns the address a stopped node had on its one network,
 // as its Node object says (InternalIP), or nil.
 func (k *Kind) addrsFromAPI(ctx context.Context, node string, info container.InspectResponse) map[string]*network.EndpointSettings {

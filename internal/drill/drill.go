@@ -86,9 +86,10 @@ type Options struct {
 	// Injected, when set, is called right after the injection returned.
 	Injected func()
 
-	// Fault and Samplers, when set, replace the fault the drill file
-	// declares and the samplers built for it (tests give fakes).
-	Fault    faults.Fault
+	// NewFault and Samplers, when set, replace the constructor of the
+	// fault the drill file declares (faults.New) and the samplers built
+	// for it: tests give fakes.
+	NewFault func(faults.Env, *scenarios.Scenario) (faults.Fault, error)
 	Samplers Samplers
 	// Preflight, when set, checks the cluster before anything else: a
 	// drill on a cluster that is not whole ends with verdict error and
@@ -197,6 +198,10 @@ func (r *run) checkpoint() {
 	if r.s != nil {
 		d.Intervals = r.s.Recorder().Intervals()
 	}
+	// Not judged yet: if the harness dies before the end, this is what
+	// stays, and it must not read as a pass.
+	d.Verdict = reports.Error
+	d.Failures = append(d.Failures, "in progress: the drill had not finished when this report was written")
 	r.opts.Checkpoint(d)
 }
 
@@ -229,11 +234,13 @@ func (r *run) run(ctx context.Context) {
 			return
 		}
 	}
-	if r.fault = r.opts.Fault; r.fault == nil {
-		if r.fault, err = faults.New(r.faultEnv(), r.sc); err != nil {
-			r.fail(reports.Error, "%v", err)
-			return
-		}
+	newFault := r.opts.NewFault
+	if newFault == nil {
+		newFault = faults.New
+	}
+	if r.fault, err = newFault(r.faultEnv(), r.sc); err != nil {
+		r.fail(reports.Error, "%v", err)
+		return
 	}
 	if r.s = r.opts.Samplers; r.s == nil {
 		runID := fmt.Sprintf("%s-%d", r.sc.Name, time.Now().Unix())

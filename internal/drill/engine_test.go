@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/rpo"
@@ -27,6 +28,7 @@ import (
 type fakeFault struct {
 	t     *testing.T
 	store *journal.Store
+	env   faults.Env
 
 	targetErr error
 	effectErr error
@@ -65,7 +67,8 @@ func (f *fakeFault) Inject(context.Context) error {
 	} else {
 		f.journalAtInject = open[0]
 	}
-	return nil
+	// The fault's own step, through the Env the engine gave it.
+	return f.env.Journal.Step(context.Background(), "node fake-1 killed")
 }
 
 func (f *fakeFault) Effect(context.Context) ([]string, error) {
@@ -163,6 +166,8 @@ type engineRun struct {
 	// callerReverted is what the caller's own registered revert returned,
 	// run after Run as DeferCleanup would.
 	callerReverted error
+	// checkpoints are the reports written as the drill went.
+	checkpoints []reports.Drill
 }
 
 // runEngine runs the engine on a fake fault and fake samplers inside a
@@ -179,11 +184,14 @@ func runEngine(t *testing.T, ctx context.Context, setup func(*fakeFault, *fakeSa
 	}
 	var callerRevert func(context.Context) error
 	keep := filepath.Join(dir, "run")
+	var checkpoints []reports.Drill
 	d := Run(ctx, Env{}, fakeScenario(), Options{
-		Fault: f, Samplers: s, Journal: store, JournalEntry: journal.Entry{ReportDir: keep},
-		Register: func(revert func(context.Context) error) { registered = true; callerRevert = revert },
+		NewFault: func(env faults.Env, _ *scenarios.Scenario) (faults.Fault, error) { f.env = env; return f, nil },
+		Samplers: s, Journal: store, JournalEntry: journal.Entry{ReportDir: keep},
+		Register:   func(revert func(context.Context) error) { registered = true; callerRevert = revert },
+		Checkpoint: func(d reports.Drill) { checkpoints = append(checkpoints, d) },
 	})
-	out := engineRun{d: d, fault: f, samplers: s, store: store, keepDir: keep}
+	out := engineRun{d: d, fault: f, samplers: s, store: store, keepDir: keep, checkpoints: checkpoints}
 	if callerRevert != nil {
 		out.callerReverted = callerRevert(context.Background())
 	}
@@ -215,7 +223,7 @@ func checkRevertedOnce(t *testing.T, r engineRun) {
 	for _, s := range kept.Steps {
 		steps = append(steps, s.Name)
 	}
-	if kept.IsOpen() || kept.Outcome != "reverted" || !strings.Contains(strings.Join(steps, ","), "target resolved,injecting") ||
+	if kept.IsOpen() || kept.Outcome != "reverted" || !strings.Contains(strings.Join(steps, ","), "target resolved,injecting,node fake-1 killed,injected") ||
 		!strings.HasSuffix(strings.Join(steps, ","), "reverting,closed: reverted") {
 		t.Errorf("kept journal: outcome %q, steps %v", kept.Outcome, steps)
 	}
@@ -294,6 +302,19 @@ func TestEngineRevertsOnceOnEveryWayOut(t *testing.T) {
 func TestEngineBaselineAndSettleAreSampled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := runEngine(t, context.Background(), nil)
+		// Written as it went, after the injection and after the revert,
+		// never as a pass before it was judged.
+		if len(r.checkpoints) != 2 || r.checkpoints[1].Fault.Reverted.IsZero() {
+			t.Errorf("%d checkpoints, want 2 (after injection, after revert)", len(r.checkpoints))
+		}
+		for _, c := range r.checkpoints {
+			if c.Verdict != reports.Error || !strings.Contains(strings.Join(c.Failures, ""), "in progress") {
+				t.Errorf("checkpoint verdict %s, failures %q", c.Verdict, c.Failures)
+			}
+		}
+		if r.d.Verdict != reports.Pass {
+			t.Errorf("final verdict %s: %q", r.d.Verdict, r.d.Failures)
+		}
 		if got := r.d.Fault.Injected.Sub(r.d.Started); got != 5*time.Second {
 			t.Errorf("baseline %s, want 5s", got)
 		}
@@ -335,7 +356,8 @@ func TestEnginePreflightRefusalInjectsNothing(t *testing.T) {
 		registered := false
 		f := &fakeFault{t: t, store: store, registered: &registered}
 		d := Run(context.Background(), Env{}, fakeScenario(), Options{
-			Fault: f, Samplers: newFakeSamplers(), Journal: store,
+			NewFault: func(faults.Env, *scenarios.Scenario) (faults.Fault, error) { return f, nil },
+			Samplers: newFakeSamplers(), Journal: store,
 			Preflight: func(context.Context) ([]reports.Check, error) {
 				return []reports.Check{{Name: "nodes", Status: "failed", Detail: "drill-control-plane2 is NotReady"}},
 					errors.New("nodes: drill-control-plane2 is NotReady")

@@ -323,10 +323,15 @@ func (f *killControlPlane) Revert(ctx context.Context) error {
 		return fmt.Errorf("revert kill of %s: %w", node.Name, err)
 	}
 	started := js.Started
-	if !running || started.IsZero() {
-		started = time.Now()
-	}
 	if !running {
+		started = time.Now()
+		// Another process (drill recover) knows the node's address only
+		// from the journal: the node must come back with it.
+		if k, ok := f.lc.(cluster.AddressKeeper); ok && node.InternalIP != "" {
+			if err := k.KeepAddress(ctx, node.Name, node.InternalIP); err != nil {
+				f.env.Logger.Warnf("revert kill of %s: %v", node.Name, err)
+			}
+		}
 		f.env.Logger.V(0).Infof("starting node %s", node.Name)
 		if err := f.lc.StartNode(ctx, node.Name); err != nil {
 			return fmt.Errorf("revert kill of %s: %w", node.Name, err)
@@ -338,6 +343,10 @@ func (f *killControlPlane) Revert(ctx context.Context) error {
 			return fmt.Errorf("revert kill of %s: %w", node.Name, err)
 		}
 	}
+	// A node found running that this fault did not start (the kill never
+	// happened, or a machine restart started it) needs no heartbeat newer
+	// than now, which the kubelet may post only every 5 minutes: Ready with
+	// its etcd member and API server healthy is whole.
 	return waitRejoined(ctx, f.env, node, started, f.p.RejoinTimeout)
 }
 

@@ -208,11 +208,14 @@ func (f *drainZone) Inject(ctx context.Context) error {
 	// The drain runs in the background for Hold to wait on; its context
 	// outlives Inject's.
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f.cancel, f.done = cancel, make(chan struct{})
+	done := make(chan struct{})
+	f.mu.Lock()
+	f.cancel, f.done = cancel, done
+	f.mu.Unlock()
 	ew := &errWriter{f: f}
 	h = f.helper(dctx, io.Discard, ew)
 	safe.Go(dctx, "the drain of zone "+f.p.Zone, func() {
-		defer close(f.done)
+		defer close(done)
 		start := time.Now()
 		var errs []error
 		for _, name := range f.nodes {

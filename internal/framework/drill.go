@@ -73,10 +73,16 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		logger = log.NoopLogger{}
 	}
 	cs := input.Clientset
+	if input.ReportDir != "" {
+		// The journal keeps it: drill recover may run from elsewhere.
+		if abs, err := filepath.Abs(input.ReportDir); err == nil {
+			input.ReportDir = abs
+		}
+	}
 	if stopped, why := GameDayStopped(input.ReportDir); stopped {
 		d := reports.Drill{Name: sc.Name, Description: sc.Description, File: sc.File, Verdict: reports.Error,
 			Fault:    reports.Fault{Type: string(sc.Fault.Type)},
-			Failures: []string{"not run: " + why}}
+			Failures: []string{notRun + why}}
 		if input.ReportDir != "" {
 			if _, err := reports.WriteDrill(input.ReportDir, d); err != nil {
 				return d, err
@@ -135,7 +141,7 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		Preflight: preflightOf(input, env),
 		Journal:   journalStore(input.JournalDir, cs, logger),
 		JournalEntry: journal.Entry{
-			Cluster:     journalCluster(input.Provider),
+			Cluster:     journalCluster(ctx, input.Provider, cs),
 			Scenario:    sc.Source,
 			ReportDir:   input.ReportDir,
 			ClusterCopy: clusterJournal(sc.Fault.Type),
@@ -164,6 +170,10 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 	}
 	return d, nil
 }
+
+// notRun begins the failure of a drill that did not run because the game
+// day stopped.
+const notRun = "not run: "
 
 // stopFile, in a run's report directory, says the game day stopped and why.
 const stopFile = "STOPPED"
@@ -210,9 +220,14 @@ func journalStore(dir string, cs kubernetes.Interface, logger log.Logger) *journ
 	return &journal.Store{Dir: dir, Mirror: journal.ConfigMaps{Clientset: cs}, Logger: logger}
 }
 
-// journalCluster says how a journal's cluster is reached again.
-func journalCluster(p cluster.Provider) journal.Cluster {
-	c := journal.Cluster{Name: p.Name(), Provider: "existing", Kubeconfig: p.Kubeconfig().Path, Context: p.Kubeconfig().Context}
+// journalCluster says how a journal's cluster is reached again, and which
+// cluster it is.
+func journalCluster(ctx context.Context, p cluster.Provider, cs kubernetes.Interface) journal.Cluster {
+	c := journal.Cluster{Name: p.Name(), Provider: "existing", Kubeconfig: p.Kubeconfig().Path, Context: p.Kubeconfig().Context,
+		UID: recovery.ClusterUID(ctx, cs)}
+	if abs, err := filepath.Abs(c.Kubeconfig); err == nil && c.Kubeconfig != "" {
+		c.Kubeconfig = abs
+	}
 	if _, ok := p.(*cluster.Kind); ok {
 		c.Provider = "kind"
 	}
@@ -229,11 +244,15 @@ func preflightOf(input RunScenarioInput, env drill.Env) func(context.Context) ([
 		wait = 3 * time.Minute
 	}
 	in := preflight.Input{Clientset: env.Clientset, RESTConfig: env.RESTConfig,
-		OpenJournals: func(context.Context) ([]string, error) {
-			open, err := journalStore(input.JournalDir, env.Clientset, nil).List()
+		OpenJournals: func(ctx context.Context) ([]string, error) {
+			// This cluster's, as recovery sees them (not another cluster's,
+			// nor a live drill's elsewhere).
+			open, _, _, _, err := recovery.Open(ctx, recovery.Input{Provider: input.Provider, Clientset: env.Clientset,
+				Store: journalStore(input.JournalDir, env.Clientset, nil)})
 			var out []string
-			for _, e := range open {
-				out = append(out, fmt.Sprintf("%s (drill %s, fault %s, at %q)", e.ID, e.Drill, e.Fault, e.Step))
+			for _, o := range open {
+				e := o.Journal
+				out = append(out, fmt.Sprintf("%s (drill %s, fault %s, at %q, %s journal)", e.ID, e.Drill, e.Fault, e.Step, o.From))
 			}
 			return out, err
 		}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/recovery"
+	"github.com/drill-sre/drill/internal/runs"
 )
 
 // RepoRoot is the repository's root as seen from a suite's directory
@@ -82,10 +84,25 @@ func ClusterClients() (cluster.Provider, *rest.Config, kubernetes.Interface) {
 }
 
 // ReportDir is where suites write reports: DRILL_REPORT_DIR (the run's
-// directory, which hack/run-suites.sh creates under _output/runs), or
-// _output/reports at the repository root.
+// directory, which hack/run-suites.sh creates under _output/runs), or a new
+// run directory of this process under _output/runs at the repository root.
 func ReportDir() string {
-	return Env("DRILL_REPORT_DIR", filepath.Join(RepoRoot, "_output", "reports"))
+	if dir := os.Getenv("DRILL_REPORT_DIR"); dir != "" {
+		return dir
+	}
+	ownRun.Do(func() {
+		var err error
+		if ownRun.dir, err = runs.New(filepath.Join(RepoRoot, runs.DefaultRoot), time.Now()); err != nil {
+			panic(fmt.Sprintf("framework: %v", err))
+		}
+	})
+	return ownRun.dir
+}
+
+// ownRun is this process's run directory when DRILL_REPORT_DIR is unset.
+var ownRun struct {
+	sync.Once
+	dir string
 }
 
 // JournalDir is where suites keep the journals of faults in effect:

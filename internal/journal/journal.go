@@ -88,6 +88,10 @@ type Cluster struct {
 	Provider   string `json:"provider"`
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	Context    string `json:"context,omitempty"`
+	// UID is the kube-system namespace's UID: it tells the cluster from
+	// another of the same name created since (make test deletes its
+	// cluster, the next run creates one called drill again).
+	UID string `json:"uid,omitempty"`
 }
 
 // Env is what a fault acted through beside the cluster.
@@ -407,24 +411,36 @@ func killHere(m *mirrorLoop, step string) {
 
 // Close closes the journal with outcome: the fault is reverted (or
 // recovered). The closed journal is kept in keepDir (the run's directory)
-// when it is not "", and the open one and its cluster copy removed.
+// when it is not "". Its cluster copy is marked closed, then deleted, and
+// the open file removed.
 func (j *Journal) Close(ctx context.Context, outcome, keepDir string) error {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if !j.e.Closed.IsZero() {
+		j.mu.Unlock()
 		return nil
 	}
 	now := time.Now()
 	j.e.Closed, j.e.Updated, j.e.Outcome = now, now, outcome
 	j.e.Steps = append(j.e.Steps, Step{Name: "closed: " + outcome, At: now})
+	e, m := j.e, j.mirror
+	j.mirror = nil
+	j.mu.Unlock()
+
 	var errs []error
 	if keepDir != "" {
-		if err := Keep(keepDir, j.e); err != nil {
+		if err := Keep(keepDir, e); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	j.stopMirrorLocked()
-	if err := j.store.Remove(ctx, j.e.ID); err != nil {
+	if m != nil {
+		m.stop()
+		// Marked closed first: a copy whose delete fails, or that a late
+		// write re-creates, is still not taken for an open fault.
+		if err := j.store.Mirror.Put(ctx, e); err != nil {
+			errs = append(errs, fmt.Errorf("mark the cluster's copy of journal %s closed: %w", e.ID, err))
+		}
+	}
+	if err := j.store.Remove(ctx, e.ID); err != nil {
 		errs = append(errs, err)
 	}
 	untrack(j)
@@ -473,6 +489,7 @@ func (j *Journal) stopMirrorLocked() {
 // Resume takes up an open journal that another process left, to record
 // its recovery and close it.
 func (s *Store) Resume(e Entry) *Journal {
+	_ = os.MkdirAll(s.Dir, 0o700) // a recovery from the cluster's copy alone may have none
 	j := &Journal{store: s, e: e}
 	if s.Mirror != nil && e.ClusterCopy {
 		j.mirror = newMirrorLoop(s.Mirror, s.logger())

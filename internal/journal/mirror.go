@@ -43,9 +43,13 @@ func (m ConfigMaps) Put(ctx context.Context, e Entry) error {
 	if err != nil {
 		return err
 	}
+	state := "open"
+	if !e.IsOpen() {
+		state = "closed"
+	}
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: configMapName(e.ID), Namespace: Namespace,
-			Labels: map[string]string{LabelManagedBy: "drill", LabelJournal: "open"}},
+			Labels: map[string]string{LabelManagedBy: "drill", LabelJournal: state}},
 		Data: map[string]string{dataKey: string(data)},
 	}
 	cms := m.Clientset.CoreV1().ConfigMaps(Namespace)

@@ -14,10 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kind/pkg/log"
@@ -64,26 +67,37 @@ type Outcome struct {
 // cluster for those the disk does not have. Journals of other clusters,
 // and cluster copies that a fault's own doing rolls back, are returned as
 // skipped outcomes.
-func Open(ctx context.Context, in Input) (open []Outcome, skipped []Outcome, err error) {
+//
+// A journal of a cluster that was deleted and created again under the same
+// name (its kube-system UID differs) is returned as gone: there is nothing
+// left to revert, and Recover closes it. A journal held by a live process
+// on this host (another drill running) is skipped. A failure to read the
+// cluster's copies (the API down) is a warning, not an error.
+func Open(ctx context.Context, in Input) (open, skipped, gone []Outcome, warnings []string, err error) {
 	disk, derr := in.Store.List()
-	var errs []error
-	if derr != nil {
-		errs = append(errs, derr)
-	}
+	uid := ClusterUID(ctx, in.Clientset)
 	seen := map[string]bool{}
+	host, _ := os.Hostname()
 	for _, e := range disk {
 		seen[e.ID] = true
-		if e.Cluster.Name != "" && e.Cluster.Name != in.Provider.Name() {
+		switch {
+		case e.Cluster.Name != "" && e.Cluster.Name != in.Provider.Name():
 			skipped = append(skipped, Outcome{Journal: e, From: "disk",
 				Skipped: fmt.Sprintf("it is cluster %s's; run drill recover against that cluster", e.Cluster.Name)})
-			continue
+		case e.Host == host && e.PID != os.Getpid() && alive(e.PID):
+			skipped = append(skipped, Outcome{Journal: e, From: "disk",
+				Skipped: fmt.Sprintf("process %d, which opened it, still runs: its drill is in progress", e.PID)})
+		case uid != "" && e.Cluster.UID != "" && e.Cluster.UID != uid:
+			gone = append(gone, Outcome{Journal: e, From: "disk",
+				Skipped: fmt.Sprintf("cluster %s was deleted and created again since (kube-system %s, now %s): nothing left to revert", e.Cluster.Name, e.Cluster.UID, uid)})
+		default:
+			open = append(open, Outcome{Journal: e, From: "disk"})
 		}
-		open = append(open, Outcome{Journal: e, From: "disk"})
 	}
 	if in.Store.Mirror != nil {
 		copies, cerr := in.Store.Mirror.List(ctx)
 		if cerr != nil {
-			errs = append(errs, cerr)
+			warnings = append(warnings, fmt.Sprintf("the cluster's copies of the journals could not be read: %v", cerr))
 		}
 		for _, e := range copies {
 			switch {
@@ -97,7 +111,27 @@ func Open(ctx context.Context, in Input) (open []Outcome, skipped []Outcome, err
 		}
 	}
 	slices.SortFunc(open, func(a, b Outcome) int { return a.Journal.Opened.Compare(b.Journal.Opened) })
-	return open, skipped, errors.Join(errs...)
+	return open, skipped, gone, warnings, derr
+}
+
+// ClusterUID returns the UID of the cluster's kube-system namespace, "" when
+// the API does not answer.
+func ClusterUID(ctx context.Context, cs kubernetes.Interface) string {
+	if cs == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, "kube-system", metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	return string(ns.UID)
+}
+
+// alive says whether process pid runs.
+func alive(pid int) bool {
+	return pid > 0 && syscall.Kill(pid, 0) == nil
 }
 
 // Recover reverts the fault of every open journal of in's cluster and
@@ -113,14 +147,25 @@ func Recover(ctx context.Context, in Input) ([]Outcome, error) {
 	if in.Timeout == 0 {
 		in.Timeout = 15 * time.Minute
 	}
-	open, skipped, err := Open(ctx, in)
+	open, skipped, gone, warnings, err := Open(ctx, in)
 	var errs []error
 	if err != nil {
 		errs = append(errs, fmt.Errorf("read the journals: %w", err))
 	}
+	for _, w := range warnings {
+		fmt.Fprintf(in.Out, "warning: %s\n", w)
+	}
 	for _, o := range skipped {
 		fmt.Fprintf(in.Out, "journal %s (%s, %s): left alone: %s\n", o.Journal.ID, o.Journal.Drill, o.From, o.Skipped)
 	}
+	for _, o := range gone {
+		j := in.Store.Resume(o.Journal)
+		if err := j.Close(ctx, "cluster gone: "+o.Skipped, o.Journal.ReportDir); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: close: %w", o.Journal.ID, err))
+		}
+		fmt.Fprintf(in.Out, "journal %s (%s): closed without a revert: %s\n", o.Journal.ID, o.Journal.Drill, o.Skipped)
+	}
+	skipped = append(skipped, gone...)
 	var out []Outcome
 	for _, o := range open {
 		e := o.Journal

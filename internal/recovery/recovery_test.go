@@ -118,7 +118,8 @@ func TestRecoverFromTheClusterCopyAlone(t *testing.T) {
 	if err := mirror.Put(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	store := &journal.Store{Dir: t.TempDir(), Mirror: mirror}
+	// A machine that never had a journal directory.
+	store := &journal.Store{Dir: filepath.Join(t.TempDir(), "absent"), Mirror: mirror}
 	var out bytes.Buffer
 	outcomes, err := Recover(ctx, Input{Provider: fakeProvider{"drill"}, Clientset: cs, Store: store, Out: &out, Timeout: time.Minute})
 	if err != nil || len(outcomes) != 1 || !outcomes[0].Recovered || outcomes[0].From != "cluster" {
@@ -166,5 +167,36 @@ func TestRecoverLeavesWhatItMustNotTouch(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// make test deletes its cluster, and the next run creates one of the same
+// name: a journal of the deleted one is closed, not reverted into the new.
+func TestRecoverClosesTheJournalOfADeletedCluster(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewClientset(node("drill-worker2", true),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system", UID: "new-cluster"}})
+	dir := t.TempDir()
+	store := &journal.Store{Dir: filepath.Join(dir, "journal"), Mirror: journal.ConfigMaps{Clientset: cs}}
+	e := drainJournal(t, "drain-zone-4", "drill", filepath.Join(dir, "run"), "drill-worker2")
+	e.Cluster.UID = "old-cluster"
+	j, err := store.Open(ctx, e, "node drill-worker2 cordoned", json.RawMessage(e.State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Abandon()
+	var out bytes.Buffer
+	outcomes, err := Recover(ctx, Input{Provider: fakeProvider{"drill"}, Clientset: cs, Store: store, Out: &out, Timeout: time.Minute})
+	if err != nil || len(outcomes) != 1 || outcomes[0].Recovered {
+		t.Fatalf("outcomes = %+v, %v\n%s", outcomes, err, out.String())
+	}
+	if n, _ := cs.CoreV1().Nodes().Get(ctx, "drill-worker2", metav1.GetOptions{}); !n.Spec.Unschedulable {
+		t.Error("the deleted cluster's fault was reverted into the new cluster")
+	}
+	if open, _ := store.List(); len(open) != 0 {
+		t.Errorf("the journal stays open: %v", open)
+	}
+	if !strings.Contains(out.String(), "closed without a revert: cluster drill was deleted and created again") {
+		t.Errorf("output:\n%s", out.String())
 	}
 }
