@@ -270,20 +270,28 @@ func (r *run) run(ctx context.Context) {
 		r.fail(reports.Error, "%v", err)
 		return
 	}
-	// From here on the fault may have changed the cluster (velero-restore
+	// From here on the fault may change the cluster (velero-restore
 	// installs, schedules and backs up while resolving its target): the
-	// revert runs, even when nothing is injected.
+	// journal is open and the revert registered first, and the revert
+	// runs even when nothing is injected.
+	if err := r.openJournal(ctx); err != nil {
+		r.fail(reports.Error, "%v: nothing was done", err)
+		return
+	}
+	if r.opts.Register != nil {
+		r.opts.Register(r.revert)
+	}
 	r.targeted = true
 	if r.d.Fault.Target, err = r.fault.Target(ctx); err != nil {
 		r.fail(reports.Error, "resolve the fault's target: %v", err)
 		return
 	}
-	if err := r.openJournal(ctx); err != nil {
+	if r.journal != nil {
+		r.journal.SetTarget(r.d.Fault.Target)
+	}
+	if err := r.step(ctx, "target resolved"); err != nil {
 		r.fail(reports.Error, "%v: nothing was injected", err)
 		return
-	}
-	if r.opts.Register != nil {
-		r.opts.Register(r.revert)
 	}
 
 	r.logf("injecting %s on %s", r.sc.Fault.Type, r.d.Fault.Target)
@@ -346,8 +354,8 @@ func (r *run) faultEnv() faults.Env {
 	return fenv
 }
 
-// openJournal opens the fault's journal, with what its revert needs, before
-// anything is injected.
+// openJournal opens the fault's journal before the fault does anything; its
+// steps then record what the revert needs.
 func (r *run) openJournal(ctx context.Context) error {
 	if r.opts.Journal == nil {
 		return nil
@@ -357,7 +365,7 @@ func (r *run) openJournal(ctx context.Context) error {
 	e.Drill, e.Fault, e.Target, e.File = r.sc.Name, string(r.sc.Fault.Type), r.d.Fault.Target, r.sc.File
 	fe := r.faultEnv()
 	e.Env = journal.Env{Namespace: fe.Namespace, Deployment: fe.Deployment, DrillNamespace: fe.DrillNamespace, ArtifactDir: fe.ArtifactDir}
-	j, err := r.opts.Journal.Open(context.WithoutCancel(ctx), e, "target resolved", r.faultState())
+	j, err := r.opts.Journal.Open(context.WithoutCancel(ctx), e, "resolving the target", r.faultState())
 	if err != nil {
 		return fmt.Errorf("open the fault's journal: %w", err)
 	}

@@ -223,7 +223,7 @@ func checkRevertedOnce(t *testing.T, r engineRun) {
 	for _, s := range kept.Steps {
 		steps = append(steps, s.Name)
 	}
-	if kept.IsOpen() || kept.Outcome != "reverted" || !strings.Contains(strings.Join(steps, ","), "target resolved,injecting,node fake-1 killed,injected") ||
+	if kept.IsOpen() || kept.Outcome != "reverted" || !strings.Contains(strings.Join(steps, ","), "resolving the target,target resolved,injecting,node fake-1 killed,injected") ||
 		!strings.HasSuffix(strings.Join(steps, ","), "reverting,closed: reverted") {
 		t.Errorf("kept journal: outcome %q, steps %v", kept.Outcome, steps)
 	}
