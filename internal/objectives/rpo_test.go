@@ -130,3 +130,23 @@ func equalLoss(a, b DataLoss) bool {
 		a.Unacknowledged == b.Unacknowledged && a.LastAcked == b.LastAcked &&
 		a.NewestSurviving == b.NewestSurviving && a.Window == b.Window && a.NoneSurvived == b.NoneSurvived
 }
+
+// newer orders writes by acknowledgement, then by sequence number, and is
+// strict: a write is not newer than itself, so that of two equal candidates
+// the first one found is kept.
+func TestNewerIsStrict(t *testing.T) {
+	a := Write{Seq: 7, Acked: at(1)}
+	for _, tt := range []struct {
+		a, b Write
+		want bool
+	}{
+		{a, a, false},
+		{Write{Seq: 8, Acked: at(1)}, a, true},
+		{a, Write{Seq: 8, Acked: at(1)}, false},
+		{Write{Seq: 1, Acked: at(2)}, a, true},
+	} {
+		if got := newer(tt.a, tt.b); got != tt.want {
+			t.Errorf("newer(%+v, %+v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
