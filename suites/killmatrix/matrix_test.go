@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -157,6 +159,13 @@ func killAndRecover(ctx context.Context, d drillFile, step string, v variant) {
 		for _, n := range nodes {
 			_ = lc.StopNode(ctx, n.Name) // a node the fault stopped is stopped already
 		}
+		// This Docker cannot pin an address on kind's network ("user
+		// specified IP address is supported only when connecting to
+		// networks with user configured subnets") and hands out the lowest
+		// free ones: started in the order of their old addresses, the
+		// nodes get them back, as a rebooted machine keeps its own
+		// (kind#1689).
+		slices.SortFunc(nodes, func(a, b cluster.Node) int { return compareIP(a.InternalIP, b.InternalIP) })
 		for _, n := range nodes {
 			Expect(lc.StartNode(ctx, n.Name)).To(Succeed())
 		}
@@ -234,4 +243,11 @@ func etcdOf(ctx context.Context, g Gomega) preflight.Etcd {
 	g.Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cli.Close)
 	return cli
+}
+
+// compareIP orders two IPv4 addresses numerically.
+func compareIP(a, b string) int {
+	pa, _ := netip.ParseAddr(a)
+	pb, _ := netip.ParseAddr(b)
+	return pa.Compare(pb)
 }
