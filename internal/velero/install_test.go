@@ -353,7 +353,10 @@ func TestInstallFailsOnUnavailableLocation(t *testing.T) {
 
 func TestInstallTimeoutNamesWhatItWaitedFor(t *testing.T) {
 	v, _ := newFake(t, nil)
-	err := v.Install(t.Context(), InstallConfig{Store: testStore(), Timeout: 50 * time.Millisecond})
+	// The fake's CRDs never become established; the timeout is long enough
+	// for a poll to see that on a loaded machine under -race (50ms was not:
+	// nothing was observed before it ran out).
+	err := v.Install(t.Context(), InstallConfig{Store: testStore(), Timeout: 3 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "CRDs established") || !strings.Contains(err.Error(), "not yet established") {
 		t.Errorf("got %v, want a timeout on the CRDs quoting what it saw", err)
 	}
