@@ -178,8 +178,14 @@ func (s *Sampler) Run(ctx context.Context) Stats {
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
 	t.stats.Started = time.Now()
-	for ctx.Err() == nil {
+	for first := true; ctx.Err() == nil; first = false {
 		start := time.Now()
+		if first {
+			// As documented: the first sample's start, the same instant
+			// its interval begins at, so that a service down throughout
+			// is 0% available, not a few microseconds more.
+			t.stats.Started = start
+		}
 		err := s.sample(ctx)
 		took := time.Since(start)
 		if err != nil && ctx.Err() != nil {
