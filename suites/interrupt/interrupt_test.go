@@ -1,12 +1,9 @@
 package interrupt_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -14,7 +11,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -25,38 +21,6 @@ import (
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
-
-// interruptedRun is a `drill run` of one drill file, interrupted with SIGINT
-// once the drill logged its fault in effect.
-type interruptedRun struct {
-	// Log is drill's whole stderr.
-	Log string
-	// ExitCode is drill's exit code.
-	ExitCode int
-	// Report is the drill's report as written on the way out.
-	Report reports.Drill
-}
-
-// drillBinary is drill, built by the suite.
-var drillBinary string
-
-var _ = BeforeEach(func() {
-	if drillBinary != "" {
-		return
-	}
-	dir, err := os.MkdirTemp("", "drill-interrupt-")
-	Expect(err).NotTo(HaveOccurred())
-	path := filepath.Join(dir, "drill")
-	out, err := exec.Command("go", "build", "-o", path, "../../cmd/drill").CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "build drill: %s", out)
-	drillBinary = path
-})
-
-var _ = AfterSuite(func() {
-	if drillBinary != "" {
-		Expect(os.RemoveAll(filepath.Dir(drillBinary))).To(Succeed())
-	}
-})
 
 // wayOut is how a drill's harness is stopped: a signal once the fault is in
 // effect (SIGINT, SIGHUP), or a SIGKILL at a named journal step, after which
@@ -75,112 +39,54 @@ var (
 
 func bySIGKILLAt(step string) wayOut { return wayOut{signal: syscall.SIGKILL, killAt: step} }
 
+var _ = AfterSuite(framework.RemoveDrillBinary)
+
 // interrupt runs drill on file and stops it the way out says: a signal once
 // the fault is in effect, or a SIGKILL at a journal step followed by drill
-// recover. Either way the fault must be reverted and the drill reported as
-// stopped.
-func interrupt(ctx context.Context, name, file string, how wayOut) interruptedRun {
-	kind, ok := suite.Provider.(*cluster.Kind)
-	if !ok {
-		Skip("interrupting drills needs a kind cluster")
-	}
-	reportDir := GinkgoT().TempDir()
-	journalDir := GinkgoT().TempDir()
-	clusterFlags := []string{"--name", kind.Name(), "--kubeconfig", suite.Provider.Kubeconfig().Path}
-	cmd := exec.Command(drillBinary, append(append([]string{"run"}, clusterFlags...),
-		"--report-dir", reportDir, "--journal-dir", journalDir, file)...)
-	cmd.Env = os.Environ()
+// recover. Either way the fault must be reverted, every journal closed, and
+// the drill reported as stopped. It returns the drill's report and, after a
+// SIGKILL, the journal drill recover closed.
+func interrupt(ctx context.Context, name, file string, how wayOut) (reports.Drill, journal.Entry) {
+	reportDir, journalDir := GinkgoT().TempDir(), GinkgoT().TempDir()
+	in := framework.RunDrillInput{Provider: suite.Provider, Name: name, File: file, ReportDir: reportDir, JournalDir: journalDir}
 	if how.killAt != "" {
-		cmd.Env = append(cmd.Env, journal.KillAtEnv+"="+how.killAt)
-	}
-	stderr, err := cmd.StderrPipe()
-	Expect(err).NotTo(HaveOccurred())
-	cmd.Stdout = GinkgoWriter
-	Expect(cmd.Start()).To(Succeed())
-	DeferCleanup(func() { _ = cmd.Process.Kill() })
-
-	var log strings.Builder
-	inEffect := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s := bufio.NewScanner(stderr)
-		signalled := false
-		for s.Scan() {
-			line := s.Text()
-			fmt.Fprintln(GinkgoWriter, line)
-			log.WriteString(line + "\n")
-			if !signalled && strings.Contains(line, "drill "+name+": fault in effect") {
-				signalled = true
-				close(inEffect)
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-
-	run := interruptedRun{}
-	if how.killAt == "" {
-		By("waiting for the fault to be in effect")
-		select {
-		case <-inEffect:
-		case <-done:
-			Fail("drill ended before its fault was in effect:\n" + log.String())
-		case <-time.After(10 * time.Minute):
-			Fail("the fault was not in effect within 10m:\n" + log.String())
-		case <-ctx.Done():
-			Fail("interrupted")
-		}
-		By(fmt.Sprintf("stopping drill with %s", how.signal))
-		Expect(cmd.Process.Signal(how.signal)).To(Succeed())
+		in.KillAt = how.killAt
 	} else {
-		By(fmt.Sprintf("waiting for drill to kill itself at journal step %q", how.killAt))
+		in.Signal = how.signal
 	}
-	select {
-	case <-done:
-	case <-time.After(15 * time.Minute):
-		Fail(fmt.Sprintf("drill did not exit within 15m:\n%s", log.String()))
-	}
-	err = cmd.Wait()
-	run.Log, run.ExitCode = log.String(), cmd.ProcessState.ExitCode()
-	Expect(err).To(HaveOccurred(), "a stopped drill exits non-zero")
-
+	p := framework.RunDrill(ctx, in)
+	Expect(p.ExitCode).NotTo(BeZero(), "a stopped drill exits non-zero")
+	var killed journal.Entry
 	if how.killAt != "" {
-		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		Expect(ws.Signaled() && ws.Signal() == syscall.SIGKILL).To(BeTrue(), "drill was not killed at %q:\n%s", how.killAt, run.Log)
-		store := &journal.Store{Dir: journalDir}
-		open, err := store.List()
-		Expect(err).NotTo(HaveOccurred())
-		Expect(open).To(HaveLen(1), "the killed drill's journal is left open on disk")
-		Expect(open[0].Step).To(MatchRegexp("^(?:"+how.killAt+")$"), "the journal says where the harness stopped")
-		AddReportEntry("killed at", open[0].Step)
-
+		killed = framework.OpenJournal(journalDir, how.killAt)
+		AddReportEntry("killed at", killed.Step)
 		By("recovering with drill recover")
-		start := time.Now()
-		out, err := exec.CommandContext(ctx, drillBinary, append(append([]string{"recover"}, clusterFlags...), "--journal-dir", journalDir)...).CombinedOutput()
-		fmt.Fprintf(GinkgoWriter, "drill recover:\n%s", out)
-		Expect(err).NotTo(HaveOccurred(), "drill recover:\n%s", out)
-		AddReportEntry("drill recover took", time.Since(start).Round(time.Millisecond).String())
-		Expect(string(out)).To(ContainSubstring("journal " + open[0].ID + ": " + open[0].Fault + " reverted in"))
-		left, err := store.List()
-		Expect(err).NotTo(HaveOccurred())
-		Expect(left).To(BeEmpty(), "every journal closed after drill recover")
+		took := framework.Recover(ctx, framework.RecoverInput{Provider: suite.Provider, Clientset: suite.Clientset, JournalDir: journalDir, Journal: killed})
+		AddReportEntry("recover "+killed.Fault, took.Round(time.Millisecond).String())
 	}
 
 	r, err := reports.Collect(reportDir)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(r.Drills).To(HaveLen(1), "the stopped drill's report")
-	run.Report = r.Drills[0]
-	Expect(run.Report.Verdict).To(Equal(reports.Error))
+	d := r.Drills[0]
+	Expect(d.Verdict).To(Equal(reports.Error))
 	if how.killAt != "" {
-		Expect(strings.Join(run.Report.Failures, "\n")).To(ContainSubstring("harness stopped at"))
+		Expect(strings.Join(d.Failures, "\n")).To(ContainSubstring("harness stopped at"))
 	} else {
-		Expect(strings.Join(run.Report.Failures, "\n")).To(ContainSubstring("interrupted"))
-		Expect(run.Report.Failures).To(ContainElement(ContainSubstring(how.signal.String())), "the report names the signal")
+		Expect(strings.Join(d.Failures, "\n")).To(ContainSubstring("interrupted"))
+		Expect(d.Failures).To(ContainElement(ContainSubstring(how.signal.String())), "the report names the signal")
 	}
-	Expect(run.Report.Fault.RevertError).To(BeEmpty())
-	Expect(run.Report.Fault.Reverted).NotTo(BeZero(), "the revert finished")
-	AddReportEntry("revert after "+how.signal.String(), run.Report.Fault.Reverted.Sub(run.Report.Fault.RevertStarted).Round(time.Millisecond).String())
-	return run
+	Expect(d.Fault.RevertError).To(BeEmpty())
+	Expect(d.Fault.Reverted).NotTo(BeZero(), "the revert finished")
+	AddReportEntry("revert after "+how.signal.String(), d.Fault.Reverted.Sub(d.Fault.RevertStarted).Round(time.Millisecond).String())
+	return d, killed
+}
+
+// expectClusterWhole waits for every node schedulable, three healthy etcd
+// members with one leader and every API server ready.
+func expectClusterWhole(ctx context.Context) {
+	framework.ExpectClusterWhole(ctx, framework.ExpectClusterWholeInput{
+		Provider: suite.Provider, RESTConfig: suite.RESTConfig, Clientset: suite.Clientset, Timeout: 10 * time.Minute})
 }
 
 // writeDrill writes a drill file into a temporary directory.
@@ -214,23 +120,84 @@ objectives:
 
 	It("re-adds the removed etcd member after a SIGKILL, through drill recover", func(ctx SpecContext) {
 		interrupt(ctx, "remove-etcd-member", "../../scenarios/remove-etcd-member.yaml", bySIGKILLAt("etcd member .* removed"))
-		access, ok := suite.Provider.(cluster.EtcdAccess)
-		Expect(ok).To(BeTrue())
-		cfg, err := access.EtcdConfig(ctx)
+		expectClusterWhole(ctx)
+		framework.DeleteDrillNamespaces(ctx, suite.Clientset, "remove-etcd-member")
+	}, NodeTimeout(30*time.Minute))
+
+	It("starts the killed control-plane node again after a Ctrl-C", func(ctx SpecContext) {
+		file := writeDrill("interrupt-kill-control-plane", `name: interrupt-kill-control-plane
+description: The etcd leader's node killed, interrupted.
+seed: 1
+fault:
+  type: kill-control-plane
+  params: {target: etcd-leader, signal: SIGKILL, rejoinTimeout: 5m}
+objectives:
+  rto: {api: 60s}
+  maxDuration: 12m
+`)
+		d, _ := interrupt(ctx, "interrupt-kill-control-plane", file, bySIGINT)
+		Expect(d.Fault.Injected).NotTo(BeZero(), "the node was killed")
+		expectClusterWhole(ctx)
+	}, NodeTimeout(30*time.Minute))
+
+	It("restores etcd from the snapshot after a SIGKILL with quorum lost, through drill recover", func(ctx SpecContext) {
+		file := writeDrill("interrupt-etcd-restore", `name: interrupt-etcd-restore
+description: etcd's quorum lost, the harness killed before the restore.
+seed: 1
+fault:
+  type: etcd-restore
+  params: {disaster: quorum-loss, snapshotInterval: 30s, disasterAfter: 35s, restoreTimeout: 8m}
+workload: {fixture: probe-app, replicas: 3}
+objectives:
+  rto: {api: 6m}
+  maxDuration: 12m
+`)
+		interrupt(ctx, "interrupt-etcd-restore", file, bySIGKILLAt("etcd data on nodes .* deleted"))
+		expectClusterWhole(ctx)
+		framework.DeleteDrillNamespaces(ctx, suite.Clientset, "interrupt-etcd-restore")
+	}, NodeTimeout(40*time.Minute))
+
+	It("restores the deleted namespace from its Velero backup after a SIGKILL, through drill recover", func(ctx SpecContext) {
+		file := writeDrill("interrupt-velero-restore", `name: interrupt-velero-restore
+description: The app's namespace deleted, the harness killed before the restore.
+fault:
+  type: velero-restore
+  params: {writeAfterBackup: 5s, restoreTimeout: 5m}
+workload: {fixture: probe-app, replicas: 1, persistent: true}
+objectives:
+  rto: {app: 5m}
+  maxDuration: 15m
+`)
+		_, killed := interrupt(ctx, "interrupt-velero-restore", file, bySIGKILLAt("namespace .* deleted"))
+		ns := killed.Env.Namespace
+		Expect(ns).NotTo(BeEmpty(), "the journal names the app's namespace")
+		By("checking the app's namespace, its Deployment and its volume are back")
+		Eventually(func(g Gomega) {
+			dep, err := suite.Clientset.AppsV1().Deployments(ns).Get(ctx, killed.Env.Deployment, metav1.GetOptions{})
+			g.Expect(err).NotTo(HaveOccurred(), "the app's Deployment restored")
+			g.Expect(dep.Status.AvailableReplicas).To(Equal(*dep.Spec.Replicas), "the app available")
+			pvcs, err := suite.Clientset.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(pvcs.Items).To(ContainElement(HaveField("Status.Phase", corev1.ClaimBound)), "the app's volume restored")
+		}).WithContext(ctx).WithTimeout(5 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
+		framework.DeleteDrillNamespaces(ctx, suite.Clientset, "interrupt-velero-restore")
+	}, NodeTimeout(40*time.Minute))
+
+	It("stops the memory hog after a SIGHUP", func(ctx SpecContext) {
+		file := writeDrill("interrupt-memory-hog", `name: interrupt-memory-hog
+description: A node's memory filled for long, interrupted.
+seed: 1
+target: {role: worker}
+fault:
+  type: memory-hog
+  params: {used: 0.5, holdFor: 10m}
+objectives:
+  maxDuration: 15m
+`)
+		interrupt(ctx, "interrupt-memory-hog", file, bySIGHUP)
+		pods, err := suite.Clientset.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=drill-memory-hog"})
 		Expect(err).NotTo(HaveOccurred())
-		cli, err := clientv3.New(cfg)
-		Expect(err).NotTo(HaveOccurred())
-		defer cli.Close()
-		resp, err := cli.MemberList(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(resp.Members).To(HaveLen(3))
-		for _, m := range resp.Members {
-			Expect(m.Name).NotTo(BeEmpty(), "member %x has not started", m.ID)
-			Expect(m.IsLearner).To(BeFalse())
-			st, err := cli.Status(ctx, m.ClientURLs[0])
-			Expect(err).NotTo(HaveOccurred(), "member %s", m.Name)
-			Expect(st.Leader).NotTo(BeZero(), "member %s knows no leader", m.Name)
-		}
+		Expect(pods.Items).To(BeEmpty(), "the memory hog's pod deleted")
 	}, NodeTimeout(30*time.Minute))
 
 	It("restores the crash-looping Deployment's spec after a SIGHUP", func(ctx SpecContext) {

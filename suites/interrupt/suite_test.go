@@ -1,9 +1,13 @@
-// Package interrupt_test checks that a drill stopped with Ctrl-C leaves the
-// cluster as it found it: `drill run` is started on a drill, interrupted once
-// the fault is in effect, and the cluster is then inspected: nodes
-// uncordoned, three healthy etcd members, the Deployment's spec restored.
+// Package interrupt_test checks that a drill whose harness is stopped leaves
+// the cluster as it found it. Every shipped fault type is run once through
+// `drill run`, each with a way out: SIGINT or SIGHUP once the fault is in
+// effect, or a SIGKILL at a named journal step followed by `drill recover`.
+// The cluster is then inspected: nodes schedulable, three healthy etcd
+// members, every API server ready, the Deployment's spec restored, the
+// deleted namespace back, the memory hog gone. It also checks that the
+// preflight refuses a drill on a cluster with a stopped node.
 //
-// It needs a kind cluster (the etcd drill edits a control-plane node) and
+// It needs a kind cluster (the etcd drills edit control-plane nodes) and
 // the go toolchain (it builds drill). The cluster comes from the environment
 // as framework.ProviderFromEnv says.
 package interrupt_test

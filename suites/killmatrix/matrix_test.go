@@ -1,28 +1,20 @@
 package killmatrix_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
-	"github.com/drill-sre/drill/internal/journal"
-	"github.com/drill-sre/drill/internal/preflight"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/reports"
 )
@@ -59,6 +51,11 @@ fault: {type: crashloop-pods, params: {deployment: probe-app, holdFor: 30s}}
 workload: {fixture: probe-app, pdb: {minAvailable: 2}}
 objectives: {availability: {minReady: 1}, maxDuration: 10m}`,
 		steps: []string{"making the pods of .* crash", "the pods of .* crash", "in effect", "reverting", "pod template of deployment .* restored"}},
+	{name: "matrix-memory-hog", clusterCopy: true, body: `
+target: {role: worker}
+fault: {type: memory-hog, params: {used: 0.5, holdFor: 30s}}
+objectives: {maxDuration: 10m}`,
+		steps: []string{"creating the memory hog's pod .*", "the memory hog's pod .* created", "in effect", "reverting", "the memory hog's pod .* deleted"}},
 	{name: "matrix-etcd-restore", clusterCopy: false, body: `
 fault: {type: etcd-restore, params: {disaster: quorum-loss, snapshotInterval: 30s, restoreTimeout: 10m}}
 workload: {fixture: probe-app}
@@ -83,19 +80,7 @@ const (
 	machineReset variant = "machine restart"
 )
 
-var drillBinary string
-
-var _ = BeforeEach(func() {
-	if drillBinary != "" {
-		return
-	}
-	dir, err := os.MkdirTemp("", "drill-killmatrix-")
-	Expect(err).NotTo(HaveOccurred())
-	path := filepath.Join(dir, "drill")
-	out, err := exec.Command("go", "build", "-o", path, "../../cmd/drill").CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "build drill: %s", out)
-	drillBinary = path
-})
+var _ = AfterSuite(framework.RemoveDrillBinary)
 
 var _ = Describe("SIGKILL at every journal step", framework.SpecLabels(framework.LabelKillMatrix, framework.LabelDisruptive, framework.LabelSerial), Serial, func() {
 	for _, d := range drills {
@@ -116,35 +101,14 @@ var _ = Describe("SIGKILL at every journal step", framework.SpecLabels(framework
 // killAndRecover runs drill d, killed at step, then drill recover, and
 // checks the cluster is whole.
 func killAndRecover(ctx context.Context, d drillFile, step string, v variant) {
-	kind, ok := suite.Provider.(*cluster.Kind)
-	if !ok {
-		Skip("the kill matrix needs a kind cluster")
-	}
 	file := filepath.Join(GinkgoT().TempDir(), d.name+".yaml")
 	Expect(os.WriteFile(file, []byte(fmt.Sprintf("name: %s\ndescription: the kill matrix\n%s\n", d.name, d.body)), 0o644)).To(Succeed())
 	reportDir, journalDir := GinkgoT().TempDir(), GinkgoT().TempDir()
-	clusterFlags := []string{"--name", kind.Name(), "--kubeconfig", suite.Provider.Kubeconfig().Path, "--journal-dir", journalDir}
 
 	By(fmt.Sprintf("running %s until it kills itself at %q", d.name, step))
-	cmd := exec.CommandContext(ctx, drillBinary, append(append([]string{"run"}, clusterFlags...), "--report-dir", reportDir, file)...)
-	cmd.Env = append(os.Environ(), journal.KillAtEnv+"="+step)
-	stderr, err := cmd.StderrPipe()
-	Expect(err).NotTo(HaveOccurred())
-	cmd.Stdout = GinkgoWriter
-	Expect(cmd.Start()).To(Succeed())
-	var log strings.Builder
-	s := bufio.NewScanner(stderr)
-	for s.Scan() {
-		fmt.Fprintln(GinkgoWriter, s.Text())
-		log.WriteString(s.Text() + "\n")
-	}
-	_ = cmd.Wait()
-	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	Expect(ws.Signaled() && ws.Signal() == syscall.SIGKILL).To(BeTrue(), "drill was not killed at %q:\n%s", step, log.String())
-	open, err := (&journal.Store{Dir: journalDir}).List()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(open).To(HaveLen(1))
-	killedAt := open[0]
+	framework.RunDrill(ctx, framework.RunDrillInput{Provider: suite.Provider, Name: d.name, File: file,
+		ReportDir: reportDir, JournalDir: journalDir, KillAt: step, Timeout: 30 * time.Minute})
+	killedAt := framework.OpenJournal(journalDir, step)
 	AddReportEntry("killed at", killedAt.Step)
 
 	switch v {
@@ -172,38 +136,26 @@ func killAndRecover(ctx context.Context, d drillFile, step string, v variant) {
 	}
 
 	By("recovering with drill recover")
-	start := time.Now()
-	var out []byte
-	// After a restart, the API may take a while to answer.
-	Eventually(func() error {
-		out, err = exec.CommandContext(ctx, drillBinary, append([]string{"recover"}, clusterFlags...)...).CombinedOutput()
-		fmt.Fprintf(GinkgoWriter, "drill recover:\n%s", out)
-		return err
-	}).WithContext(ctx).WithTimeout(20 * time.Minute).WithPolling(30 * time.Second).Should(Succeed())
-	AddReportEntry("drill recover took", time.Since(start).Round(time.Second).String())
-	Expect(string(out)).To(ContainSubstring("journal " + killedAt.ID + ": " + killedAt.Fault + " reverted in"))
+	took := framework.Recover(ctx, framework.RecoverInput{Provider: suite.Provider, Clientset: suite.Clientset,
+		JournalDir: journalDir, Journal: killedAt, Retry: 20 * time.Minute})
+	AddReportEntry("recover "+string(v), took.Round(time.Second).String())
 
 	By("checking the cluster is whole")
-	left, err := (&journal.Store{Dir: journalDir}).List()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(left).To(BeEmpty(), "every journal closed")
-	copies, err := journal.ConfigMaps{Clientset: suite.Clientset}.List(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(copies).NotTo(ContainElement(HaveField("ID", killedAt.ID)), "the journal's cluster copy removed")
-	Eventually(func(g Gomega) {
-		res := preflight.Run(ctx, preflight.Input{Clientset: suite.Clientset, RESTConfig: suite.RESTConfig, Etcd: etcdOf(ctx, g)})
-		g.Expect(res.Problems()).To(BeEmpty(), "nodes schedulable, 3 healthy etcd members, every API server ready")
-	}).WithContext(ctx).WithTimeout(10 * time.Minute).WithPolling(10 * time.Second).Should(Succeed())
+	framework.ExpectClusterWhole(ctx, framework.ExpectClusterWholeInput{
+		Provider: suite.Provider, RESTConfig: suite.RESTConfig, Clientset: suite.Clientset, Timeout: 10 * time.Minute})
 	if ns := killedAt.Env.Namespace; ns != "" {
 		checkWorkload(ctx, ns, killedAt.Env.Deployment)
 	}
+	pods, err := suite.Clientset.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=drill-memory-hog"})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(pods.Items).To(BeEmpty(), "no memory hog left")
 	if killedAt.ReportDir != "" {
 		r, err := reports.ReadDrill(killedAt.ReportDir, d.name)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r.Verdict).To(Equal(reports.Error))
 		Expect(r.Failures).To(ContainElement(ContainSubstring("harness stopped at " + killedAt.Step)))
 	}
-	cleanupDrillNamespaces(ctx, d.name)
+	framework.DeleteDrillNamespaces(ctx, suite.Clientset, d.name)
 }
 
 // checkWorkload checks the drill's app is back whole: its namespace (which
@@ -218,31 +170,6 @@ func checkWorkload(ctx context.Context, ns, deployment string) {
 		}
 		g.Expect(dep.Status.AvailableReplicas).To(Equal(*dep.Spec.Replicas), "the app available")
 	}).WithContext(ctx).WithTimeout(5 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
-}
-
-func cleanupDrillNamespaces(ctx context.Context, drill string) {
-	list, err := suite.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "drill.sre/drill=" + drill})
-	Expect(err).NotTo(HaveOccurred())
-	for _, ns := range list.Items {
-		_ = suite.Clientset.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
-	}
-	Eventually(func() []corev1.Namespace {
-		l, _ := suite.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "drill.sre/drill=" + drill})
-		return l.Items
-	}).WithContext(ctx).WithTimeout(5 * time.Minute).Should(BeEmpty())
-}
-
-// etcdOf returns a client of the cluster's etcd members for the preflight,
-// closed when the spec ends.
-func etcdOf(ctx context.Context, g Gomega) preflight.Etcd {
-	access, ok := suite.Provider.(cluster.EtcdAccess)
-	g.Expect(ok).To(BeTrue())
-	cfg, err := access.EtcdConfig(ctx)
-	g.Expect(err).NotTo(HaveOccurred())
-	cli, err := clientv3.New(cfg)
-	g.Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(cli.Close)
-	return cli
 }
 
 // compareIP orders two IPv4 addresses numerically.
