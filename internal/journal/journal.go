@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/drill-sre/drill/internal/atomicfile"
 	"sigs.k8s.io/kind/pkg/log"
 )
 
@@ -283,43 +284,6 @@ func ReadFile(path string) (Entry, error) {
 	return e, nil
 }
 
-// WriteFile writes data to path atomically and durably: a temporary file
-// in the same directory, fsync, rename, fsync of the directory. A reader
-// sees the old content or the new, never a part.
-func WriteFile(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // Journal is one open journal.
 type Journal struct {
 	store  *Store
@@ -381,7 +345,7 @@ func (j *Journal) write() error {
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", j.e.ID, err)
 	}
-	if err := WriteFile(j.store.Path(j.e.ID), append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(j.store.Path(j.e.ID), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("journal %s: write %s: %w", j.e.ID, j.store.Path(j.e.ID), err)
 	}
 	return nil
@@ -458,7 +422,7 @@ func Keep(dir string, e Entry) error {
 	if err := os.MkdirAll(kept, 0o755); err != nil {
 		return fmt.Errorf("keep journal %s: %w", e.ID, err)
 	}
-	if err := WriteFile(filepath.Join(kept, e.ID+".json"), append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(kept, e.ID+".json"), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("keep journal %s: %w", e.ID, err)
 	}
 	return nil

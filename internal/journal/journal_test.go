@@ -120,24 +120,6 @@ func TestListReportsUnreadableFiles(t *testing.T) {
 	}
 }
 
-func TestWriteFileReplacesAtomically(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f.json")
-	for _, content := range []string{"one", "two"} {
-		if err := WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		got, _ := os.ReadFile(path)
-		if string(got) != content {
-			t.Errorf("content %q, want %q", got, content)
-		}
-	}
-	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(left) != 0 {
-		t.Errorf("temporary files left behind: %v", left)
-	}
-}
-
 func TestKillAtMatchesWholeStepNames(t *testing.T) {
 	t.Setenv(KillAtEnv, "etcd member .* removed")
 	for step, want := range map[string]bool{
