@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/monitor"
@@ -77,5 +79,18 @@ func TestTakeover(t *testing.T) {
 	}
 	if _, ok := takeover(Record{Intervals: ivs, Injected: s(-1)}, "takeover", "lease/x"); ok {
 		t.Error("no value before injection: no measurement")
+	}
+}
+
+func TestVeleroRunNamesDifferWithinOneSecondAndAreDNSLabels(t *testing.T) {
+	now := time.Unix(1765000000, 0)
+	a, b := runName(now), runName(now)
+	if a == b {
+		t.Errorf("two runs in the same second share the name %s", a)
+	}
+	for _, n := range []string{a, b} {
+		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			t.Errorf("%s: %v", n, errs)
+		}
 	}
 }

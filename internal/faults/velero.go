@@ -3,10 +3,12 @@ package faults
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,8 +150,15 @@ func newVeleroRestore(env Env, sc *scenarios.Scenario, p *scenarios.VeleroRestor
 	}
 	v := velero.New(c, velero.DefaultNamespace, env.Logger)
 	v.Timeout = p.BackupTimeout
-	return &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: fmt.Sprintf("drill-%d", time.Now().Unix()),
+	return &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: runName(time.Now()),
 		steps: stepLog{locator: LocatorVelero, logger: env.Logger}}, nil
+}
+
+// runName names a drill's Backup and Restore: its start time, and a random
+// suffix, so that two drills started in the same second (two clusters
+// backing up to one store) do not share names.
+func runName(now time.Time) string {
+	return fmt.Sprintf("drill-%d-%s", now.Unix(), strings.ToLower(rand.Text()[:6]))
 }
 
 // Target sets the backup up: the S3 store and Velero installed (or found),
