@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,49 +15,49 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/framework"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/scenarios"
 )
 
 // drillFile is a drill of one fault type, without alert objectives (the
 // matrix checks reverts, not alerts).
 type drillFile struct {
+	fault      scenarios.FaultType
 	name, body string
 	// steps are the journal steps (regular expressions, as the faults name
 	// them) the harness is killed at, in the order they happen.
 	steps []string
-	// clusterCopy: the fault's cluster copy of its journal can be trusted,
-	// so the case also runs with the disk journal deleted.
-	clusterCopy bool
 }
 
 var drills = []drillFile{
-	{name: "matrix-kill-control-plane", clusterCopy: true, body: `
+	{fault: "kill-control-plane", name: "matrix-kill-control-plane", body: `
 fault: {type: kill-control-plane, params: {target: etcd-leader, signal: SIGKILL, rejoinTimeout: 5m}}
 objectives: {rto: {api: 60s}, maxDuration: 12m}`,
 		steps: []string{"injecting", "killing node .* with SIGKILL", "node .* killed", "in effect", "reverting", "node .* started"}},
-	{name: "matrix-remove-etcd-member", clusterCopy: true, body: `
+	{fault: "remove-etcd-member", name: "matrix-remove-etcd-member", body: `
 fault: {type: remove-etcd-member, params: {member: leader, readdTimeout: 5m}}
 objectives: {rto: {api: 60s}, maxDuration: 12m}`,
 		steps: []string{"removing etcd member .*", "etcd member .* removed", "reverting", "stopping etcd on .*", "deleting etcd data on .*",
 			"etcd stopped and its data deleted on .*", "etcd member .* added back as .*", "etcd started on .*, joining the existing cluster"}},
-	{name: "matrix-drain-zone", clusterCopy: true, body: `
+	{fault: "drain-zone", name: "matrix-drain-zone", body: `
 fault: {type: drain-zone, params: {zone: zone-b, timeout: 3m}}
 workload: {fixture: probe-app, pdb: {minAvailable: 2}}
 objectives: {availability: {minReady: 1}, maxDuration: 10m}`,
 		steps: []string{"cordoning node .*", "node .* cordoned", "in effect", "reverting", "node .* uncordoned"}},
-	{name: "matrix-crashloop-pods", clusterCopy: true, body: `
+	{fault: "crashloop-pods", name: "matrix-crashloop-pods", body: `
 fault: {type: crashloop-pods, params: {deployment: probe-app, holdFor: 30s}}
 workload: {fixture: probe-app, pdb: {minAvailable: 2}}
 objectives: {availability: {minReady: 1}, maxDuration: 10m}`,
 		steps: []string{"making the pods of .* crash", "the pods of .* crash", "in effect", "reverting", "pod template of deployment .* restored"}},
-	{name: "matrix-memory-hog", clusterCopy: true, body: `
+	{fault: "memory-hog", name: "matrix-memory-hog", body: `
 target: {role: worker}
 fault: {type: memory-hog, params: {used: 0.5, holdFor: 30s}}
 objectives: {maxDuration: 10m}`,
 		steps: []string{"creating the memory hog's pod .*", "the memory hog's pod .* created", "in effect", "reverting", "the memory hog's pod .* deleted"}},
-	{name: "matrix-etcd-restore", clusterCopy: false, body: `
+	{fault: "etcd-restore", name: "matrix-etcd-restore", body: `
 fault: {type: etcd-restore, params: {disaster: quorum-loss, snapshotInterval: 30s, restoreTimeout: 10m}}
 workload: {fixture: probe-app}
 objectives: {rto: {api: 10m}, maxDuration: 20m}`,
@@ -64,7 +65,7 @@ objectives: {rto: {api: 10m}, maxDuration: 20m}`,
 			"moving the API server and etcd manifests aside on nodes .*", "every API server and etcd member stopped",
 			"deleting etcd data on nodes .* to restore .*", "every member's data restored from .*", "etcd started, every member healthy",
 			"the API servers started, every one ready"}},
-	{name: "matrix-velero-restore", clusterCopy: true, body: `
+	{fault: "velero-restore", name: "matrix-velero-restore", body: `
 fault: {type: velero-restore, params: {restoreTimeout: 5m}}
 workload: {fixture: probe-app, replicas: 1, persistent: true}
 objectives: {rto: {app: 5m}, maxDuration: 15m}`,
@@ -82,17 +83,33 @@ const (
 
 var _ = AfterSuite(framework.RemoveDrillBinary)
 
+var _ = Describe("Every shipped fault type is in the matrix", framework.SpecLabels(framework.LabelKillMatrix), func() {
+	It("has a row for every registered fault", func() {
+		var missing []string
+		for _, spec := range faults.Specs() {
+			if !slices.ContainsFunc(drills, func(d drillFile) bool { return d.fault == spec.Type }) {
+				missing = append(missing, string(spec.Type))
+			}
+		}
+		Expect(missing).To(BeEmpty(), "fault types the kill matrix does not kill")
+	})
+})
+
 var _ = Describe("SIGKILL at every journal step", framework.SpecLabels(framework.LabelKillMatrix, framework.LabelDisruptive, framework.LabelSerial), Serial, func() {
 	for _, d := range drills {
+		spec, ok := faults.Lookup(d.fault)
+		if !ok {
+			panic("the kill matrix names an unknown fault " + string(d.fault))
+		}
 		for _, step := range d.steps {
 			variants := []variant{plain, machineReset}
-			if d.clusterCopy {
+			if spec.ClusterJournal { // its cluster copy can be trusted
 				variants = append(variants, diskDeleted)
 			}
 			for _, v := range variants {
 				It(fmt.Sprintf("%s killed at %q, %s", d.name, step, v), func(ctx SpecContext) {
 					killAndRecover(ctx, d, step, v)
-				}, NodeTimeout(45*time.Minute))
+				}, Label(framework.FaultLabel(d.fault), "variant:"+strings.ReplaceAll(string(v), " ", "-")), NodeTimeout(45*time.Minute))
 			}
 		}
 	}
