@@ -41,7 +41,7 @@ objectives: {rto: {api: 60s}, maxDuration: 12m}`,
 fault: {type: remove-etcd-member, params: {member: leader, readdTimeout: 5m}}
 objectives: {rto: {api: 60s}, maxDuration: 12m}`,
 		steps: []string{"removing etcd member .*", "etcd member .* removed", "reverting", "stopping etcd on .*", "deleting etcd data on .*",
-			"etcd stopped and its data deleted on .*", "etcd member .* added back as .*", "etcd started on .*, joining the existing cluster"}},
+			"etcd stopped and its data deleted on .*", "etcd member .* added back as .*", "etcd started on .*, joining the existing cluster", "[0-9]+ healthy etcd members"}},
 	{fault: "drain-zone", name: "matrix-drain-zone", body: `
 fault: {type: drain-zone, params: {zone: zone-b, timeout: 3m}}
 workload: {fixture: probe-app, pdb: {minAvailable: 2}}
@@ -64,12 +64,13 @@ objectives: {rto: {api: 10m}, maxDuration: 20m}`,
 		steps: []string{"deleting etcd data on nodes .*", "etcd data on nodes .* deleted", "reverting",
 			"moving the API server and etcd manifests aside on nodes .*", "every API server and etcd member stopped",
 			"deleting etcd data on nodes .* to restore .*", "every member's data restored from .*", "etcd started, every member healthy",
-			"the API servers started, every one ready"}},
+			"the API servers started, every one ready", "the workload available"}},
 	{fault: "velero-restore", name: "matrix-velero-restore", body: `
-fault: {type: velero-restore, params: {restoreTimeout: 5m}}
+fault: {type: velero-restore, params: {schedule: "0 2 * * *", restoreTimeout: 5m}}
 workload: {fixture: probe-app, replicas: 1, persistent: true}
 objectives: {rto: {app: 5m}, maxDuration: 15m}`,
-		steps: []string{"deleting namespace .*", "namespace .* deleted", "reverting", "restoring namespace .* from backup .*", "Restore .* completed"}},
+		steps: []string{"creating Schedule .*", "Schedule .* created", "Backup .* completed", "deleting namespace .*", "namespace .* deleted",
+			"reverting", "restoring namespace .*", "Restore .* completed", "the workload available", "Schedule .* deleted"}},
 }
 
 // variant is how the harness's death is followed up.
