@@ -26,6 +26,8 @@ import (
 // effect (SIGINT, SIGHUP), or a SIGKILL at a named journal step, after which
 // drill recover reverts the fault.
 type wayOut struct {
+	// name is the signal's, as a user types it.
+	name   string
 	signal syscall.Signal
 	// killAt, for SIGKILL, is the journal step (a regular expression) at
 	// which the harness kills itself (journal.KillAtEnv).
@@ -33,11 +35,11 @@ type wayOut struct {
 }
 
 var (
-	bySIGINT = wayOut{signal: syscall.SIGINT}
-	bySIGHUP = wayOut{signal: syscall.SIGHUP}
+	bySIGINT = wayOut{name: "SIGINT", signal: syscall.SIGINT}
+	bySIGHUP = wayOut{name: "SIGHUP", signal: syscall.SIGHUP}
 )
 
-func bySIGKILLAt(step string) wayOut { return wayOut{signal: syscall.SIGKILL, killAt: step} }
+func bySIGKILLAt(step string) wayOut { return wayOut{name: "SIGKILL", signal: syscall.SIGKILL, killAt: step} }
 
 var _ = AfterSuite(framework.RemoveDrillBinary)
 
@@ -78,7 +80,7 @@ func interrupt(ctx context.Context, name, file string, how wayOut) (reports.Dril
 	}
 	Expect(d.Fault.RevertError).To(BeEmpty())
 	Expect(d.Fault.Reverted).NotTo(BeZero(), "the revert finished")
-	AddReportEntry("revert after "+how.signal.String(), d.Fault.Reverted.Sub(d.Fault.RevertStarted).Round(time.Millisecond).String())
+	AddReportEntry("revert after "+how.name, d.Fault.Reverted.Sub(d.Fault.RevertStarted).Round(time.Millisecond).String())
 	return d, killed
 }
 
