@@ -24,7 +24,36 @@ type position struct{ line, column int }
 type decoder struct {
 	errs ErrorList
 	pos  map[string]position
+	// nodes counts the nodes visited, aliases expanded, up to maxNodes.
+	nodes int
+	// alias is the outermost alias being expanded, at aliasPath.
+	alias     *yaml.Node
+	aliasPath string
 }
+
+// maxNodes bounds the YAML nodes (keys and values) one file is decoded
+// through, an alias counting as the nodes it stands for: a few aliases to
+// aliases make a small file billions of nodes (the "billion laughs"). A
+// drill has tens.
+const maxNodes = 100_000
+
+// visit counts one more node, and reports whether decoding may go on. The
+// node that exceeds maxNodes is an error, reported at the alias being
+// expanded if there is one, and decoding stops there.
+func (d *decoder) visit(n *yaml.Node, path string) bool {
+	d.nodes++
+	if d.nodes == maxNodes+1 {
+		if d.alias != nil {
+			d.fail(d.alias, d.aliasPath, "the drill has more than %d keys and values once its aliases are expanded (a drill has tens): not decoded further", maxNodes)
+		} else {
+			d.fail(n, path, "the drill has more than %d keys and values (a drill has tens): not decoded further", maxNodes)
+		}
+	}
+	return d.nodes <= maxNodes
+}
+
+// exhausted reports whether the file had more nodes than maxNodes.
+func (d *decoder) exhausted() bool { return d.nodes > maxNodes }
 
 // nodeDecoder is implemented by types that decode themselves (Fault, whose
 // params' type depends on its type).
@@ -44,7 +73,14 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 
 // decode decodes n into v, which is addressable; path names v in errors.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if !d.visit(n, path) {
+		return
+	}
 	if n.Kind == yaml.AliasNode {
+		if d.alias == nil {
+			d.alias, d.aliasPath = n, path
+			defer func() { d.alias = nil }()
+		}
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
@@ -185,6 +221,9 @@ func (d *decoder) eachKey(n *yaml.Node, path string, f func(key string, k, v *ya
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if !d.visit(k, path) {
+			return
+		}
 		p := path
 		if k.Kind == yaml.ScalarNode {
 			p = join(path, k.Value)

@@ -75,6 +75,25 @@ func (l ErrorList) err() error {
 	return l
 }
 
+// capped returns the first MaxErrors errors of l, all of file, and one more
+// that counts the others.
+func (l ErrorList) capped(file string) ErrorList {
+	if len(l) <= MaxErrors {
+		return l
+	}
+	more := len(l) - MaxErrors
+	return append(l[:MaxErrors:MaxErrors], &Error{File: file,
+		Reason: fmt.Sprintf("and %d more %s (only the first %d are listed)", more, plural(more, "error"), MaxErrors)})
+}
+
+// plural is noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
 // sortByLine orders the errors of one file by position, keeping the order of
 // errors at the same position.
 func (l ErrorList) sortByLine() {

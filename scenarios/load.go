@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -29,18 +28,72 @@ import (
 func Parse(name string, data []byte) (*Scenario, error) {
 	s, _, errs := parse(name, data)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, errs.capped(name)
 	}
 	return s, nil
 }
 
 // Load reads and parses the drill file at path.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, ErrorList{readError(path, err)}
 	}
 	return Parse(path, data)
+}
+
+// MaxFileSize is the largest drill file the loaders accept, 1 MiB. The
+// shipped drills are under 3 KiB; a file a thousand times that is not a
+// drill, and decoding it whole would take seconds and gigabytes.
+const MaxFileSize = 1 << 20
+
+// MaxErrors is how many errors of one file the loaders report, in line
+// order; the others are counted in one more error that says how many.
+const MaxErrors = 20
+
+// errTooBig is the reason a file larger than MaxFileSize is refused.
+type errTooBig struct{ size int64 } // -1: unknown (not a regular file)
+
+func (e errTooBig) Error() string {
+	const limit = "a drill file is at most 1 MiB (1048576 bytes)"
+	if e.size < 0 {
+		return "the file is larger than 1 MiB: " + limit
+	}
+	return fmt.Sprintf("the file is %s (%d bytes): %s", humanSize(e.size), e.size, limit)
+}
+
+// humanSize formats a size in bytes as KiB or MiB, with one decimal.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// readFile reads the drill file at name, and no more than MaxFileSize+1
+// bytes of it: a bigger file (or /dev/zero) is refused before it is read
+// whole.
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		size := int64(-1)
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			size = info.Size()
+		}
+		return nil, errTooBig{size}
+	}
+	return data, nil
 }
 
 // LoadFS loads every drill file (*.yaml, *.yml) at the top of fsys, in name
@@ -68,7 +121,7 @@ func LoadPaths(paths ...string) ([]*Scenario, error) {
 	add := func(name string) {
 		if clean := filepath.Clean(name); !seen[clean] {
 			seen[clean] = true
-			data, err := os.ReadFile(name)
+			data, err := readFile(name)
 			srcs = append(srcs, source{name: name, data: data, err: err})
 		}
 	}
@@ -151,7 +204,7 @@ func loadAll(srcs []source) ([]*Scenario, error) {
 		}
 		if len(fileErrs) > 0 {
 			fileErrs.sortByLine()
-			errs = append(errs, fileErrs...)
+			errs = append(errs, fileErrs.capped(src.name)...)
 			continue
 		}
 		scs = append(scs, s)
@@ -165,6 +218,9 @@ func loadAll(srcs []source) ([]*Scenario, error) {
 func parse(name string, data []byte) (*Scenario, map[string]position, ErrorList) {
 	fail := func(line, column int, format string, args ...any) (*Scenario, map[string]position, ErrorList) {
 		return nil, nil, ErrorList{{File: name, Line: line, Column: column, Reason: fmt.Sprintf(format, args...)}}
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, ErrorList{{File: name, Reason: errTooBig{int64(len(data))}.Error()}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -196,10 +252,14 @@ func parse(name string, data []byte) (*Scenario, map[string]position, ErrorList)
 	s.validate(v)
 
 	errs := d.errs
+	failed := make(map[string]bool, len(d.errs))
+	for _, e := range d.errs {
+		failed[e.Path] = true
+	}
 	for _, e := range v.errs {
 		// A field that failed to decode is not also reported as missing or
-		// invalid.
-		if !slices.ContainsFunc(d.errs, func(de *Error) bool { return within(e.Path, de.Path) }) {
+		// invalid; nor is any when decoding stopped half-way.
+		if !d.exhausted() && !failedWithin(failed, e.Path) {
 			errs = append(errs, e)
 		}
 	}
@@ -211,10 +271,17 @@ func parse(name string, data []byte) (*Scenario, map[string]position, ErrorList)
 	return s, d.pos, errs
 }
 
-// within reports whether path is inside (or is) the field at outer.
-func within(path, outer string) bool {
-	return outer == "" || path == outer ||
-		strings.HasPrefix(path, outer+".") || strings.HasPrefix(path, outer+"[")
+// failedWithin reports whether path, or a field that contains it, is in
+// failed.
+func failedWithin(failed map[string]bool, path string) bool {
+	for p := path; ; p = parent(p) {
+		if failed[p] {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

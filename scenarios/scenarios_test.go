@@ -1,7 +1,9 @@
 package scenarios_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -325,5 +327,123 @@ func TestExamples(t *testing.T) {
 		if !covered[ft] {
 			t.Errorf("no example drill exercises %s", ft)
 		}
+	}
+}
+
+// memoryHog is a valid drill, for the bad-input tests to break.
+const memoryHog = `name: hog
+description: A worker's memory held at 93% in use.
+fault:
+  type: memory-hog
+  params:
+    used: 0.93
+    holdFor: 30s
+objectives:
+  alerts:
+    expect:
+      - name: HighMemoryUsage
+        firingWithin: 11m
+  maxDuration: 15m
+`
+
+// badInput is a drill file that must be refused, and the errors it must
+// get: each Error's File is the file's path, and exactly want come, in
+// order.
+type badInput struct {
+	name string
+	data []byte
+	want []scenarios.Error // File is filled in
+}
+
+// checkBadInput writes each file into a directory and loads it as drill
+// validate does.
+func checkBadInput(t *testing.T, tests []badInput) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, tt.name+".yaml")
+			if err := os.WriteFile(file, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := scenarios.LoadPaths(file)
+			var list scenarios.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("got %v, want an ErrorList", err)
+			}
+			var got, want []string
+			for _, e := range list {
+				got = append(got, fmt.Sprintf("%q %d:%d %q %q", e.File, e.Line, e.Column, e.Path, e.Reason))
+			}
+			for _, e := range tt.want {
+				want = append(want, fmt.Sprintf("%q %d:%d %q %q", file, e.Line, e.Column, e.Path, e.Reason))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestTooMuch checks that a file too big to be a drill is refused before it
+// is decoded, and that a file with many errors lists the first ones only.
+func TestTooMuch(t *testing.T) {
+	var manyUnknown strings.Builder
+	manyUnknown.WriteString(memoryHog)
+	for i := range 25 {
+		fmt.Fprintf(&manyUnknown, "extra%d: 1\n", i)
+	}
+	unknown := func(line int) scenarios.Error {
+		return scenarios.Error{Line: line, Column: 1, Path: fmt.Sprintf("extra%d", line-14),
+			Reason: "unknown field (want one of: name, description, target, seed, fault, workload, sampling, objectives)"}
+	}
+	var capped []scenarios.Error
+	for line := 14; line < 14+scenarios.MaxErrors; line++ {
+		capped = append(capped, unknown(line))
+	}
+	// An anchor of 400 labels, expanded 300 times: 120 000 nodes in 20 KiB.
+	var labels, aliases []string
+	for i := range 400 {
+		labels = append(labels, fmt.Sprintf("l%d: v", i))
+	}
+	for range 300 {
+		aliases = append(aliases, "*e")
+	}
+	fanOut := fmt.Sprintf("name: x\ndescription: y\nfault: {type: memory-hog, params: {used: 0.9, holdFor: 1m}}\n"+
+		"x: &e {name: A, firingWithin: 1m, labels: {%s}}\nobjectives: {alerts: {expect: [%s]}}\n",
+		strings.Join(labels, ", "), strings.Join(aliases, ", "))
+	fanOutAt := 1 + len("objectives: {alerts: {expect: [") + len("*e, ")*123 // the 124th alias: 124 × 806 nodes
+	checkBadInput(t, []badInput{
+		{"ten-mib", bytes.Repeat([]byte("key: value\n"), 10<<20/11+1), []scenarios.Error{
+			{Reason: "the file is 10.0 MiB (10485761 bytes): a drill file is at most 1 MiB (1048576 bytes)"},
+		}},
+		{"one-mib-and-one-byte", append([]byte(memoryHog), bytes.Repeat([]byte("#"), 1<<20+1-len(memoryHog))...), []scenarios.Error{
+			{Reason: "the file is 1.0 MiB (1048577 bytes): a drill file is at most 1 MiB (1048576 bytes)"},
+		}},
+		{"many-errors", []byte(manyUnknown.String()), append(capped,
+			scenarios.Error{Reason: "and 5 more errors (only the first 20 are listed)"})},
+		{"alias-fan-out", []byte(fanOut), []scenarios.Error{
+			{Line: 4, Column: 1, Path: "x", Reason: "unknown field (want one of: name, description, target, seed, fault, workload, sampling, objectives)"},
+			{Line: 5, Column: fanOutAt, Path: "objectives.alerts.expect[123]",
+				Reason: "the drill has more than 100000 keys and values once its aliases are expanded (a drill has tens): not decoded further"},
+		}},
+	})
+}
+
+// TestTooBigNotRead checks that a file that never ends is refused after
+// 1 MiB, not read until memory runs out.
+func TestTooBigNotRead(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip(err)
+	}
+	_, err := scenarios.Load("/dev/zero")
+	want := "/dev/zero: the file is larger than 1 MiB: a drill file is at most 1 MiB (1048576 bytes)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n  %v\nwant\n  %s", err, want)
+	}
+	_, err = scenarios.Parse("big.yaml", make([]byte, scenarios.MaxFileSize+1))
+	want = "big.yaml: the file is 1.0 MiB (1048577 bytes): a drill file is at most 1 MiB (1048576 bytes)"
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse: got\n  %v\nwant\n  %s", err, want)
 	}
 }

@@ -348,7 +348,9 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 	if len(a.Expect) == 0 && a.Forbid == nil && !v.presentUnder(path) {
 		v.errorf(path, "declares neither expect nor forbid")
 	}
+	expected := make(map[string]bool, len(a.Expect))
 	for i, e := range a.Expect {
+		expected[e.Name] = true
 		p := fmt.Sprintf("%s.expect[%d]", path, i)
 		v.required(join(p, "name"), e.Name, "the alert's name")
 		for k := range e.Labels {
@@ -368,7 +370,7 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 			if n == "" {
 				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "is empty")
 			}
-			if slices.ContainsFunc(a.Expect, func(e ExpectedAlert) bool { return e.Name == n }) {
+			if expected[n] {
 				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "%s is also expected: an alert cannot be both", n)
 			}
 		}
