@@ -1,8 +1,13 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,22 +121,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			v.SetBool(b)
 		}
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		var i int64
-		if d.scalar(n, path, "!!int", "an integer") && d.value(n, path, &i) {
-			if v.OverflowInt(i) {
-				d.fail(n, path, "%s is out of range", n.Value)
-				return
-			}
-			v.SetInt(i)
-		}
+		d.decodeInt(n, v, path)
 	case reflect.Float64:
-		// An integer is a number too ("used: 1" is refused by range, not type).
-		var f float64
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" || d.scalar(n, path, "!!float", "a number") {
-			if d.value(n, path, &f) {
-				v.SetFloat(f)
-			}
-		}
+		d.decodeFloat(n, v, path)
 	default:
 		panic(fmt.Sprintf("scenarios: cannot decode into %s", v.Type()))
 	}
@@ -155,16 +147,82 @@ func (d *decoder) value(n *yaml.Node, path string, v any) bool {
 	return true
 }
 
+// plain reports whether n is a scalar written without quotes, whose type
+// YAML infers from its text.
+func plain(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
+}
+
+// decodeInt decodes an integer into v, an int of any size. YAML reads an
+// integer too large for 64 bits as a float or a string: it is out of
+// range, not of the wrong type.
+func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
+	if plain(n) {
+		b, ok := new(big.Int).SetString(strings.ReplaceAll(n.Value, "_", ""), 0)
+		if ok && (!b.IsInt64() || v.OverflowInt(b.Int64())) {
+			bits := v.Type().Bits()
+			lo := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), uint(bits-1)))
+			hi := new(big.Int).Sub(new(big.Int).Neg(lo), big.NewInt(1))
+			d.fail(n, path, "%s is out of range: want an integer from %s to %s", n.Value, lo, hi)
+			return
+		}
+	}
+	var i int64
+	if d.scalar(n, path, "!!int", "an integer") && d.value(n, path, &i) {
+		v.SetInt(i)
+	}
+}
+
+// yamlFloat is how YAML writes a number (go.yaml.in/yaml/v3's
+// yamlStyleFloat).
+var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+
+// decodeFloat decodes a finite number into v, a float64. An integer is a
+// number too ("used: 1" is refused by range, not type). YAML reads a number
+// too large for 64 bits as a string: it is out of range, not of the wrong
+// type.
+func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+	if plain(n) && n.ShortTag() == "!!str" {
+		if s := strings.ReplaceAll(n.Value, "_", ""); yamlFloat.MatchString(s) {
+			if _, err := strconv.ParseFloat(s, 64); errors.Is(err, strconv.ErrRange) {
+				d.fail(n, path, "%s is out of range: want a number between -%g and %g", n.Value, math.MaxFloat64, math.MaxFloat64)
+				return
+			}
+		}
+	}
+	var f float64
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" || d.scalar(n, path, "!!float", "a number") {
+		if !d.value(n, path, &f) {
+			return
+		}
+		switch {
+		case math.IsNaN(f):
+			d.fail(n, path, "%s is not a number (NaN): want a finite number", n.Value)
+		case math.IsInf(f, 0):
+			d.fail(n, path, "%s is infinite: want a finite number", n.Value)
+		default:
+			v.SetFloat(f)
+		}
+	}
+}
+
+// durationSyntax is how time.ParseDuration writes a duration: a duration it
+// refuses that has this syntax is out of range.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
 	if !d.scalar(n, path, "!!str", `a duration such as "30s" or "1m30s"`) {
 		return
 	}
 	dur, err := time.ParseDuration(n.Value)
-	if err != nil {
+	switch {
+	case err != nil && durationSyntax.MatchString(n.Value):
+		d.fail(n, path, "%q is out of range: a duration is at most %s (292 years)", n.Value, time.Duration(math.MaxInt64))
+	case err != nil:
 		d.fail(n, path, `%q is not a duration (want e.g. "30s" or "1m30s")`, n.Value)
-		return
+	default:
+		v.SetInt(int64(dur))
 	}
-	v.SetInt(int64(dur))
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {

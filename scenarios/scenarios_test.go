@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -266,6 +267,15 @@ func TestValidateInGo(t *testing.T) {
 		`objectives.rto.api: "-1s" is negative`
 	if err := s.Validate(); err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+
+	// No comparison holds for NaN: it must not pass a range check.
+	s.Fault = scenarios.Fault{Type: scenarios.FaultMemoryHog, Params: &scenarios.MemoryHogParams{Used: math.NaN(), HoldFor: time.Minute}}
+	s.Target, s.Objectives = scenarios.Target{}, scenarios.Objectives{MaxDuration: 5 * time.Minute}
+	s.SetDefaults()
+	want = "fault.params.used: NaN: want a fraction between 0.5 and 0.97 (above that the node's own processes are at risk)"
+	if err := s.Validate(); err == nil || err.Error() != want {
+		t.Errorf("NaN: got\n%v\nwant\n%s", err, want)
 	}
 }
 
