@@ -90,8 +90,9 @@ func (t Target) IsZero() bool { return t == Target{} }
 
 // Sampling sets how the samplers observe the cluster.
 type Sampling struct {
-	// Interval between two samples. Default 100ms. Every declared RTO must
-	// be at least one interval: a shorter bound cannot be told from zero.
+	// Interval between two samples. Default 100ms; at least
+	// MinSamplingInterval. Every declared RTO must be at least one
+	// interval: a shorter bound cannot be told from zero.
 	Interval time.Duration `yaml:"interval"`
 	// Timeout is how long one sample may take before it counts as failed:
 	// an answer slower than this is unavailability. Default 5s; at least
@@ -104,6 +105,12 @@ const (
 	DefaultSamplingInterval = 100 * time.Millisecond
 	DefaultSamplingTimeout  = 5 * time.Second
 )
+
+// MinSamplingInterval is the shortest sampling interval: each sampler sends
+// the cluster a request every interval, with no rate limit, and the RPO
+// writer writes a record, so that a shorter one floods the API server and
+// etcd that the drill measures.
+const MinSamplingInterval = 10 * time.Millisecond
 
 // FaultType names a fault. The faults drill knows are declared each in its
 // own file, params_<fault>.go, with its parameters, and are known to the

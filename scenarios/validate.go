@@ -146,8 +146,12 @@ func (s *Scenario) validate(v *validator) {
 	if strings.TrimSpace(s.Description) == "" {
 		v.errorf("description", "missing; say what the drill proves")
 	}
-	if v.duration("sampling.interval", s.Sampling.Interval, true) && v.duration("sampling.timeout", s.Sampling.Timeout, true) &&
-		s.Sampling.Timeout < s.Sampling.Interval {
+	interval := v.duration("sampling.interval", s.Sampling.Interval, true)
+	if interval && s.Sampling.Interval < MinSamplingInterval {
+		v.errorf("sampling.interval", "%s is shorter than %s: each sampler sends the cluster a request every interval, and the RPO writer a write, "+
+			"so a shorter one floods the API server and etcd the drill measures", s.Sampling.Interval, MinSamplingInterval)
+	}
+	if interval && v.duration("sampling.timeout", s.Sampling.Timeout, true) && s.Sampling.Timeout < s.Sampling.Interval {
 		v.errorf("sampling.timeout", "%s is shorter than sampling.interval %s", s.Sampling.Timeout, s.Sampling.Interval)
 	}
 	s.validateFault(v)
