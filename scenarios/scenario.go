@@ -327,9 +327,10 @@ type Alerts struct {
 type ExpectedAlert struct {
 	// Name is the alertname. Required.
 	Name string `yaml:"name"`
-	// Labels the firing alert must carry, beside its name. In a value,
-	// {{.Namespace}} stands for the drill's namespace (its workload's), so
-	// that an alert about pods can be narrowed to the drill's own.
+	// Labels the firing alert must carry, beside its name: Prometheus label
+	// names. In a value, NamespaceVar ({{.Namespace}}) stands for the
+	// drill's namespace (its workload's), so that an alert about pods can
+	// be narrowed to the drill's own; it is the only template.
 	Labels map[string]string `yaml:"labels"`
 	// FiringWithin bounds the time to firing. Required.
 	FiringWithin time.Duration `yaml:"firingWithin"`
@@ -341,6 +342,13 @@ type ExpectedAlert struct {
 	// because it is wrong (a page while the service served).
 	Finding string `yaml:"finding"`
 }
+
+// NamespaceVar in an expected alert's label value stands for the drill's
+// namespace (the workload's, or the one drill made for the drill), which is
+// only known when the drill runs: `namespace: "{{.Namespace}}"` narrows an
+// alert to the drill's own pods. No other template is expanded, and a value
+// with one is an error.
+const NamespaceVar = "{{.Namespace}}"
 
 // ForbiddenAlerts are alerts that must not fire during the drill: those
 // named, and those with the given severity label that are not expected.

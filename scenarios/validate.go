@@ -2,10 +2,12 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -357,11 +359,7 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 		expected[e.Name] = true
 		p := fmt.Sprintf("%s.expect[%d]", path, i)
 		v.required(join(p, "name"), e.Name, "the alert's name")
-		for k := range e.Labels {
-			if k == "" {
-				v.errorf(join(p, "labels"), "a label has an empty name")
-			}
-		}
+		validateLabels(v, join(p, "labels"), e.Labels)
 		v.duration(join(p, "firingWithin"), e.FiringWithin, true)
 		v.duration(join(p, "resolvedWithin"), e.ResolvedWithin, false)
 	}
@@ -380,6 +378,27 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 		}
 		if f.Severity == "" && v.present(join(p, "severity")) {
 			v.errorf(join(p, "severity"), "is empty")
+		}
+	}
+}
+
+// validateLabels checks an expected alert's labels: Prometheus label names,
+// and values with no template but NamespaceVar, the only one expanded.
+func validateLabels(v *validator, path string, labels map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		switch {
+		case k == "":
+			v.errorf(path, "a label has an empty name")
+		case !model.LegacyValidation.IsValidLabelName(k):
+			v.errorf(join(path, k), "%s is not a label name: Prometheus' are letters, digits and _, not starting with a digit", quote(k))
+		}
+		if val := labels[k]; strings.Contains(strings.ReplaceAll(val, NamespaceVar, ""), "{{") {
+			hint := ""
+			if strings.Contains(strings.ToLower(strings.Join(strings.Fields(val), "")), strings.ToLower(NamespaceVar)) {
+				hint = " (did you mean " + NamespaceVar + "?)"
+			}
+			v.errorf(join(path, k), "%s has a template that is not expanded: only %s, written exactly so, stands for the drill's namespace; "+
+				"any other is matched as written and never matches%s", quote(val), NamespaceVar, hint)
 		}
 	}
 }
