@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -222,19 +223,23 @@ func parse(name string, data []byte) (*Scenario, map[string]position, ErrorList)
 	if len(data) > MaxFileSize {
 		return nil, nil, ErrorList{{File: name, Reason: errTooBig{int64(len(data))}.Error()}}
 	}
+	if e := notText(data); e != nil {
+		e.File = name
+		return nil, nil, ErrorList{e}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fail(0, 0, "empty file; want a drill")
 		}
-		return nil, nil, ErrorList{syntaxError(name, err)}
+		return nil, nil, ErrorList{syntaxError(name, data, err)}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, nil, ErrorList{syntaxError(name, err)}
+		return nil, nil, ErrorList{syntaxError(name, data, err)}
 	default:
 		return fail(next.Line, next.Column, "a second YAML document; want one drill per file")
 	}
@@ -286,14 +291,82 @@ func failedWithin(failed map[string]bool, path string) bool {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError turns a YAML syntax error into an Error with its line.
-func syntaxError(name string, err error) *Error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Reason: "invalid YAML: " + m[2]}
+// syntaxError turns a YAML syntax error in data into an Error with its
+// line.
+func syntaxError(name string, data []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	return &Error{File: name, Reason: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	if e := tabIndented(data, line, msg); e != nil {
+		e.File = name
+		return e
+	}
+	return &Error{File: name, Line: line, Reason: "invalid YAML: " + msg}
+}
+
+// tabIndented returns an Error at the tab that caused the YAML error msg at
+// line (0: none said), if it is one: YAML's own message does not say. It
+// names the line before the tab's in some cases, and none for line 1.
+func tabIndented(data []byte, line int, msg string) *Error {
+	if msg != "found character that cannot start any token" && msg != "found a tab character that violates indentation" {
+		return nil
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	for _, l := range []int{max(line, 1), max(line, 1) + 1} {
+		if l > len(lines) {
+			break
+		}
+		// The indentation, and the "- " of sequence entries in it.
+		text := lines[l-1]
+		indent := len(text) - len(bytes.TrimLeft(text, " \t-"))
+		if i := bytes.IndexByte(text[:indent], '\t'); i >= 0 {
+			return &Error{Line: l, Column: i + 1, Reason: "invalid YAML: indented with a tab; YAML allows only spaces for indentation"}
+		}
+	}
+	return nil
+}
+
+// notText returns an Error at the first byte of data that is not UTF-8, or
+// at the first character YAML does not allow (control characters but tab,
+// CR and LF), or nil: data is text a YAML parser will read. YAML's own
+// errors for these have no line, and say nothing of the file being binary.
+func notText(data []byte) *Error {
+	for _, bom := range []struct {
+		mark     string
+		encoding string
+	}{{"\x00\x00\xfe\xff", "UTF-32"}, {"\xff\xfe\x00\x00", "UTF-32"}, {"\xfe\xff", "UTF-16"}, {"\xff\xfe", "UTF-16"}} {
+		if bytes.HasPrefix(data, []byte(bom.mark)) {
+			return &Error{Line: 1, Column: 1, Reason: fmt.Sprintf("not UTF-8 text: the file starts with a %s byte-order mark; save it as UTF-8", bom.encoding)}
+		}
+	}
+	line, lineStart := 1, 0
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		at := func(format string, args ...any) *Error {
+			column := utf8.RuneCount(data[lineStart:i]) + 1
+			return &Error{Line: line, Column: column, Reason: fmt.Sprintf(format, args...)}
+		}
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return at("not UTF-8 text: byte 0x%02x at offset %d is not UTF-8 (is it a binary file?)", data[i], i)
+		case !yamlPrintable(r):
+			return at("not text: control character %U at offset %d, which YAML does not allow (is it a binary file?)", r, i)
+		case r == '\n':
+			line, lineStart = line+1, i+1
+		}
+		i += size
+	}
+	return nil
+}
+
+// yamlPrintable reports whether YAML allows r in a file (YAML 1.2's
+// c-printable, as go.yaml.in/yaml/v3 checks it).
+func yamlPrintable(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 ||
+		r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
 }
 
 // readError is an Error for a file that could not be read.

@@ -457,3 +457,44 @@ func TestTooBigNotRead(t *testing.T) {
 		t.Errorf("Parse: got\n  %v\nwant\n  %s", err, want)
 	}
 }
+
+// TestNotText checks that a file that is not UTF-8 text, or that YAML
+// cannot read for a tab in its indentation, is refused at the line.
+func TestNotText(t *testing.T) {
+	hog := func(old, new string) []byte { return []byte(strings.Replace(memoryHog, old, new, 1)) }
+	utf16 := []byte{0xff, 0xfe}
+	for _, r := range memoryHog {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	const tabReason = "invalid YAML: indented with a tab; YAML allows only spaces for indentation"
+	checkBadInput(t, []badInput{
+		{"png", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), 0, 0, 1), []scenarios.Error{
+			{Line: 1, Column: 1, Reason: "not UTF-8 text: byte 0x89 at offset 0 is not UTF-8 (is it a binary file?)"},
+		}},
+		{"latin-1", hog("A worker's", "A worker\xe9s"), []scenarios.Error{
+			{Line: 2, Column: 22, Reason: "not UTF-8 text: byte 0xe9 at offset 31 is not UTF-8 (is it a binary file?)"},
+		}},
+		{"nul", hog("holdFor: 30s", "holdFor: 30s\x00\x01"), []scenarios.Error{
+			{Line: 7, Column: 17, Reason: "not text: control character U+0000 at offset 128, which YAML does not allow (is it a binary file?)"},
+		}},
+		{"utf-16", utf16, []scenarios.Error{
+			{Line: 1, Column: 1, Reason: "not UTF-8 text: the file starts with a UTF-16 byte-order mark; save it as UTF-8"},
+		}},
+		{"tab", hog("    used:", "\tused:"), []scenarios.Error{{Line: 6, Column: 1, Reason: tabReason}}},
+		{"tab-after-spaces", hog("    holdFor:", "  \tholdFor:"), []scenarios.Error{{Line: 7, Column: 3, Reason: tabReason}}},
+		{"tab-first-line", []byte("\t" + memoryHog), []scenarios.Error{{Line: 1, Column: 1, Reason: tabReason}}},
+		{"tab-in-list", hog("      - name:", "\t- name:"), []scenarios.Error{{Line: 11, Column: 1, Reason: tabReason}}},
+		{"tab-after-dash", hog("      - name:", "      -\tname:"), []scenarios.Error{{Line: 11, Column: 8, Reason: tabReason}}},
+	})
+	// A tab is fine where YAML allows it: between a key and its value, in
+	// a flow mapping, in a block scalar's text.
+	for _, ok := range []string{
+		strings.Replace(memoryHog, "used: 0.93", "used:\t0.93", 1),
+		strings.Replace(memoryHog, "description: A worker's memory held at 93% in use.", "description: |\n  A worker's memory\n  \theld at 93% in use.", 1),
+		strings.Replace(memoryHog, "maxDuration: 15m", "maxDuration: 15m\nsampling: {interval: 1s,\ttimeout: 5s}", 1),
+	} {
+		if _, err := scenarios.Parse("ok.yaml", []byte(ok)); err != nil {
+			t.Errorf("%v\n%s", err, ok)
+		}
+	}
+}
