@@ -141,7 +141,7 @@ func (d *decoder) scalar(n *yaml.Node, path, tag, want string) bool {
 // value decodes the scalar n with yaml's own rules.
 func (d *decoder) value(n *yaml.Node, path string, v any) bool {
 	if err := n.Decode(v); err != nil {
-		d.fail(n, path, "%q: %v", n.Value, err)
+		d.fail(n, path, "%s: %s", quote(n.Value), clip(err.Error()))
 		return false
 	}
 	return true
@@ -163,7 +163,7 @@ func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 			bits := v.Type().Bits()
 			lo := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), uint(bits-1)))
 			hi := new(big.Int).Sub(new(big.Int).Neg(lo), big.NewInt(1))
-			d.fail(n, path, "%s is out of range: want an integer from %s to %s", n.Value, lo, hi)
+			d.fail(n, path, "%s is out of range: want an integer from %s to %s", clip(n.Value), lo, hi)
 			return
 		}
 	}
@@ -185,7 +185,7 @@ func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
 	if plain(n) && n.ShortTag() == "!!str" {
 		if s := strings.ReplaceAll(n.Value, "_", ""); yamlFloat.MatchString(s) {
 			if _, err := strconv.ParseFloat(s, 64); errors.Is(err, strconv.ErrRange) {
-				d.fail(n, path, "%s is out of range: want a number between -%g and %g", n.Value, math.MaxFloat64, math.MaxFloat64)
+				d.fail(n, path, "%s is out of range: want a number between -%g and %g", clip(n.Value), math.MaxFloat64, math.MaxFloat64)
 				return
 			}
 		}
@@ -217,9 +217,9 @@ func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
 	dur, err := time.ParseDuration(n.Value)
 	switch {
 	case err != nil && durationSyntax.MatchString(n.Value):
-		d.fail(n, path, "%q is out of range: a duration is at most %s (292 years)", n.Value, time.Duration(math.MaxInt64))
+		d.fail(n, path, "%s is out of range: a duration is at most %s (292 years)", quote(n.Value), time.Duration(math.MaxInt64))
 	case err != nil:
-		d.fail(n, path, `%q is not a duration (want e.g. "30s" or "1m30s")`, n.Value)
+		d.fail(n, path, `%s is not a duration (want e.g. "30s" or "1m30s")`, quote(n.Value))
 	default:
 		v.SetInt(int64(dur))
 	}
@@ -284,7 +284,7 @@ func (d *decoder) eachKey(n *yaml.Node, path string, f func(key string, k, v *ya
 		}
 		p := path
 		if k.Kind == yaml.ScalarNode {
-			p = join(path, k.Value)
+			p = join(path, clip(k.Value))
 		}
 		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
 			d.fail(k, p, "unsupported key %s: want a field name", describe(k))
@@ -362,17 +362,17 @@ func describe(n *yaml.Node) string {
 	}
 	switch t := n.ShortTag(); t {
 	case "!!str":
-		return fmt.Sprintf("string %q", n.Value)
+		return "string " + quote(n.Value)
 	case "!!int":
-		return "integer " + n.Value
+		return "integer " + clip(n.Value)
 	case "!!float":
-		return "number " + n.Value
+		return "number " + clip(n.Value)
 	case "!!bool":
-		return "boolean " + n.Value
+		return "boolean " + clip(n.Value)
 	case "!!null":
 		return "null"
 	default:
-		return fmt.Sprintf("%s %q", t, n.Value)
+		return fmt.Sprintf("%s %s", clip(t), quote(n.Value))
 	}
 }
 

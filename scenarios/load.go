@@ -198,7 +198,7 @@ func loadAll(srcs []source) ([]*Scenario, error) {
 			at := pos["name"]
 			if first, ok := names[s.Name]; ok {
 				fileErrs = append(fileErrs, &Error{File: src.name, Line: at.line, Column: at.column, Path: "name",
-					Reason: fmt.Sprintf("%q is already the name of the drill in %s", s.Name, first)})
+					Reason: fmt.Sprintf("%s is already the name of the drill in %s", quote(s.Name), first)})
 			} else {
 				names[s.Name] = fmt.Sprintf("%s:%d", src.name, at.line)
 			}

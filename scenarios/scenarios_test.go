@@ -498,3 +498,44 @@ func TestNotText(t *testing.T) {
 		}
 	}
 }
+
+// TestLongValuesCut checks that an error repeats no more than 64 bytes of
+// a value, and says how long it is.
+func TestLongValuesCut(t *testing.T) {
+	long := strings.Repeat("x", 1<<20-1024)
+	hog := func(old, new string) []byte { return []byte(strings.Replace(memoryHog, old, new, 1)) }
+	x64 := strings.Repeat("x", 64)
+	checkBadInput(t, []badInput{
+		{"fault-type", hog("type: memory-hog", "type: "+long), []scenarios.Error{
+			{Line: 4, Column: 3, Path: "fault.type", Reason: `"` + x64 + `…" (1047552 bytes) is not one of: ` + strings.Join(faultTypes(), ", ")},
+		}},
+		{"unknown-key", hog("fault:", long[:1000]+": 1\nfault:"), []scenarios.Error{ // YAML's longest key is 1024 bytes
+			{Line: 3, Column: 1, Path: x64 + "… (1000 bytes)",
+				Reason: "unknown field (want one of: name, description, target, seed, fault, workload, sampling, objectives)"},
+		}},
+		{"duration", hog("holdFor: 30s", "holdFor: 3"+long), []scenarios.Error{
+			{Line: 7, Column: 14, Path: "fault.params.holdFor", Reason: `"3` + x64[1:] + `…" (1047553 bytes) is not a duration (want e.g. "30s" or "1m30s")`},
+		}},
+		{"string-for-number", hog("used: 0.93", "used: "+long), []scenarios.Error{
+			{Line: 6, Column: 11, Path: "fault.params.used", Reason: `want a number, got string "` + x64 + `…" (1047552 bytes)`},
+		}},
+		{"integer", hog("name: hog", "name: hog\nseed: 1"+strings.Repeat("0", 100)), []scenarios.Error{
+			{Line: 2, Column: 7, Path: "seed", Reason: "1" + strings.Repeat("0", 63) + "… (101 bytes) is out of range: want an integer from -9223372036854775808 to 9223372036854775807"},
+		}},
+		{"label", hog("        firingWithin: 11m", "        labels:\n          "+long[:200]+": \""+long[:100]+"{{}}\"\n        firingWithin: 11m"), []scenarios.Error{
+			{Line: 13, Column: 11, Path: "objectives.alerts.expect[0].labels." + x64 + "… (200 bytes)",
+				Reason: `"` + x64 + `…" (104 bytes) has a template that is not expanded: only {{.Namespace}}, written exactly so, stands for the drill's namespace; any other is matched as written and never matches`},
+		}},
+		{"multibyte", hog("type: memory-hog", "type: "+strings.Repeat("é", 40)), []scenarios.Error{
+			{Line: 4, Column: 3, Path: "fault.type", Reason: `"` + strings.Repeat("é", 32) + `…" (80 bytes) is not one of: ` + strings.Join(faultTypes(), ", ")},
+		}},
+	})
+}
+
+func faultTypes() []string {
+	var ts []string
+	for _, t := range scenarios.FaultTypes() {
+		ts = append(ts, string(t))
+	}
+	return ts
+}

@@ -131,13 +131,13 @@ func oneOf[T ~string](v *validator, path string, value T, allowed ...T) bool {
 	if c, ok := closest(string(value), names); ok {
 		hint = fmt.Sprintf(" (did you mean %s?)", c)
 	}
-	v.errorf(path, "%q is not one of: %s%s", value, strings.Join(names, ", "), hint)
+	v.errorf(path, "%s is not one of: %s%s", quote(string(value)), strings.Join(names, ", "), hint)
 	return false
 }
 
 func (v *validator) dns1123Label(path, value string) {
 	if errs := validation.IsDNS1123Label(value); len(errs) > 0 {
-		v.errorf(path, "%q is not a DNS-1123 label: %s", value, errs[0])
+		v.errorf(path, "%s is not a DNS-1123 label: %s", quote(value), errs[0])
 	}
 }
 
@@ -214,12 +214,12 @@ func (s *Scenario) validateTarget(v *validator) {
 	}
 	if t.Selector != "" {
 		if _, err := labels.Parse(t.Selector); err != nil {
-			v.errorf("target.selector", "%q is not a label selector: %v", t.Selector, err)
+			v.errorf("target.selector", "%s is not a label selector: %s", quote(t.Selector), clip(err.Error()))
 		}
 	}
 	if t.Zone != "" {
 		if errs := validation.IsValidLabelValue(t.Zone); len(errs) > 0 {
-			v.errorf("target.zone", "%q is not a zone label value: %s", t.Zone, errs[0])
+			v.errorf("target.zone", "%s is not a zone label value: %s", quote(t.Zone), errs[0])
 		}
 	}
 }
@@ -373,7 +373,7 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "is empty")
 			}
 			if expected[n] {
-				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "%s is also expected: an alert cannot be both", n)
+				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "%s is also expected: an alert cannot be both", clip(n))
 			}
 		}
 		if f.Severity == "" && v.present(join(p, "severity")) {
@@ -390,14 +390,14 @@ func validateLabels(v *validator, path string, labels map[string]string) {
 		case k == "":
 			v.errorf(path, "a label has an empty name")
 		case !model.LegacyValidation.IsValidLabelName(k):
-			v.errorf(join(path, k), "%s is not a label name: Prometheus' are letters, digits and _, not starting with a digit", quote(k))
+			v.errorf(join(path, clip(k)), "%s is not a label name: Prometheus' are letters, digits and _, not starting with a digit", quote(k))
 		}
 		if val := labels[k]; strings.Contains(strings.ReplaceAll(val, NamespaceVar, ""), "{{") {
 			hint := ""
 			if strings.Contains(strings.ToLower(strings.Join(strings.Fields(val), "")), strings.ToLower(NamespaceVar)) {
 				hint = " (did you mean " + NamespaceVar + "?)"
 			}
-			v.errorf(join(path, k), "%s has a template that is not expanded: only %s, written exactly so, stands for the drill's namespace; "+
+			v.errorf(join(path, clip(k)), "%s has a template that is not expanded: only %s, written exactly so, stands for the drill's namespace; "+
 				"any other is matched as written and never matches%s", quote(val), NamespaceVar, hint)
 		}
 	}
