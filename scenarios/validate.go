@@ -75,6 +75,11 @@ func (v *validator) errorf(path, format string, args ...any) {
 	v.errs = append(v.errs, e)
 }
 
+// reported reports whether an error was reported at path already.
+func (v *validator) reported(path string) bool {
+	return slices.ContainsFunc(v.errs, func(e *Error) bool { return e.Path == path })
+}
+
 // present reports whether the file wrote the field at path.
 func (v *validator) present(path string) bool {
 	_, ok := v.pos[path]
@@ -317,6 +322,8 @@ func (s *Scenario) validateObjectives(v *validator) {
 		switch {
 		case !p.NeverViolated && !v.present("objectives.pdb.neverViolated"):
 			v.errorf("objectives.pdb", "declares nothing; want neverViolated: true")
+		case !p.NeverViolated && !v.reported("objectives.pdb.neverViolated"):
+			v.errorf("objectives.pdb.neverViolated", "is false, so the objective judges nothing; want true, or no pdb objective")
 		case p.NeverViolated && (s.Workload == nil || s.Workload.PDB == nil):
 			v.errorf("objectives.pdb.neverViolated", "needs a workload pdb to judge")
 		}
@@ -351,8 +358,13 @@ func (s *Scenario) validateRTO(v *validator, path string, d time.Duration) {
 
 // validateAlerts checks the alerts block.
 func validateAlerts(v *validator, a *Alerts, path string) {
-	if len(a.Expect) == 0 && a.Forbid == nil && !v.presentUnder(path) {
-		v.errorf(path, "declares neither expect nor forbid")
+	if len(a.Expect) == 0 && a.Forbid == nil {
+		switch expect := join(path, "expect"); {
+		case !v.presentUnder(path):
+			v.errorf(path, "declares neither expect nor forbid")
+		case v.present(expect) && a.Expect != nil:
+			v.errorf(expect, "is empty, and there is no forbid: the objective judges nothing")
+		}
 	}
 	expected := make(map[string]bool, len(a.Expect))
 	for i, e := range a.Expect {
@@ -365,8 +377,13 @@ func validateAlerts(v *validator, a *Alerts, path string) {
 	}
 	if f := a.Forbid; f != nil {
 		p := join(path, "forbid")
-		if len(f.Names) == 0 && f.Severity == "" && !v.presentUnder(p) {
-			v.errorf(p, "declares neither names nor severity")
+		if len(f.Names) == 0 && f.Severity == "" {
+			switch names := join(p, "names"); {
+			case !v.presentUnder(p):
+				v.errorf(p, "declares neither names nor severity")
+			case v.present(names) && f.Names != nil && !v.present(join(p, "severity")):
+				v.errorf(names, "is empty, and there is no severity: forbid judges nothing")
+			}
 		}
 		for i, n := range f.Names {
 			if n == "" {
