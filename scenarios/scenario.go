@@ -7,10 +7,12 @@
 // business, elsewhere.
 //
 // Files are decoded strictly (see Parse): an unknown field at any depth, a
-// value of the wrong type, a duration that is missing, zero, negative or
-// unparsable, an unknown fault, or an objective the fault cannot measure is an
-// error that names the file, the line and column, the field path and the
-// reason. The shipped drills are embedded in the binary (see Shipped).
+// value of the wrong type or out of range, a duration that is missing, zero,
+// negative or unparsable, an unknown fault, or an objective the fault cannot
+// measure is an error that names the file, the line and column, the field
+// path and the reason. A file is UTF-8 text of at most MaxFileSize; the
+// first MaxErrors errors of a file are listed, and the others counted. The
+// shipped drills are embedded in the binary (see Shipped).
 //
 // Each fault's parameters are declared in a file of their own,
 // params_<fault>.go, but a fault type is known to the loaders only once it is
