@@ -407,6 +407,9 @@ func suggest(name string, known []string) string {
 func closest(name string, known []string) (string, bool) {
 	best, bestDist := "", 0
 	for _, k := range known {
+		if d := len(name) - len(k); max(d, -d) > max(1, len(k)/3) {
+			continue // no closer than the lengths differ: no typo (and a long value costs nothing)
+		}
 		dist := levenshtein(strings.ToLower(name), strings.ToLower(k))
 		if best == "" || dist < bestDist {
 			best, bestDist = k, dist
