@@ -1,8 +1,13 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +29,36 @@ type position struct{ line, column int }
 type decoder struct {
 	errs ErrorList
 	pos  map[string]position
+	// nodes counts the nodes visited, aliases expanded, up to maxNodes.
+	nodes int
+	// alias is the outermost alias being expanded, at aliasPath.
+	alias     *yaml.Node
+	aliasPath string
 }
+
+// maxNodes bounds the YAML nodes (keys and values) one file is decoded
+// through, an alias counting as the nodes it stands for: a few aliases to
+// aliases make a small file billions of nodes (the "billion laughs"). A
+// drill has tens.
+const maxNodes = 100_000
+
+// visit counts one more node, and reports whether decoding may go on. The
+// node that exceeds maxNodes is an error, reported at the alias being
+// expanded if there is one, and decoding stops there.
+func (d *decoder) visit(n *yaml.Node, path string) bool {
+	d.nodes++
+	if d.nodes == maxNodes+1 {
+		if d.alias != nil {
+			d.fail(d.alias, d.aliasPath, "the drill has more than %d keys and values once its aliases are expanded (a drill has tens): not decoded further", maxNodes)
+		} else {
+			d.fail(n, path, "the drill has more than %d keys and values (a drill has tens): not decoded further", maxNodes)
+		}
+	}
+	return d.nodes <= maxNodes
+}
+
+// exhausted reports whether the file had more nodes than maxNodes.
+func (d *decoder) exhausted() bool { return d.nodes > maxNodes }
 
 // nodeDecoder is implemented by types that decode themselves (Fault, whose
 // params' type depends on its type).
@@ -44,7 +78,14 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 
 // decode decodes n into v, which is addressable; path names v in errors.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if !d.visit(n, path) {
+		return
+	}
 	if n.Kind == yaml.AliasNode {
+		if d.alias == nil {
+			d.alias, d.aliasPath = n, path
+			defer func() { d.alias = nil }()
+		}
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
@@ -80,22 +121,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			v.SetBool(b)
 		}
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		var i int64
-		if d.scalar(n, path, "!!int", "an integer") && d.value(n, path, &i) {
-			if v.OverflowInt(i) {
-				d.fail(n, path, "%s is out of range", n.Value)
-				return
-			}
-			v.SetInt(i)
-		}
+		d.decodeInt(n, v, path)
 	case reflect.Float64:
-		// An integer is a number too ("used: 1" is refused by range, not type).
-		var f float64
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" || d.scalar(n, path, "!!float", "a number") {
-			if d.value(n, path, &f) {
-				v.SetFloat(f)
-			}
-		}
+		d.decodeFloat(n, v, path)
 	default:
 		panic(fmt.Sprintf("scenarios: cannot decode into %s", v.Type()))
 	}
@@ -113,22 +141,88 @@ func (d *decoder) scalar(n *yaml.Node, path, tag, want string) bool {
 // value decodes the scalar n with yaml's own rules.
 func (d *decoder) value(n *yaml.Node, path string, v any) bool {
 	if err := n.Decode(v); err != nil {
-		d.fail(n, path, "%q: %v", n.Value, err)
+		d.fail(n, path, "%s: %s", quote(n.Value), clip(err.Error()))
 		return false
 	}
 	return true
 }
+
+// plain reports whether n is a scalar written without quotes, whose type
+// YAML infers from its text.
+func plain(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
+}
+
+// decodeInt decodes an integer into v, an int of any size. YAML reads an
+// integer too large for 64 bits as a float or a string: it is out of
+// range, not of the wrong type.
+func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
+	if plain(n) {
+		b, ok := new(big.Int).SetString(strings.ReplaceAll(n.Value, "_", ""), 0)
+		if ok && (!b.IsInt64() || v.OverflowInt(b.Int64())) {
+			bits := v.Type().Bits()
+			lo := new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), uint(bits-1)))
+			hi := new(big.Int).Sub(new(big.Int).Neg(lo), big.NewInt(1))
+			d.fail(n, path, "%s is out of range: want an integer from %s to %s", clip(n.Value), lo, hi)
+			return
+		}
+	}
+	var i int64
+	if d.scalar(n, path, "!!int", "an integer") && d.value(n, path, &i) {
+		v.SetInt(i)
+	}
+}
+
+// yamlFloat is how YAML writes a number (go.yaml.in/yaml/v3's
+// yamlStyleFloat).
+var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+
+// decodeFloat decodes a finite number into v, a float64. An integer is a
+// number too ("used: 1" is refused by range, not type). YAML reads a number
+// too large for 64 bits as a string: it is out of range, not of the wrong
+// type.
+func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+	if plain(n) && n.ShortTag() == "!!str" {
+		if s := strings.ReplaceAll(n.Value, "_", ""); yamlFloat.MatchString(s) {
+			if _, err := strconv.ParseFloat(s, 64); errors.Is(err, strconv.ErrRange) {
+				d.fail(n, path, "%s is out of range: want a number between -%g and %g", clip(n.Value), math.MaxFloat64, math.MaxFloat64)
+				return
+			}
+		}
+	}
+	var f float64
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" || d.scalar(n, path, "!!float", "a number") {
+		if !d.value(n, path, &f) {
+			return
+		}
+		switch {
+		case math.IsNaN(f):
+			d.fail(n, path, "%s is not a number (NaN): want a finite number", n.Value)
+		case math.IsInf(f, 0):
+			d.fail(n, path, "%s is infinite: want a finite number", n.Value)
+		default:
+			v.SetFloat(f)
+		}
+	}
+}
+
+// durationSyntax is how time.ParseDuration writes a duration: a duration it
+// refuses that has this syntax is out of range.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
 func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
 	if !d.scalar(n, path, "!!str", `a duration such as "30s" or "1m30s"`) {
 		return
 	}
 	dur, err := time.ParseDuration(n.Value)
-	if err != nil {
-		d.fail(n, path, `%q is not a duration (want e.g. "30s" or "1m30s")`, n.Value)
-		return
+	switch {
+	case err != nil && durationSyntax.MatchString(n.Value):
+		d.fail(n, path, "%s is out of range: a duration is at most %s (292 years)", quote(n.Value), time.Duration(math.MaxInt64))
+	case err != nil:
+		d.fail(n, path, `%s is not a duration (want e.g. "30s" or "1m30s")`, quote(n.Value))
+	default:
+		v.SetInt(int64(dur))
 	}
-	v.SetInt(int64(dur))
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
@@ -185,9 +279,12 @@ func (d *decoder) eachKey(n *yaml.Node, path string, f func(key string, k, v *ya
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if !d.visit(k, path) {
+			return
+		}
 		p := path
 		if k.Kind == yaml.ScalarNode {
-			p = join(path, k.Value)
+			p = join(path, clip(k.Value))
 		}
 		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
 			d.fail(k, p, "unsupported key %s: want a field name", describe(k))
@@ -265,17 +362,17 @@ func describe(n *yaml.Node) string {
 	}
 	switch t := n.ShortTag(); t {
 	case "!!str":
-		return fmt.Sprintf("string %q", n.Value)
+		return "string " + quote(n.Value)
 	case "!!int":
-		return "integer " + n.Value
+		return "integer " + clip(n.Value)
 	case "!!float":
-		return "number " + n.Value
+		return "number " + clip(n.Value)
 	case "!!bool":
-		return "boolean " + n.Value
+		return "boolean " + clip(n.Value)
 	case "!!null":
 		return "null"
 	default:
-		return fmt.Sprintf("%s %q", t, n.Value)
+		return fmt.Sprintf("%s %s", clip(t), quote(n.Value))
 	}
 }
 
@@ -310,6 +407,9 @@ func suggest(name string, known []string) string {
 func closest(name string, known []string) (string, bool) {
 	best, bestDist := "", 0
 	for _, k := range known {
+		if d := len(name) - len(k); max(d, -d) > max(1, len(k)/3) {
+			continue // no closer than the lengths differ: no typo (and a long value costs nothing)
+		}
 		dist := levenshtein(strings.ToLower(name), strings.ToLower(k))
 		if best == "" || dist < bestDist {
 			best, bestDist = k, dist

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is one problem in a drill file.
@@ -73,6 +75,60 @@ func (l ErrorList) err() error {
 		return nil
 	}
 	return l
+}
+
+// capped returns the first MaxErrors errors of l, all of file, and one more
+// that counts the others.
+func (l ErrorList) capped(file string) ErrorList {
+	if len(l) <= MaxErrors {
+		return l
+	}
+	more := len(l) - MaxErrors
+	return append(l[:MaxErrors:MaxErrors], &Error{File: file,
+		Reason: fmt.Sprintf("and %d more %s (only the first %d are listed)", more, plural(more, "error"), MaxErrors)})
+}
+
+// plural is noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// maxEcho is how much of a value an error repeats, in bytes.
+const maxEcho = 64
+
+// quote returns s quoted as %q does; a value longer than maxEcho bytes is
+// cut there, and its length said: "xxx…" (1048576 bytes).
+func quote(s string) string {
+	if len(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	q := strconv.Quote(cut(s))
+	return fmt.Sprintf(`%s…" (%d bytes)`, q[:len(q)-1], len(s))
+}
+
+// clip is quote for a value repeated without quotes (a number, a key).
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d bytes)", cut(s), len(s))
+}
+
+// cut returns the first maxEcho bytes of s, less a character cut in two.
+func cut(s string) string {
+	s = s[:maxEcho]
+	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			if !utf8.FullRuneInString(s[i:]) {
+				s = s[:i]
+			}
+			break
+		}
+	}
+	return s
 }
 
 // sortByLine orders the errors of one file by position, keeping the order of

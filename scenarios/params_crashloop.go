@@ -56,10 +56,10 @@ func (p *CrashloopPodsParams) validate(v *validator, s *Scenario, path string) {
 	deployment := join(path, "deployment")
 	if v.required(deployment, p.Deployment, "the name of the Deployment whose pods crash") {
 		if errs := validation.IsDNS1123Subdomain(p.Deployment); len(errs) > 0 {
-			v.errorf(deployment, "%q is not a Deployment name: %s", p.Deployment, errs[0])
+			v.errorf(deployment, "%s is not a Deployment name: %s", quote(p.Deployment), errs[0])
 		} else if p.Namespace == "" && s.Workload != nil && s.Workload.Fixture != "" && p.Deployment != string(s.Workload.Fixture) {
-			v.errorf(deployment, "%q is not the workload's Deployment %q; set namespace to crash a Deployment drill does not create",
-				p.Deployment, s.Workload.Fixture)
+			v.errorf(deployment, "%s is not the workload's Deployment %s; set namespace to crash a Deployment drill does not create",
+				quote(p.Deployment), quote(string(s.Workload.Fixture)))
 		}
 	}
 	if p.Namespace != "" || v.present(join(path, "namespace")) {

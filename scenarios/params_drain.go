@@ -38,10 +38,10 @@ func (p *DrainZoneParams) setDefaults(func(string) bool, string) {}
 func (p *DrainZoneParams) validate(v *validator, s *Scenario, path string) {
 	if v.required(join(path, "zone"), p.Zone, "a topology.kubernetes.io/zone value such as zone-a") {
 		if errs := validation.IsValidLabelValue(p.Zone); len(errs) > 0 {
-			v.errorf(join(path, "zone"), "%q is not a zone label value: %s", p.Zone, errs[0])
+			v.errorf(join(path, "zone"), "%s is not a zone label value: %s", quote(p.Zone), errs[0])
 		}
 		if s.Target.Zone != "" && s.Target.Zone != p.Zone {
-			v.errorf("target.zone", "%q conflicts with %s %q", s.Target.Zone, join(path, "zone"), p.Zone)
+			v.errorf("target.zone", "%s conflicts with %s %s", quote(s.Target.Zone), join(path, "zone"), quote(p.Zone))
 		}
 	}
 	v.duration(join(path, "gracePeriod"), p.GracePeriod, false)

@@ -30,7 +30,7 @@ func (p *MemoryHogParams) validate(v *validator, s *Scenario, path string) {
 	switch {
 	case p.Used == 0 && !v.present(used):
 		v.errorf(used, "missing; the fraction of the node's memory to keep in use, e.g. 0.93")
-	case p.Used < 0.5 || p.Used > 0.97:
+	case !(p.Used >= 0.5 && p.Used <= 0.97): // NaN too
 		v.errorf(used, "%v: want a fraction between 0.5 and 0.97 (above that the node's own processes are at risk)", p.Used)
 	}
 	hold := v.duration(join(path, "holdFor"), p.HoldFor, true)

@@ -1,8 +1,10 @@
 package scenarios
 
 import (
-	"strings"
+	"fmt"
 	"time"
+
+	cron "github.com/netresearch/go-cron"
 )
 
 // FaultVeleroRestore backs the workload's namespace up with Velero, deletes
@@ -17,8 +19,9 @@ type VeleroRestoreParams struct {
 	// Schedule, when set, is the cron schedule of a Velero Schedule the
 	// drill creates for the workload's namespace ("0 2 * * *", as `velero
 	// schedule create daily-backup --schedule`), and the drill's backup is
-	// made from that Schedule's template. Optional: by default the drill
-	// creates a Backup of the namespace directly.
+	// made from that Schedule's template. It is checked as Velero checks
+	// it. Optional: by default the drill creates a Backup of the namespace
+	// directly.
 	Schedule string `yaml:"schedule"`
 	// WriteAfterBackup is how long the workload keeps taking writes after
 	// the backup completed, before the disaster. Default 20s.
@@ -47,10 +50,11 @@ func (p *VeleroRestoreParams) setDefaults(present func(string) bool, path string
 }
 
 func (p *VeleroRestoreParams) validate(v *validator, s *Scenario, path string) {
-	// Velero validates the expression itself (a Schedule it cannot parse
-	// fails validation); this catches the shape early.
-	if f := strings.Fields(p.Schedule); p.Schedule != "" && len(f) != 5 && !strings.HasPrefix(p.Schedule, "@") {
-		v.errorf(join(path, "schedule"), "%q is not a cron schedule: want 5 fields (minute hour day month weekday), as \"0 2 * * *\"", p.Schedule)
+	if p.Schedule != "" {
+		if err := parseCron(p.Schedule); err != nil {
+			v.errorf(join(path, "schedule"), "%s is not a cron schedule Velero accepts: %s; want minute hour day-of-month month day-of-week, "+
+				"as \"0 2 * * *\", or a descriptor such as @daily", quote(p.Schedule), clip(err.Error()))
+		}
 	}
 	v.duration(join(path, "writeAfterBackup"), p.WriteAfterBackup, false)
 	v.duration(join(path, "backupTimeout"), p.BackupTimeout, false)
@@ -58,4 +62,18 @@ func (p *VeleroRestoreParams) validate(v *validator, s *Scenario, path string) {
 	if s.Workload != nil && !s.Workload.Persistent {
 		v.errorf("workload.persistent", "velero-restore restores the workload's volume: set persistent: true")
 	}
+}
+
+// parseCron parses a Schedule's cron expression with the parser and options
+// Velero v1.18's schedule controller uses (go-cron's ParseStandard: five
+// fields, or a descriptor). Velero recovers from a panic of the parser;
+// so does this.
+func parseCron(spec string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	_, err = cron.ParseStandard(spec)
+	return err
 }

@@ -7,10 +7,12 @@
 // business, elsewhere.
 //
 // Files are decoded strictly (see Parse): an unknown field at any depth, a
-// value of the wrong type, a duration that is missing, zero, negative or
-// unparsable, an unknown fault, or an objective the fault cannot measure is an
-// error that names the file, the line and column, the field path and the
-// reason. The shipped drills are embedded in the binary (see Shipped).
+// value of the wrong type or out of range, a duration that is missing, zero,
+// negative or unparsable, an unknown fault, or an objective the fault cannot
+// measure is an error that names the file, the line and column, the field
+// path and the reason. A file is UTF-8 text of at most MaxFileSize; the
+// first MaxErrors errors of a file are listed, and the others counted. The
+// shipped drills are embedded in the binary (see Shipped).
 //
 // Each fault's parameters are declared in a file of their own,
 // params_<fault>.go, but a fault type is known to the loaders only once it is
@@ -90,8 +92,9 @@ func (t Target) IsZero() bool { return t == Target{} }
 
 // Sampling sets how the samplers observe the cluster.
 type Sampling struct {
-	// Interval between two samples. Default 100ms. Every declared RTO must
-	// be at least one interval: a shorter bound cannot be told from zero.
+	// Interval between two samples. Default 100ms; at least
+	// MinSamplingInterval. Every declared RTO must be at least one
+	// interval: a shorter bound cannot be told from zero.
 	Interval time.Duration `yaml:"interval"`
 	// Timeout is how long one sample may take before it counts as failed:
 	// an answer slower than this is unavailability. Default 5s; at least
@@ -104,6 +107,12 @@ const (
 	DefaultSamplingInterval = 100 * time.Millisecond
 	DefaultSamplingTimeout  = 5 * time.Second
 )
+
+// MinSamplingInterval is the shortest sampling interval: each sampler sends
+// the cluster a request every interval, with no rate limit, and the RPO
+// writer writes a record, so that a shorter one floods the API server and
+// etcd that the drill measures.
+const MinSamplingInterval = 10 * time.Millisecond
 
 // FaultType names a fault. The faults drill knows are declared each in its
 // own file, params_<fault>.go, with its parameters, and are known to the
@@ -320,9 +329,10 @@ type Alerts struct {
 type ExpectedAlert struct {
 	// Name is the alertname. Required.
 	Name string `yaml:"name"`
-	// Labels the firing alert must carry, beside its name. In a value,
-	// {{.Namespace}} stands for the drill's namespace (its workload's), so
-	// that an alert about pods can be narrowed to the drill's own.
+	// Labels the firing alert must carry, beside its name: Prometheus label
+	// names. In a value, NamespaceVar ({{.Namespace}}) stands for the
+	// drill's namespace (its workload's), so that an alert about pods can
+	// be narrowed to the drill's own; it is the only template.
 	Labels map[string]string `yaml:"labels"`
 	// FiringWithin bounds the time to firing. Required.
 	FiringWithin time.Duration `yaml:"firingWithin"`
@@ -334,6 +344,13 @@ type ExpectedAlert struct {
 	// because it is wrong (a page while the service served).
 	Finding string `yaml:"finding"`
 }
+
+// NamespaceVar in an expected alert's label value stands for the drill's
+// namespace (the workload's, or the one drill made for the drill), which is
+// only known when the drill runs: `namespace: "{{.Namespace}}"` narrows an
+// alert to the drill's own pods. No other template is expanded, and a value
+// with one is an error.
+const NamespaceVar = "{{.Namespace}}"
 
 // ForbiddenAlerts are alerts that must not fire during the drill: those
 // named, and those with the given severity label that are not expected.

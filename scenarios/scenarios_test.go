@@ -1,8 +1,11 @@
 package scenarios_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -265,6 +268,15 @@ func TestValidateInGo(t *testing.T) {
 	if err := s.Validate(); err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
+
+	// No comparison holds for NaN: it must not pass a range check.
+	s.Fault = scenarios.Fault{Type: scenarios.FaultMemoryHog, Params: &scenarios.MemoryHogParams{Used: math.NaN(), HoldFor: time.Minute}}
+	s.Target, s.Objectives = scenarios.Target{}, scenarios.Objectives{MaxDuration: 5 * time.Minute}
+	s.SetDefaults()
+	want = "fault.params.used: NaN: want a fraction between 0.5 and 0.97 (above that the node's own processes are at risk)"
+	if err := s.Validate(); err == nil || err.Error() != want {
+		t.Errorf("NaN: got\n%v\nwant\n%s", err, want)
+	}
 }
 
 // TestMeasurable checks what the registry says each fault measures.
@@ -326,4 +338,204 @@ func TestExamples(t *testing.T) {
 			t.Errorf("no example drill exercises %s", ft)
 		}
 	}
+}
+
+// memoryHog is a valid drill, for the bad-input tests to break.
+const memoryHog = `name: hog
+description: A worker's memory held at 93% in use.
+fault:
+  type: memory-hog
+  params:
+    used: 0.93
+    holdFor: 30s
+objectives:
+  alerts:
+    expect:
+      - name: HighMemoryUsage
+        firingWithin: 11m
+  maxDuration: 15m
+`
+
+// badInput is a drill file that must be refused, and the errors it must
+// get: each Error's File is the file's path, and exactly want come, in
+// order.
+type badInput struct {
+	name string
+	data []byte
+	want []scenarios.Error // File is filled in
+}
+
+// checkBadInput writes each file into a directory and loads it as drill
+// validate does.
+func checkBadInput(t *testing.T, tests []badInput) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, tt.name+".yaml")
+			if err := os.WriteFile(file, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := scenarios.LoadPaths(file)
+			var list scenarios.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("got %v, want an ErrorList", err)
+			}
+			var got, want []string
+			for _, e := range list {
+				got = append(got, fmt.Sprintf("%q %d:%d %q %q", e.File, e.Line, e.Column, e.Path, e.Reason))
+			}
+			for _, e := range tt.want {
+				want = append(want, fmt.Sprintf("%q %d:%d %q %q", file, e.Line, e.Column, e.Path, e.Reason))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestTooMuch checks that a file too big to be a drill is refused before it
+// is decoded, and that a file with many errors lists the first ones only.
+func TestTooMuch(t *testing.T) {
+	var manyUnknown strings.Builder
+	manyUnknown.WriteString(memoryHog)
+	for i := range 25 {
+		fmt.Fprintf(&manyUnknown, "extra%d: 1\n", i)
+	}
+	unknown := func(line int) scenarios.Error {
+		return scenarios.Error{Line: line, Column: 1, Path: fmt.Sprintf("extra%d", line-14),
+			Reason: "unknown field (want one of: name, description, target, seed, fault, workload, sampling, objectives)"}
+	}
+	var capped []scenarios.Error
+	for line := 14; line < 14+scenarios.MaxErrors; line++ {
+		capped = append(capped, unknown(line))
+	}
+	// An anchor of 400 labels, expanded 300 times: 120 000 nodes in 20 KiB.
+	var labels, aliases []string
+	for i := range 400 {
+		labels = append(labels, fmt.Sprintf("l%d: v", i))
+	}
+	for range 300 {
+		aliases = append(aliases, "*e")
+	}
+	fanOut := fmt.Sprintf("name: x\ndescription: y\nfault: {type: memory-hog, params: {used: 0.9, holdFor: 1m}}\n"+
+		"x: &e {name: A, firingWithin: 1m, labels: {%s}}\nobjectives: {alerts: {expect: [%s]}}\n",
+		strings.Join(labels, ", "), strings.Join(aliases, ", "))
+	fanOutAt := 1 + len("objectives: {alerts: {expect: [") + len("*e, ")*123 // the 124th alias: 124 × 806 nodes
+	checkBadInput(t, []badInput{
+		{"ten-mib", bytes.Repeat([]byte("key: value\n"), 10<<20/11+1), []scenarios.Error{
+			{Reason: "the file is 10.0 MiB (10485761 bytes): a drill file is at most 1 MiB (1048576 bytes)"},
+		}},
+		{"one-mib-and-one-byte", append([]byte(memoryHog), bytes.Repeat([]byte("#"), 1<<20+1-len(memoryHog))...), []scenarios.Error{
+			{Reason: "the file is 1.0 MiB (1048577 bytes): a drill file is at most 1 MiB (1048576 bytes)"},
+		}},
+		{"many-errors", []byte(manyUnknown.String()), append(capped,
+			scenarios.Error{Reason: "and 5 more errors (only the first 20 are listed)"})},
+		{"alias-fan-out", []byte(fanOut), []scenarios.Error{
+			{Line: 4, Column: 1, Path: "x", Reason: "unknown field (want one of: name, description, target, seed, fault, workload, sampling, objectives)"},
+			{Line: 5, Column: fanOutAt, Path: "objectives.alerts.expect[123]",
+				Reason: "the drill has more than 100000 keys and values once its aliases are expanded (a drill has tens): not decoded further"},
+		}},
+	})
+}
+
+// TestTooBigNotRead checks that a file that never ends is refused after
+// 1 MiB, not read until memory runs out.
+func TestTooBigNotRead(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip(err)
+	}
+	_, err := scenarios.Load("/dev/zero")
+	want := "/dev/zero: the file is larger than 1 MiB: a drill file is at most 1 MiB (1048576 bytes)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n  %v\nwant\n  %s", err, want)
+	}
+	_, err = scenarios.Parse("big.yaml", make([]byte, scenarios.MaxFileSize+1))
+	want = "big.yaml: the file is 1.0 MiB (1048577 bytes): a drill file is at most 1 MiB (1048576 bytes)"
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse: got\n  %v\nwant\n  %s", err, want)
+	}
+}
+
+// TestNotText checks that a file that is not UTF-8 text, or that YAML
+// cannot read for a tab in its indentation, is refused at the line.
+func TestNotText(t *testing.T) {
+	hog := func(old, new string) []byte { return []byte(strings.Replace(memoryHog, old, new, 1)) }
+	utf16 := []byte{0xff, 0xfe}
+	for _, r := range memoryHog {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	const tabReason = "invalid YAML: indented with a tab; YAML allows only spaces for indentation"
+	checkBadInput(t, []badInput{
+		{"png", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), 0, 0, 1), []scenarios.Error{
+			{Line: 1, Column: 1, Reason: "not UTF-8 text: byte 0x89 at offset 0 is not UTF-8 (is it a binary file?)"},
+		}},
+		{"latin-1", hog("A worker's", "A worker\xe9s"), []scenarios.Error{
+			{Line: 2, Column: 22, Reason: "not UTF-8 text: byte 0xe9 at offset 31 is not UTF-8 (is it a binary file?)"},
+		}},
+		{"nul", hog("holdFor: 30s", "holdFor: 30s\x00\x01"), []scenarios.Error{
+			{Line: 7, Column: 17, Reason: "not text: control character U+0000 at offset 128, which YAML does not allow (is it a binary file?)"},
+		}},
+		{"utf-16", utf16, []scenarios.Error{
+			{Line: 1, Column: 1, Reason: "not UTF-8 text: the file starts with a UTF-16 byte-order mark; save it as UTF-8"},
+		}},
+		{"tab", hog("    used:", "\tused:"), []scenarios.Error{{Line: 6, Column: 1, Reason: tabReason}}},
+		{"tab-after-spaces", hog("    holdFor:", "  \tholdFor:"), []scenarios.Error{{Line: 7, Column: 3, Reason: tabReason}}},
+		{"tab-first-line", []byte("\t" + memoryHog), []scenarios.Error{{Line: 1, Column: 1, Reason: tabReason}}},
+		{"tab-in-list", hog("      - name:", "\t- name:"), []scenarios.Error{{Line: 11, Column: 1, Reason: tabReason}}},
+		{"tab-after-dash", hog("      - name:", "      -\tname:"), []scenarios.Error{{Line: 11, Column: 8, Reason: tabReason}}},
+	})
+	// A tab is fine where YAML allows it: between a key and its value, in
+	// a flow mapping, in a block scalar's text.
+	for _, ok := range []string{
+		strings.Replace(memoryHog, "used: 0.93", "used:\t0.93", 1),
+		strings.Replace(memoryHog, "description: A worker's memory held at 93% in use.", "description: |\n  A worker's memory\n  \theld at 93% in use.", 1),
+		strings.Replace(memoryHog, "maxDuration: 15m", "maxDuration: 15m\nsampling: {interval: 1s,\ttimeout: 5s}", 1),
+	} {
+		if _, err := scenarios.Parse("ok.yaml", []byte(ok)); err != nil {
+			t.Errorf("%v\n%s", err, ok)
+		}
+	}
+}
+
+// TestLongValuesCut checks that an error repeats no more than 64 bytes of
+// a value, and says how long it is.
+func TestLongValuesCut(t *testing.T) {
+	long := strings.Repeat("x", 1<<20-1024)
+	hog := func(old, new string) []byte { return []byte(strings.Replace(memoryHog, old, new, 1)) }
+	x64 := strings.Repeat("x", 64)
+	checkBadInput(t, []badInput{
+		{"fault-type", hog("type: memory-hog", "type: "+long), []scenarios.Error{
+			{Line: 4, Column: 3, Path: "fault.type", Reason: `"` + x64 + `…" (1047552 bytes) is not one of: ` + strings.Join(faultTypes(), ", ")},
+		}},
+		{"unknown-key", hog("fault:", long[:1000]+": 1\nfault:"), []scenarios.Error{ // YAML's longest key is 1024 bytes
+			{Line: 3, Column: 1, Path: x64 + "… (1000 bytes)",
+				Reason: "unknown field (want one of: name, description, target, seed, fault, workload, sampling, objectives)"},
+		}},
+		{"duration", hog("holdFor: 30s", "holdFor: 3"+long), []scenarios.Error{
+			{Line: 7, Column: 14, Path: "fault.params.holdFor", Reason: `"3` + x64[1:] + `…" (1047553 bytes) is not a duration (want e.g. "30s" or "1m30s")`},
+		}},
+		{"string-for-number", hog("used: 0.93", "used: "+long), []scenarios.Error{
+			{Line: 6, Column: 11, Path: "fault.params.used", Reason: `want a number, got string "` + x64 + `…" (1047552 bytes)`},
+		}},
+		{"integer", hog("name: hog", "name: hog\nseed: 1"+strings.Repeat("0", 100)), []scenarios.Error{
+			{Line: 2, Column: 7, Path: "seed", Reason: "1" + strings.Repeat("0", 63) + "… (101 bytes) is out of range: want an integer from -9223372036854775808 to 9223372036854775807"},
+		}},
+		{"label", hog("        firingWithin: 11m", "        labels:\n          "+long[:200]+": \""+long[:100]+"{{}}\"\n        firingWithin: 11m"), []scenarios.Error{
+			{Line: 13, Column: 11, Path: "objectives.alerts.expect[0].labels." + x64 + "… (200 bytes)",
+				Reason: `"` + x64 + `…" (104 bytes) has a template that is not expanded: only {{.Namespace}}, written exactly so, stands for the drill's namespace; any other is matched as written and never matches`},
+		}},
+		{"multibyte", hog("type: memory-hog", "type: "+strings.Repeat("é", 40)), []scenarios.Error{
+			{Line: 4, Column: 3, Path: "fault.type", Reason: `"` + strings.Repeat("é", 32) + `…" (80 bytes) is not one of: ` + strings.Join(faultTypes(), ", ")},
+		}},
+	})
+}
+
+func faultTypes() []string {
+	var ts []string
+	for _, t := range scenarios.FaultTypes() {
+		ts = append(ts, string(t))
+	}
+	return ts
 }

@@ -2,10 +2,12 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -73,6 +75,11 @@ func (v *validator) errorf(path, format string, args ...any) {
 	v.errs = append(v.errs, e)
 }
 
+// reported reports whether an error was reported at path already.
+func (v *validator) reported(path string) bool {
+	return slices.ContainsFunc(v.errs, func(e *Error) bool { return e.Path == path })
+}
+
 // present reports whether the file wrote the field at path.
 func (v *validator) present(path string) bool {
 	_, ok := v.pos[path]
@@ -129,13 +136,13 @@ func oneOf[T ~string](v *validator, path string, value T, allowed ...T) bool {
 	if c, ok := closest(string(value), names); ok {
 		hint = fmt.Sprintf(" (did you mean %s?)", c)
 	}
-	v.errorf(path, "%q is not one of: %s%s", value, strings.Join(names, ", "), hint)
+	v.errorf(path, "%s is not one of: %s%s", quote(string(value)), strings.Join(names, ", "), hint)
 	return false
 }
 
 func (v *validator) dns1123Label(path, value string) {
 	if errs := validation.IsDNS1123Label(value); len(errs) > 0 {
-		v.errorf(path, "%q is not a DNS-1123 label: %s", value, errs[0])
+		v.errorf(path, "%s is not a DNS-1123 label: %s", quote(value), errs[0])
 	}
 }
 
@@ -146,8 +153,12 @@ func (s *Scenario) validate(v *validator) {
 	if strings.TrimSpace(s.Description) == "" {
 		v.errorf("description", "missing; say what the drill proves")
 	}
-	if v.duration("sampling.interval", s.Sampling.Interval, true) && v.duration("sampling.timeout", s.Sampling.Timeout, true) &&
-		s.Sampling.Timeout < s.Sampling.Interval {
+	interval := v.duration("sampling.interval", s.Sampling.Interval, true)
+	if interval && s.Sampling.Interval < MinSamplingInterval {
+		v.errorf("sampling.interval", "%s is shorter than %s: each sampler sends the cluster a request every interval, and the RPO writer a write, "+
+			"so a shorter one floods the API server and etcd the drill measures", s.Sampling.Interval, MinSamplingInterval)
+	}
+	if interval && v.duration("sampling.timeout", s.Sampling.Timeout, true) && s.Sampling.Timeout < s.Sampling.Interval {
 		v.errorf("sampling.timeout", "%s is shorter than sampling.interval %s", s.Sampling.Timeout, s.Sampling.Interval)
 	}
 	s.validateFault(v)
@@ -208,12 +219,12 @@ func (s *Scenario) validateTarget(v *validator) {
 	}
 	if t.Selector != "" {
 		if _, err := labels.Parse(t.Selector); err != nil {
-			v.errorf("target.selector", "%q is not a label selector: %v", t.Selector, err)
+			v.errorf("target.selector", "%s is not a label selector: %s", quote(t.Selector), clip(err.Error()))
 		}
 	}
 	if t.Zone != "" {
 		if errs := validation.IsValidLabelValue(t.Zone); len(errs) > 0 {
-			v.errorf("target.zone", "%q is not a zone label value: %s", t.Zone, errs[0])
+			v.errorf("target.zone", "%s is not a zone label value: %s", quote(t.Zone), errs[0])
 		}
 	}
 }
@@ -311,6 +322,8 @@ func (s *Scenario) validateObjectives(v *validator) {
 		switch {
 		case !p.NeverViolated && !v.present("objectives.pdb.neverViolated"):
 			v.errorf("objectives.pdb", "declares nothing; want neverViolated: true")
+		case !p.NeverViolated && !v.reported("objectives.pdb.neverViolated"):
+			v.errorf("objectives.pdb.neverViolated", "is false, so the objective judges nothing; want true, or no pdb objective")
 		case p.NeverViolated && (s.Workload == nil || s.Workload.PDB == nil):
 			v.errorf("objectives.pdb.neverViolated", "needs a workload pdb to judge")
 		}
@@ -345,35 +358,64 @@ func (s *Scenario) validateRTO(v *validator, path string, d time.Duration) {
 
 // validateAlerts checks the alerts block.
 func validateAlerts(v *validator, a *Alerts, path string) {
-	if len(a.Expect) == 0 && a.Forbid == nil && !v.presentUnder(path) {
-		v.errorf(path, "declares neither expect nor forbid")
+	if len(a.Expect) == 0 && a.Forbid == nil {
+		switch expect := join(path, "expect"); {
+		case !v.presentUnder(path):
+			v.errorf(path, "declares neither expect nor forbid")
+		case v.present(expect) && a.Expect != nil:
+			v.errorf(expect, "is empty, and there is no forbid: the objective judges nothing")
+		}
 	}
+	expected := make(map[string]bool, len(a.Expect))
 	for i, e := range a.Expect {
+		expected[e.Name] = true
 		p := fmt.Sprintf("%s.expect[%d]", path, i)
 		v.required(join(p, "name"), e.Name, "the alert's name")
-		for k := range e.Labels {
-			if k == "" {
-				v.errorf(join(p, "labels"), "a label has an empty name")
-			}
-		}
+		validateLabels(v, join(p, "labels"), e.Labels)
 		v.duration(join(p, "firingWithin"), e.FiringWithin, true)
 		v.duration(join(p, "resolvedWithin"), e.ResolvedWithin, false)
 	}
 	if f := a.Forbid; f != nil {
 		p := join(path, "forbid")
-		if len(f.Names) == 0 && f.Severity == "" && !v.presentUnder(p) {
-			v.errorf(p, "declares neither names nor severity")
+		if len(f.Names) == 0 && f.Severity == "" {
+			switch names := join(p, "names"); {
+			case !v.presentUnder(p):
+				v.errorf(p, "declares neither names nor severity")
+			case v.present(names) && f.Names != nil && !v.present(join(p, "severity")):
+				v.errorf(names, "is empty, and there is no severity: forbid judges nothing")
+			}
 		}
 		for i, n := range f.Names {
 			if n == "" {
 				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "is empty")
 			}
-			if slices.ContainsFunc(a.Expect, func(e ExpectedAlert) bool { return e.Name == n }) {
-				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "%s is also expected: an alert cannot be both", n)
+			if expected[n] {
+				v.errorf(fmt.Sprintf("%s.names[%d]", p, i), "%s is also expected: an alert cannot be both", clip(n))
 			}
 		}
 		if f.Severity == "" && v.present(join(p, "severity")) {
 			v.errorf(join(p, "severity"), "is empty")
+		}
+	}
+}
+
+// validateLabels checks an expected alert's labels: Prometheus label names,
+// and values with no template but NamespaceVar, the only one expanded.
+func validateLabels(v *validator, path string, labels map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		switch {
+		case k == "":
+			v.errorf(path, "a label has an empty name")
+		case !model.LegacyValidation.IsValidLabelName(k):
+			v.errorf(join(path, clip(k)), "%s is not a label name: Prometheus' are letters, digits and _, not starting with a digit", quote(k))
+		}
+		if val := labels[k]; strings.Contains(strings.ReplaceAll(val, NamespaceVar, ""), "{{") {
+			hint := ""
+			if strings.Contains(strings.ToLower(strings.Join(strings.Fields(val), "")), strings.ToLower(NamespaceVar)) {
+				hint = " (did you mean " + NamespaceVar + "?)"
+			}
+			v.errorf(join(path, clip(k)), "%s has a template that is not expanded: only %s, written exactly so, stands for the drill's namespace; "+
+				"any other is matched as written and never matches%s", quote(val), NamespaceVar, hint)
 		}
 	}
 }

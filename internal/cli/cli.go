@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -107,5 +108,39 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(runscli.NewCommand(logger, streams))
 	c.AddCommand(report.NewCommand(logger, streams))
 	c.AddCommand(rules.NewCommand(logger, streams))
+	c.InitDefaultCompletionCmd() // now, so that it is walked below too
+	refuseUnknownSubcommands(c)
 	return c
+}
+
+// refuseUnknownSubcommands makes each command of the tree that only groups
+// others (drill, drill cluster, drill runs...) fail on an argument that
+// names none of them, with the closest names. Cobra prints such a command's
+// help and succeeds instead, so that a CI step with a typo (drill vaildate)
+// would pass. Without arguments such a command still prints its help.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = unknownSubcommand
+	c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+}
+
+// unknownSubcommand is the Args of a command that only groups others: any
+// argument is a command it does not have.
+func unknownSubcommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's default
+	}
+	hint := ""
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return fmt.Errorf("unknown command %q for %q%s; see '%s --help'", args[0], c.CommandPath(), hint, c.CommandPath())
 }

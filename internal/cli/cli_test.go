@@ -60,3 +60,50 @@ func TestSecondSignalSaysWhatIsLeftInPlace(t *testing.T) {
 		t.Errorf("after the revert: %s", out.String())
 	}
 }
+
+// TestUnknownCommand checks that a mistyped command fails, at every level,
+// naming the closest commands, and that a command that only groups others
+// still prints its help when given nothing.
+func TestUnknownCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // the error; "" for none
+	}{
+		{[]string{"vaildate"}, `unknown command "vaildate" for "drill" (did you mean validate?); see 'drill --help'`},
+		{[]string{"rn"}, `unknown command "rn" for "drill" (did you mean run or runs?); see 'drill --help'`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for "drill"; see 'drill --help'`},
+		{[]string{"cluster", "upp"}, `unknown command "upp" for "drill cluster" (did you mean up?); see 'drill cluster --help'`},
+		{[]string{"cluster", "stauts"}, `unknown command "stauts" for "drill cluster" (did you mean status?); see 'drill cluster --help'`},
+		{[]string{"runs", "--root", "x", "nwe"}, `unknown command "nwe" for "drill runs" (did you mean new?); see 'drill runs --help'`},
+		{[]string{"rules", "chek"}, `unknown command "chek" for "drill rules" (did you mean check?); see 'drill rules --help'`},
+		{[]string{"completion", "bahs"}, `unknown command "bahs" for "drill completion" (did you mean bash?); see 'drill completion --help'`},
+		{[]string{"runs", "new", "extra"}, `unknown command "extra" for "drill runs new"`},
+		{nil, ""},
+		{[]string{"cluster"}, ""},
+		{[]string{"runs", "--help"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var logs, out bytes.Buffer
+			err := Run(context.Background(), cluster.NewWriterLogger(&logs, 0), cmd.IOStreams{Out: &out, ErrOut: &out}, tt.args)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("error: %v", err)
+				}
+				if !strings.Contains(out.String(), "Available Commands:") {
+					t.Errorf("no help printed:\n%s", out.String())
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got error\n  %v\nwant\n  %s", err, tt.want)
+			}
+			if !strings.Contains(logs.String(), "ERROR: "+tt.want) {
+				t.Errorf("error not printed:\n%s", logs.String())
+			}
+			if out.Len() != 0 {
+				t.Errorf("help printed with the error:\n%s", out.String())
+			}
+		})
+	}
+}

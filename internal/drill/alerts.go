@@ -22,10 +22,8 @@ const (
 )
 
 // NamespaceVar in an expected alert's label value stands for the drill's
-// namespace (the workload's, or the one drill made for the drill), which is
-// only known when the drill runs: `namespace: "{{.Namespace}}"` narrows an
-// alert to the drill's own pods.
-const NamespaceVar = "{{.Namespace}}"
+// namespace; see scenarios.NamespaceVar.
+const NamespaceVar = scenarios.NamespaceVar
 
 // alertsSpec is the drill's alerts objectives with NamespaceVar expanded.
 func (r *run) alertsSpec() *scenarios.Alerts {

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -89,15 +90,83 @@ const nameValidation = model.LegacyValidation
 // the error is an ErrorList that names, for each problem, the file, line,
 // group, rule and reason.
 func Load(path string) (*rulefmt.RuleGroups, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "rule file")
 	if err != nil {
 		return nil, ErrorList{{File: path, Reason: readReason(err)}}
 	}
 	return Parse(path, data)
 }
 
+// MaxFileSize is the largest rule or rule test file the loaders accept,
+// 1 MiB: some 7 000 alerting rules, which take Prometheus' parser most of a
+// second. The largest published rule sets (kube-prometheus') are a tenth of
+// that.
+const MaxFileSize = 1 << 20
+
+// MaxErrors is how many errors of one file Load reports, in line order; the
+// others are counted in one more error that says how many.
+const MaxErrors = 20
+
+// errTooBig is the reason a file larger than MaxFileSize is refused.
+type errTooBig struct {
+	size int64  // -1: unknown (not a regular file)
+	what string // "rule file"
+}
+
+func (e errTooBig) Error() string {
+	limit := "a " + e.what + " is at most 1 MiB (1048576 bytes)"
+	if e.size < 0 {
+		return "the file is larger than 1 MiB: " + limit
+	}
+	return fmt.Sprintf("the file is %.1f MiB (%d bytes): %s", float64(e.size)/(1<<20), e.size, limit)
+}
+
+// readFile reads the file at name, a what ("rule file"), and no more than
+// MaxFileSize+1 bytes of it: a bigger file (or /dev/zero) is refused before
+// it is read whole.
+func readFile(name, what string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		size := int64(-1)
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			size = info.Size()
+		}
+		return nil, errTooBig{size, what}
+	}
+	return data, nil
+}
+
 // Parse is Load for a file already read; name names it in errors.
 func Parse(name string, data []byte) (*rulefmt.RuleGroups, error) {
+	if len(data) > MaxFileSize {
+		return nil, ErrorList{{File: name, Reason: errTooBig{int64(len(data)), "rule file"}.Error()}}
+	}
+	rgs, errs := parse(name, data)
+	if len(errs) > MaxErrors {
+		more := len(errs) - MaxErrors
+		noun := "errors"
+		if more == 1 {
+			noun = "error"
+		}
+		errs = append(errs[:MaxErrors:MaxErrors], &Error{File: name,
+			Reason: fmt.Sprintf("and %d more %s (only the first %d are listed)", more, noun, MaxErrors)})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return rgs, nil
+}
+
+// parse parses and checks data, and returns every error, in line order.
+func parse(name string, data []byte) (*rulefmt.RuleGroups, ErrorList) {
 	idx, errs, bad := index(name, data)
 	if len(errs) > 0 && bad == nil {
 		return nil, errs // YAML syntax, or a duration rulefmt cannot get past

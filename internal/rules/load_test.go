@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,5 +84,47 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(missing)
 	if want := missing + ": no such file or directory"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestTooMuch checks that a rule file too big to be one is refused before
+// it is parsed, and that a file with many errors lists the first ones only.
+func TestTooMuch(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.rules.yaml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("# a comment\n"), 10<<20/12+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var many strings.Builder
+	many.WriteString("groups:\n- name: g\n  rules:\n")
+	for i := range 25 {
+		fmt.Fprintf(&many, "  - alert: A%d\n    expr: up\n    frobnicate: 1\n", i)
+	}
+	var manyWant []string
+	for i := range MaxErrors {
+		manyWant = append(manyWant, fmt.Sprintf(`f.yaml:%d: group "g", rule %d "A%d": unknown field "frobnicate"`, 6+3*i, i+1, i))
+	}
+	manyWant = append(manyWant, "f.yaml: and 5 more errors (only the first 20 are listed)")
+	for _, tc := range []struct {
+		name string
+		load func() error
+		want string
+	}{
+		{"10 MiB", func() error { _, err := Load(big); return err },
+			big + ": the file is 10.0 MiB (10485768 bytes): a rule file is at most 1 MiB (1048576 bytes)"},
+		{"1 MiB and 1 byte", func() error { _, err := Parse("f.yaml", make([]byte, MaxFileSize+1)); return err },
+			"f.yaml: the file is 1.0 MiB (1048577 bytes): a rule file is at most 1 MiB (1048576 bytes)"},
+		{"endless", func() error { _, err := Load("/dev/zero"); return err },
+			"/dev/zero: the file is larger than 1 MiB: a rule file is at most 1 MiB (1048576 bytes)"},
+		{"test file", func() error { _, err := LoadTestFile(big); return err },
+			big + ": the file is 10.0 MiB (10485768 bytes): a rule test file is at most 1 MiB (1048576 bytes)"},
+		{"many errors", func() error { _, err := Parse("f.yaml", []byte(many.String())); return err },
+			strings.Join(manyWant, "\n")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.load(); err == nil || err.Error() != tc.want {
+				t.Errorf("got error\n%v\nwant\n%s", err, tc.want)
+			}
+		})
 	}
 }

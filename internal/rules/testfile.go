@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -110,7 +109,7 @@ func (d Duration) String() string { return model.Duration(d).String() }
 // LoadTestFile reads a rule unit-test file strictly (unknown fields are
 // errors) and resolves its rule files against its directory.
 func LoadTestFile(path string) (*TestFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "rule test file")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, readReason(err))
 	}
