@@ -27,6 +27,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // The marker's place and keys.
@@ -43,11 +45,11 @@ const (
 	LabelOptIn = "drill.sre/opt-in"
 )
 
-// LabelManagedBy and ManagedBy mark what drill creates. A namespace with
-// them is one drill created, where workload faults may act.
+// LabelManagedBy and ManagedBy mark what drill creates (kube.MarkManaged).
+// A namespace with them is one drill created, where workload faults may act.
 const (
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	ManagedBy      = "drill"
+	LabelManagedBy = kube.LabelManagedBy
+	ManagedBy      = kube.ManagedBy
 )
 
 // Marker is a cluster's opt-in.
