@@ -3,6 +3,7 @@ package guard_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,14 +17,45 @@ import (
 	"github.com/drill-sre/drill/internal/guard"
 )
 
+// Credentials a drill file may carry in its description (a runbook's URL,
+// a token pasted by mistake), which no report or log may show.
+const (
+	secretURL   = "https://sre:hunter2@runbooks.example.invalid/shop"
+	secretToken = "Bearer eyJhbGciOiJub25lIn0.drill-guard-secret"
+)
+
 // crashDrill is a crashloop-pods drill on Deployment web of namespace ns,
 // which drill does not create.
 func crashDrill(ns string) string {
 	return fmt.Sprintf(`name: guard-crash
-description: Crash the pods of a Deployment drill did not create.
+description: "Crash the pods of a Deployment drill did not create. Runbook %s, header Authorization: %s"
 fault: {type: crashloop-pods, params: {deployment: web, namespace: %s, holdFor: 30s}}
 objectives: {maxDuration: 5m}
-`, ns)
+`, secretURL, secretToken, ns)
+}
+
+// expectNoSecrets checks that no file under dir, nor log, shows the
+// credentials of crashDrill's description.
+func expectNoSecrets(dir, log string) {
+	for _, secret := range []string{"hunter2", "sre:", "eyJhbGciOiJub25lIn0", "drill-guard-secret"} {
+		Expect(log).NotTo(ContainSubstring(secret), "drill's log")
+	}
+	n := 0
+	Expect(filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		for _, secret := range []string{"hunter2", "sre:", "eyJhbGciOiJub25lIn0", "drill-guard-secret"} {
+			Expect(string(data)).NotTo(ContainSubstring(secret), "%s", path)
+		}
+		return nil
+	})).To(Succeed())
+	Expect(n).To(BeNumerically(">=", 4), "the drill's report, report.json, report.md and report.html under %s", dir)
 }
 
 var _ = Describe("The guard", framework.SpecLabels(framework.LabelGuard, framework.LabelSerial), Serial, func() {
@@ -41,13 +73,15 @@ var _ = Describe("The guard", framework.SpecLabels(framework.LabelGuard, framewo
 	// refusedBeforeAnyWrite runs drill run with flags on a drill file of
 	// body, and checks it fails saying want, with every object the API
 	// serves as it was before.
+	var reportDir string
 	refusedBeforeAnyWrite := func(ctx context.Context, flags []string, body, want string) framework.DrillProcess {
 		file := filepath.Join(GinkgoT().TempDir(), "guard-crash.yaml")
 		Expect(os.WriteFile(file, []byte(body), 0o644)).To(Succeed())
 		before, err := framework.SnapshotCluster(ctx, suite.RESTConfig)
 		Expect(err).NotTo(HaveOccurred())
+		reportDir = GinkgoT().TempDir()
 		p := framework.RunDrill(ctx, framework.RunDrillInput{Provider: suite.Provider, ProviderFlags: flags,
-			Name: "guard-crash", File: file, ReportDir: GinkgoT().TempDir(), JournalDir: GinkgoT().TempDir(), Timeout: 5 * time.Minute})
+			Name: "guard-crash", File: file, ReportDir: reportDir, JournalDir: GinkgoT().TempDir(), Timeout: 5 * time.Minute})
 		Expect(p.ExitCode).To(Equal(1), "drill run was refused:\n%s", p.Log)
 		Expect(p.Log).To(ContainSubstring(want))
 		after, err := framework.SnapshotCluster(ctx, suite.RESTConfig)
@@ -89,6 +123,15 @@ var _ = Describe("The guard", framework.SpecLabels(framework.LabelGuard, framewo
 		p := refusedBeforeAnyWrite(ctx, flags, crashDrill(ns.Name),
 			"refused by the guard: refusing a workload fault in namespace "+ns.Name+": drill did not create it and the cluster's opt-in does not list it")
 		Expect(p.Log).To(ContainSubstring("1 of 1 drills did not pass: guard-crash"))
+
+		By("reporting the refused drill with no credential from its file")
+		out, err := framework.DrillCommand(ctx, "report", "--dir", reportDir)
+		Expect(err).To(HaveOccurred(), "drill report fails on a run whose drill did not pass")
+		Expect(out).To(ContainSubstring("guard-crash"))
+		data, err := os.ReadFile(filepath.Join(reportDir, "report.md"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(data)).To(ContainSubstring("runbooks.example.invalid"), "the URL is kept, its user info not")
+		expectNoSecrets(reportDir, p.Log+out)
 	})
 
 	It("shows the opt-in in drill cluster status", func(ctx SpecContext) {
