@@ -25,7 +25,9 @@ func (p noProvider) Up(context.Context) (cluster.UpResult, error) {
 	p.t.Error("Up called")
 	return cluster.UpResult{}, nil
 }
-func (p noProvider) Kubeconfig() cluster.Kubeconfig { return cluster.Kubeconfig{Path: "k", Context: "staging"} }
+func (p noProvider) Kubeconfig() cluster.Kubeconfig {
+	return cluster.Kubeconfig{Path: "k", Context: "staging"}
+}
 func (p noProvider) Nodes(context.Context) ([]cluster.Node, error) {
 	p.t.Error("Nodes called")
 	return nil, nil

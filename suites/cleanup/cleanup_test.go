@@ -72,4 +72,3 @@ var _ = Describe("drill cleanup", framework.SpecLabels(framework.LabelGuard, fra
 		Expect(out).To(ContainSubstring("nothing drill created"))
 	}, NodeTimeout(20*time.Minute))
 })
-

@@ -140,4 +140,3 @@ var _ = Describe("The guard", framework.SpecLabels(framework.LabelGuard, framewo
 		Expect(out).To(MatchRegexp(`drill: opted in by .*`))
 	})
 })
-
