@@ -27,7 +27,7 @@ REPORTS     ?= _output/reports
 # its pods onto the other workers loaded this 2-core machine enough for the
 # probe app's 1 s readiness probes to fail (fewest Ready 1 under a PDB of 2).
 DRILL_SUITES ?= ./suites/cluster ./suites/zones ./suites/restore ./suites/controlplane ./suites/workloads
-SUITES      ?= ./suites/cluster ./suites/zones ./suites/interrupt ./suites/restore ./suites/controlplane ./suites/workloads
+SUITES      ?= ./suites/cluster ./suites/guard ./suites/zones ./suites/interrupt ./suites/restore ./suites/controlplane ./suites/workloads ./suites/cleanup
 LABEL_FILTER ?=
 # Left out of make test (a ginkgo --skip regular expression): the same
 # etcd-restore fault as etcd-restore-quorum-loss, with every member lost;

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/drill-sre/drill/internal/guard"
 )
 
 // FaultCrashloopPods makes a Deployment's pods crash until they reach
@@ -37,6 +39,9 @@ type CrashloopPodsParams struct {
 // FaultType implements FaultParams.
 func (*CrashloopPodsParams) FaultType() FaultType { return FaultCrashloopPods }
 
+// TargetNamespace implements NamespaceTargeter.
+func (p *CrashloopPodsParams) TargetNamespace() string { return p.Namespace }
+
 func (*CrashloopPodsParams) actsOn() string { return "acts on fault.params.deployment, not on nodes" }
 
 // needsWorkload: crashloop-pods on a Deployment drill does not create (in
@@ -64,7 +69,9 @@ func (p *CrashloopPodsParams) validate(v *validator, s *Scenario, path string) {
 	}
 	if p.Namespace != "" || v.present(join(path, "namespace")) {
 		if v.required(join(path, "namespace"), p.Namespace, "a namespace name, or no namespace for the workload's") {
-			v.dns1123Label(join(path, "namespace"), p.Namespace)
+			if v.dns1123Label(join(path, "namespace"), p.Namespace) && guard.IsSystemNamespace(p.Namespace) {
+				v.errorf(join(path, "namespace"), "%s is one of the system's own namespaces: workload faults act only in namespaces drill creates or the cluster's opt-in lists", quote(p.Namespace))
+			}
 		}
 	}
 	oneOf(v, join(path, "until"), p.Until, PodStateCrashLoopBackOff)

@@ -137,6 +137,14 @@ type FaultParams interface {
 	FaultType() FaultType
 }
 
+// NamespaceTargeter is implemented by the parameters of workload faults
+// that may name a namespace drill does not create: the guard lets them act
+// only in namespaces drill created or the cluster's opt-in lists.
+type NamespaceTargeter interface {
+	// TargetNamespace is the namespace named, "" for the drill's own.
+	TargetNamespace() string
+}
+
 // paramsChecker is implemented by the parameter structs of this package.
 type paramsChecker interface {
 	// setDefaults fills the fields the file left out; present tells which

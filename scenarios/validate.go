@@ -140,10 +140,12 @@ func oneOf[T ~string](v *validator, path string, value T, allowed ...T) bool {
 	return false
 }
 
-func (v *validator) dns1123Label(path, value string) {
+func (v *validator) dns1123Label(path, value string) bool {
 	if errs := validation.IsDNS1123Label(value); len(errs) > 0 {
 		v.errorf(path, "%s is not a DNS-1123 label: %s", quote(value), errs[0])
+		return false
 	}
+	return true
 }
 
 func (s *Scenario) validate(v *validator) {

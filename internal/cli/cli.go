@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/kind/pkg/exec"
 	"sigs.k8s.io/kind/pkg/log"
 
+	cleanupcli "github.com/drill-sre/drill/internal/cli/cleanup"
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
 	recovercli "github.com/drill-sre/drill/internal/cli/recover"
@@ -105,6 +106,7 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(probe.NewCommand(logger, streams))
 	c.AddCommand(run.NewCommand(logger, streams))
 	c.AddCommand(recovercli.NewCommand(logger, streams))
+	c.AddCommand(cleanupcli.NewCommand(logger, streams))
 	c.AddCommand(runscli.NewCommand(logger, streams))
 	c.AddCommand(report.NewCommand(logger, streams))
 	c.AddCommand(rules.NewCommand(logger, streams))

@@ -24,6 +24,8 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/guard"
 )
 
 // Defaults of the Kind provider, shared with the CLI and the suites.
@@ -197,6 +199,14 @@ func (k *Kind) Up(ctx context.Context) (UpResult, error) {
 		return SpreadCoreDNS(ctx, cs, k.wait)
 	}); err != nil {
 		return res, fmt.Errorf("cluster %s: %w", k.name, err)
+	}
+	if res.Created {
+		// A cluster drill created for itself carries the opt-in from the
+		// start; a reused one keeps whatever it has.
+		m := guard.Marker{By: "drill cluster up, which created kind cluster " + k.name, At: time.Now()}
+		if err := guard.OptIn(ctx, cs, m); err != nil {
+			return res, fmt.Errorf("cluster %s: %w", k.name, err)
+		}
 	}
 	res.Total = time.Since(start)
 	k.logger.V(0).Infof("Cluster %q is up (%s); kubeconfig %s, context %s",

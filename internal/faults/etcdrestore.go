@@ -23,6 +23,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/etcdsnap"
+	"github.com/drill-sre/drill/internal/kube"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/safe"
 	"github.com/drill-sre/drill/reports"
@@ -333,7 +334,7 @@ func (f *etcdRestore) Effect(ctx context.Context) ([]string, error) {
 		if l, err := monitor.EtcdLeader(f.env.Etcd)(cctx); err == nil {
 			return false, "etcd still has a leader: " + l, nil
 		}
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-disaster-check-"}}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-disaster-check-", Labels: kube.ManagedLabels(nil)}}
 		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 		defer wcancel()
 		created, err := f.env.Clientset.CoreV1().ConfigMaps(metav1.NamespaceDefault).Create(wctx, cm, metav1.CreateOptions{})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/kube"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
@@ -124,7 +125,7 @@ func (f *memoryHog) Target(ctx context.Context) (string, error) {
 func (f *memoryHog) pod() *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: MemoryHogPod, Namespace: f.namespace,
-			Labels: map[string]string{"app.kubernetes.io/name": "drill-memory-hog", "app.kubernetes.io/managed-by": "drill"}},
+			Labels: map[string]string{"app.kubernetes.io/name": "drill-memory-hog", kube.LabelManagedBy: kube.ManagedBy}},
 		Spec: corev1.PodSpec{
 			NodeName:                      f.node.Name,
 			RestartPolicy:                 corev1.RestartPolicyNever,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/kube"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/velero"
 	"github.com/drill-sre/drill/reports"
@@ -190,7 +191,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		return "", err
 	}
 
-	labels := map[string]string{"app.kubernetes.io/managed-by": "drill", "drill.sre/drill": f.sc.Name}
+	labels := map[string]string{kube.LabelManagedBy: kube.ManagedBy, "drill.sre/drill": f.sc.Name}
 	namespaces := []string{f.env.Namespace}
 	if f.p.Schedule != "" {
 		f.mu.Lock()
@@ -268,6 +269,7 @@ func (f *veleroRestore) deployStore(ctx context.Context) error {
 		if len(u.Object) == 0 {
 			continue
 		}
+		kube.MarkManaged(u)
 		if err := f.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("drill"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("apply %s %s: %w", u.GetKind(), u.GetName(), err)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/drill"
 	"github.com/drill-sre/drill/internal/faults"
+	"github.com/drill-sre/drill/internal/guard"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/preflight"
 	"github.com/drill-sre/drill/internal/probeapp"
@@ -80,19 +81,17 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		}
 	}
 	if stopped, why := GameDayStopped(input.ReportDir); stopped {
-		d := reports.Drill{Name: sc.Name, Description: sc.Description, File: sc.File, Verdict: reports.Error,
-			Fault:    reports.Fault{Type: string(sc.Fault.Type)},
-			Failures: []string{notRun + why}}
-		if input.ReportDir != "" {
-			if _, err := reports.WriteDrill(input.ReportDir, d); err != nil {
-				return d, err
-			}
-		}
-		return d, nil
+		return notInjected(input.ReportDir, sc, notRun+why)
+	}
+	// The guard, before anything is written: the cluster opted in, and a
+	// workload fault targets a namespace drill may act in.
+	if why := guardDrill(ctx, cs, sc); why != "" {
+		logger.Warnf("drill %s: %s", sc.Name, why)
+		return notInjected(input.ReportDir, sc, why)
 	}
 	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: "drill-" + sc.Name + "-",
-		Labels:       map[string]string{"app.kubernetes.io/managed-by": "drill", "drill.sre/drill": sc.Name},
+		Labels:       map[string]string{guard.LabelManagedBy: guard.ManagedBy, "drill.sre/drill": sc.Name},
 	}}, metav1.CreateOptions{})
 	if err != nil {
 		return reports.Drill{}, fmt.Errorf("create the namespace of drill %s: %w", sc.Name, err)
@@ -174,6 +173,39 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 // notRun begins the failure of a drill that did not run because the game
 // day stopped.
 const notRun = "not run: "
+
+// refused begins the failure of a drill the guard refused.
+const refused = "refused by the guard: "
+
+// notInjected reports drill sc as one that injected nothing, with verdict
+// error and why, and writes its report into dir.
+func notInjected(dir string, sc *scenarios.Scenario, why string) (reports.Drill, error) {
+	d := reports.Drill{Name: sc.Name, Description: sc.Description, File: sc.File, Verdict: reports.Error,
+		Fault:    reports.Fault{Type: string(sc.Fault.Type)},
+		Failures: []string{why}}
+	if dir != "" {
+		if _, err := reports.WriteDrill(dir, d); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// guardDrill says why drill sc may not run on the cluster, "" when it may:
+// the cluster has no opt-in, or its workload fault targets a namespace that
+// drill did not create and the opt-in does not list. It only reads.
+func guardDrill(ctx context.Context, cs kubernetes.Interface, sc *scenarios.Scenario) string {
+	m, err := guard.Read(ctx, cs)
+	if err != nil {
+		return refused + err.Error() + "; opt the cluster in once with `drill cluster opt-in`"
+	}
+	if t, ok := sc.Fault.Params.(scenarios.NamespaceTargeter); ok && t.TargetNamespace() != "" {
+		if err := guard.CheckWorkloadNamespace(ctx, cs, m, t.TargetNamespace()); err != nil {
+			return refused + err.Error()
+		}
+	}
+	return ""
+}
 
 // stopFile, in a run's report directory, says the game day stopped and why.
 const stopFile = "STOPPED"
@@ -398,4 +430,24 @@ func RecoverJournals(ctx context.Context, p cluster.Provider, dir string, logger
 		logger.V(0).Infof("recover: no open journal of cluster %s", p.Name())
 	}
 	return nil
+}
+
+// GuardCluster checks that drill may inject faults into p's cluster
+// (guard.Check), before anything is written to it: the cluster opted in
+// and, for an existing cluster, context names its kubeconfig context on
+// purpose (contextFlag says how it is passed, for the message). A kind
+// cluster drill manages is reached through the context drill wrote itself.
+func GuardCluster(ctx context.Context, p cluster.Provider, context, contextFlag string) (guard.Marker, error) {
+	_, kind := p.(*cluster.Kind)
+	if !kind { // before the kubeconfig is even read
+		if err := guard.RequireContext(p.Name(), context, contextFlag); err != nil {
+			return guard.Marker{}, err
+		}
+	}
+	cs, err := cluster.Clientset(p)
+	if err != nil {
+		return guard.Marker{}, err
+	}
+	return guard.Check(ctx, guard.Input{Clientset: cs, Cluster: p.Name(), Context: context,
+		ContextImplied: kind, ContextFlag: contextFlag})
 }

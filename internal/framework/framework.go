@@ -35,6 +35,8 @@ const (
 	// LabelKillMatrix marks the SIGKILL matrix (suites/killmatrix): hours
 	// long, run by make kill-matrix, never by make test.
 	LabelKillMatrix = "kill-matrix"
+	// LabelGuard marks the specs of the guard: what drill refuses to touch.
+	LabelGuard = "guard"
 )
 
 // FaultLabel is the label of a drill's fault, "fault:<type>".
@@ -59,7 +61,7 @@ func TargetLabel(sc *scenarios.Scenario) string {
 // fault's fault and target labels, the roles of the nodes a fault may act
 // on included.
 var knownLabels = func() map[string]bool {
-	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true, LabelKillMatrix: true,
+	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true, LabelKillMatrix: true, LabelGuard: true,
 		"target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
 	for _, s := range faults.Specs() {
 		known[FaultLabel(s.Type)] = true

@@ -87,6 +87,9 @@ type RunDrillInput struct {
 	KillAt string
 	// Timeout bounds the drill's whole run; default 20 minutes.
 	Timeout time.Duration
+	// ProviderFlags, when set, reach the cluster instead of KindFlags (the
+	// suite's kind cluster as an existing one, say).
+	ProviderFlags []string
 }
 
 // DrillProcess is how a `drill run` ended.
@@ -111,7 +114,11 @@ func RunDrill(ctx context.Context, input RunDrillInput) DrillProcess {
 	if timeout == 0 {
 		timeout = 20 * time.Minute
 	}
-	args := append(append([]string{"run"}, KindFlags(input.Provider)...),
+	flags := input.ProviderFlags
+	if flags == nil {
+		flags = KindFlags(input.Provider)
+	}
+	args := append(append([]string{"run"}, flags...),
 		"--report-dir", input.ReportDir, "--journal-dir", input.JournalDir, input.File)
 	cmd := exec.Command(DrillBinary(), args...)
 	cmd.Env = os.Environ()
@@ -194,6 +201,17 @@ func OpenJournal(dir, step string) journal.Entry {
 	return open[0]
 }
 
+// DrillCommand runs the drill binary with args, as a user would, and
+// returns what it printed (stdout and stderr); a failure carries it too.
+func DrillCommand(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, DrillBinary(), args...).CombinedOutput()
+	fmt.Fprintf(GinkgoWriter, "drill %s:\n%s", strings.Join(args, " "), out)
+	if err != nil {
+		return string(out), fmt.Errorf("drill %s: %w\n%s", args[0], err, out)
+	}
+	return string(out), nil
+}
+
 // RecoverInput is the input of Recover.
 type RecoverInput struct {
 	Provider   cluster.Provider
@@ -214,15 +232,11 @@ func Recover(ctx context.Context, input RecoverInput) time.Duration {
 	Expect(input.JournalDir).NotTo(BeEmpty(), "Recover: JournalDir is required")
 	args := append(append([]string{"recover"}, KindFlags(input.Provider)...), "--journal-dir", input.JournalDir)
 	start := time.Now()
-	var out []byte
+	var out string
 	run := func() error {
 		var err error
-		out, err = exec.CommandContext(ctx, DrillBinary(), args...).CombinedOutput()
-		fmt.Fprintf(GinkgoWriter, "drill recover:\n%s", out)
-		if err != nil {
-			return fmt.Errorf("drill recover: %w\n%s", err, out)
-		}
-		return nil
+		out, err = DrillCommand(ctx, args...)
+		return err
 	}
 	if input.Retry > 0 {
 		Eventually(run).WithContext(ctx).WithTimeout(input.Retry).WithPolling(30 * time.Second).Should(Succeed())
@@ -231,7 +245,7 @@ func Recover(ctx context.Context, input RecoverInput) time.Duration {
 	}
 	took := time.Since(start)
 	AddReportEntry("drill recover took", took.Round(time.Millisecond).String())
-	Expect(string(out)).To(ContainSubstring("journal "+input.Journal.ID+": "+input.Journal.Fault+" reverted in"), "drill recover says it reverted the fault")
+	Expect(out).To(ContainSubstring("journal "+input.Journal.ID+": "+input.Journal.Fault+" reverted in"), "drill recover says it reverted the fault")
 	if _, err := os.Stat(input.JournalDir); err == nil {
 		left, err := (&journal.Store{Dir: input.JournalDir}).List()
 		Expect(err).NotTo(HaveOccurred())

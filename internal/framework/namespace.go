@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/drill-sre/drill/internal/kube"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -26,7 +27,7 @@ func CreateNamespace(ctx context.Context, input CreateNamespaceInput) *corev1.Na
 	Expect(input.Prefix).NotTo(BeEmpty(), "CreateNamespace: Prefix is required")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: input.Prefix + "-",
-		Labels:       map[string]string{"app.kubernetes.io/managed-by": "drill"},
+		Labels:       map[string]string{kube.LabelManagedBy: kube.ManagedBy},
 	}}
 	ns, err := input.Clientset.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 	Expect(err).NotTo(HaveOccurred(), "create namespace %s-*", input.Prefix)

@@ -59,6 +59,9 @@ func BringUpCluster(ctx context.Context) {
 		ginkgo.AddReportEntry("cluster create time", res.CreateTime.Round(time.Second).String())
 	}
 	ginkgo.AddReportEntry("cluster up time", res.Total.Round(time.Second).String())
+	ginkgo.By("checking that cluster " + p.Name() + " opted in to drill")
+	_, err = GuardCluster(ctx, p, os.Getenv("DRILL_CONTEXT"), "DRILL_CONTEXT")
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.By("recovering the faults an earlier harness left in place, if any")
 	gomega.Expect(RecoverJournals(ctx, p, JournalDir(), logger)).To(gomega.Succeed())
 	if loader, ok := p.(cluster.ImageLoader); ok {

@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // Namespace is the drill-owned namespace that holds the journals' copies in
@@ -22,7 +24,7 @@ const Namespace = "drill-system"
 
 // Labels of the journals' copies.
 const (
-	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelManagedBy = kube.LabelManagedBy
 	LabelJournal   = "drill.sre/journal"
 	dataKey        = "journal.json"
 )
@@ -49,7 +51,7 @@ func (m ConfigMaps) Put(ctx context.Context, e Entry) error {
 	}
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: configMapName(e.ID), Namespace: Namespace,
-			Labels: map[string]string{LabelManagedBy: "drill", LabelJournal: state}},
+			Labels: map[string]string{LabelManagedBy: kube.ManagedBy, LabelJournal: state}},
 		Data: map[string]string{dataKey: string(data)},
 	}
 	cms := m.Clientset.CoreV1().ConfigMaps(Namespace)
@@ -70,7 +72,7 @@ func (m ConfigMaps) Put(ctx context.Context, e Entry) error {
 
 func (m ConfigMaps) ensureNamespace(ctx context.Context) error {
 	_, err := m.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: Namespace, Labels: map[string]string{LabelManagedBy: "drill"},
+		Name: Namespace, Labels: map[string]string{LabelManagedBy: kube.ManagedBy},
 	}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s: %w", Namespace, err)

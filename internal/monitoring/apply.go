@@ -175,6 +175,7 @@ func newApplier(cfg *rest.Config, logger log.Logger) (*applier, error) {
 // others set.
 func (d *deployer) apply(ctx context.Context, objs []*unstructured.Unstructured) error {
 	for _, u := range objs {
+		kube.MarkManaged(u)
 		k := kinds[u.GroupVersionKind()]
 		var ri dynamic.ResourceInterface = d.dyn.dyn.Resource(k.resource)
 		if k.namespaced {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/log"
 
+	"github.com/drill-sre/drill/internal/kube"
 	"github.com/drill-sre/drill/internal/objectives"
 	"github.com/drill-sre/drill/internal/safe"
 )
@@ -121,7 +122,7 @@ func (s ConfigMapStore) Write(ctx context.Context, seq int64, at time.Time) erro
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:   fmt.Sprintf("rpo-%s-%d", s.Run, seq),
-			Labels: map[string]string{Label: s.Run},
+			Labels: kube.ManagedLabels(map[string]string{Label: s.Run}),
 		},
 		Data: map[string]string{"seq": strconv.FormatInt(seq, 10), "written": at.UTC().Format(time.RFC3339Nano)},
 	}

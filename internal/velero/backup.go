@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/drill-sre/drill/internal/kube"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"github.com/vmware-tanzu/velero/pkg/label"
 )
@@ -98,7 +99,7 @@ func (v *Velero) Backup(ctx context.Context, in BackupInput) (BackupResult, erro
 		return BackupResult{}, errors.New("velero backup: a name is required")
 	}
 	b := &velerov1.Backup{
-		ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: in.Labels},
+		ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: kube.ManagedLabels(in.Labels)},
 		Spec: velerov1.BackupSpec{
 			IncludedNamespaces:       in.IncludedNamespaces,
 			TTL:                      metav1.Duration{Duration: in.TTL},
@@ -309,11 +310,13 @@ func (v *Velero) Schedule(ctx context.Context, in ScheduleInput) (*velerov1.Sche
 		return nil, errors.New("velero schedule: a name and a cron expression are required")
 	}
 	spec := velerov1.ScheduleSpec{Template: in.Template, Schedule: in.Cron, SkipImmediately: ptr.To(in.SkipImmediately)}
+	// The backups it takes are drill's too.
+	spec.Template.Metadata.Labels = kube.ManagedLabels(spec.Template.Metadata.Labels)
 	if spec.Template.DefaultVolumesToFsBackup == nil {
 		spec.Template.DefaultVolumesToFsBackup = ptr.To(true)
 	}
 	what := "schedule " + objectName(v.Namespace, in.Name)
-	s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: in.Labels}, Spec: spec}
+	s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: kube.ManagedLabels(in.Labels)}, Spec: spec}
 	err := v.Client.Create(ctx, s)
 	if apierrors.IsAlreadyExists(err) {
 		if err = v.Client.Get(ctx, client.ObjectKeyFromObject(s), s); err == nil {

@@ -307,6 +307,7 @@ func (v *Velero) serverStarted(ctx context.Context) time.Time {
 // others set.
 func (v *Velero) apply(ctx context.Context, u *unstructured.Unstructured) error {
 	obj := u.DeepCopy()
+	kube.MarkManaged(obj)
 	if err := v.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("install velero: apply %s %s: %w", u.GetKind(), objectName(u.GetNamespace(), u.GetName()), err)
 	}

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/drill-sre/drill/internal/kube"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"github.com/vmware-tanzu/velero/pkg/label"
 )
@@ -96,7 +97,7 @@ func (v *Velero) Restore(ctx context.Context, in RestoreInput) (RestoreResult, e
 	}
 
 	r := &velerov1.Restore{
-		ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: in.Labels},
+		ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: kube.ManagedLabels(in.Labels)},
 		Spec:       velerov1.RestoreSpec{BackupName: in.Backup, IncludedNamespaces: in.IncludedNamespaces, PreserveNodePorts: &in.PreserveNodePorts},
 	}
 	res.Created = time.Now()

@@ -26,6 +26,8 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(newDownCommand(logger, streams))
 	c.AddCommand(newStatusCommand(logger, streams))
 	c.AddCommand(newLogsCommand(logger, streams))
+	c.AddCommand(newOptInCommand(logger, streams))
+	c.AddCommand(newOptOutCommand(logger, streams))
 	return c
 }
 
@@ -53,7 +55,7 @@ func (f *ProviderFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Config, "config", cluster.DefaultKindConfig, "kind cluster config file")
 	fs.StringVar(&f.Kubeconfig, "kubeconfig", cluster.DefaultKubeconfig,
 		"kubeconfig file: written for kind clusters, read for existing ones")
-	fs.StringVar(&f.Context, "context", "", "kubeconfig context of an existing cluster (default: the file's current context)")
+	fs.StringVar(&f.Context, "context", "", "kubeconfig context of an existing cluster; drills, opt-in and opt-out need it named, other verbs default to the file's current context")
 	fs.DurationVar(&f.Wait, "wait", cluster.DefaultWait, "how long to wait for nodes and system pods to be ready")
 }
 

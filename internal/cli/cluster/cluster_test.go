@@ -40,6 +40,12 @@ func TestFlagValidation(t *testing.T) {
 		{[]string{"logs", "--dir", ""}, "--dir must not be empty"},
 		{[]string{"logs", "--provider", "existing", "--kubeconfig", "k"}, "cannot collect node logs"},
 		{[]string{"up", "extra"}, `unknown command "extra"`},
+		// The opt-in is given to a cluster named on purpose, never to the
+		// kubeconfig's current context; refused before the file is read.
+		{[]string{"opt-in", "--provider", "existing", "--kubeconfig", "no-such-file"}, "refusing to act on no-such-file: no kubeconfig context was named, and drill never falls back to the kubeconfig's current context: pass --context"},
+		{[]string{"opt-out", "--provider", "existing", "--kubeconfig", "no-such-file"}, "no kubeconfig context was named"},
+		{[]string{"opt-in", "--namespace", "kube-system"}, `--namespace namespace "kube-system": the system's own namespaces cannot be opted in to workload faults`},
+		{[]string{"opt-in", "--context", "prod"}, "--context applies to --provider existing"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/guard"
 )
 
 type statusFlags struct {
@@ -42,7 +44,23 @@ func runStatus(c *cobra.Command, logger log.Logger, streams cmd.IOStreams, flags
 	if err != nil {
 		return err
 	}
-	return printNodes(streams.Out, nodes)
+	if err := printNodes(streams.Out, nodes); err != nil {
+		return err
+	}
+	cs, err := cluster.Clientset(p)
+	if err != nil {
+		return err
+	}
+	m, err := guard.Read(c.Context(), cs)
+	switch {
+	case errors.Is(err, guard.ErrNotOptedIn):
+		fmt.Fprintf(streams.Out, "\ndrill: NOT opted in; every drill is refused (drill cluster opt-in)\n")
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(streams.Out, "\ndrill: %s\n", m)
+	}
+	return nil
 }
 
 // printNodes writes nodes as a table.

@@ -47,7 +47,7 @@ reported as interrupted. A second Ctrl-C does not wait.
 The cluster must be up (drill cluster up); with a kind cluster, the fixture
 images are loaded into its nodes first.`,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := f.Validate(c.Flags()); err != nil {
+			if err := f.ValidateNamed(c.Flags()); err != nil {
 				return err
 			}
 			if f.Monitoring.ScrapeInterval <= 0 || f.Monitoring.EvaluationInterval <= 0 {
@@ -85,6 +85,12 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	if err != nil {
 		return err
 	}
+	// Before anything is written to the cluster.
+	marker, err := framework.GuardCluster(ctx, p, f.Context, "--context")
+	if err != nil {
+		return err
+	}
+	logger.V(0).Infof("cluster %s opted in to drill (%s)", p.Name(), marker)
 	if loader, ok := p.(cluster.ImageLoader); ok {
 		if _, err := loader.LoadImages(ctx, framework.FixtureImages...); err != nil {
 			return err
