@@ -158,6 +158,13 @@ type Env struct {
 	Timeout time.Duration
 	// Journal records the fault's progress; nil keeps no journal.
 	Journal Journal
+	// DryRun builds the fault for a dry run (PlanOf): it may only Plan.
+	// The drill's namespace and workload are not there: DrillNamespace,
+	// Namespace and Deployment are "".
+	DryRun bool
+
+	// etcdView, when set, replaces reading etcd (tests).
+	etcdView func(context.Context) (etcdView, error)
 }
 
 // step records a journal step (see Journal); without a journal it does
