@@ -147,11 +147,14 @@ func (f *drainZone) Plan(ctx context.Context) (Plan, error) {
 		return Plan{}, err
 	}
 	h := f.helper(ctx, io.Discard, io.Discard)
-	var evict []string
+	var evict, refuse []string
 	for _, name := range nodes {
 		list, errs := h.GetPodsForDeletion(name)
-		if len(errs) > 0 {
-			return Plan{}, fmt.Errorf("pods a drain of %s would evict: %w", name, errors.Join(errs...))
+		for _, err := range errs {
+			refuse = append(refuse, name+": "+err.Error())
+		}
+		if list == nil {
+			continue
 		}
 		for _, p := range list.Pods() {
 			if p.Spec.NodeName == name {
@@ -163,6 +166,10 @@ func (f *drainZone) Plan(ctx context.Context) (Plan, error) {
 	target := fmt.Sprintf("zone %s: %s; pods it would evict now: %s", f.p.Zone, strings.Join(nodes, ", "), strings.Join(evict, ", "))
 	if len(evict) == 0 {
 		target = fmt.Sprintf("zone %s: %s; no pod to evict now", f.p.Zone, strings.Join(nodes, ", "))
+	}
+	if len(refuse) > 0 {
+		// The drain, which forces nothing, would refuse them too.
+		target += "; the drain would refuse: " + strings.Join(refuse, "; ")
 	}
 	if f.env.Deployment == "" && f.sc.Workload != nil {
 		target += "; and, wherever the scheduler places them, " + plannedWorkload(f.sc)

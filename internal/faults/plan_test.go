@@ -21,6 +21,7 @@ import (
 	ctrlfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -310,6 +311,30 @@ func TestPlanResolvesFromTheCluster(t *testing.T) {
 	got, err = drain.Plan(ctx)
 	if err != nil || got.Target != "zone zone-a: w1; pods it would evict now: app/web-1-a" {
 		t.Errorf("drain zone-a: %q, %v", got.Target, err)
+	}
+	// A pod no controller manages: the drain, forcing nothing, would refuse it.
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "bare"}, Spec: corev1.PodSpec{NodeName: "w2"}}
+	if err := cs.Tracker().Add(bare); err != nil {
+		t.Fatal(err)
+	}
+	drain.p.Zone = "zone-b"
+	got, err = drain.Plan(ctx)
+	if err != nil || !strings.HasPrefix(got.Target, "zone zone-b: w2; pods it would evict now: app/web-1-b; the drain would refuse: w2: ") ||
+		!strings.Contains(got.Target, "default/bare") {
+		t.Errorf("drain zone-b with a bare pod: %q, %v", got.Target, err)
+	}
+	// Velero's Schedule there already, not drill's: the plan says it would
+	// be applied over.
+	writes := 0
+	vc := veleroFake(t, &writes, &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: ScheduleName}})
+	shipped, err := scenarios.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(shipped, func(sc *scenarios.Scenario) bool { return sc.Name == "velero-restore" })
+	got = planOf(t, env, shipped[i], vc)
+	if !slices.Contains(got.Changes, "create Schedule velero/daily-backup (0 2 * * *) (exists, not created by drill: it would be applied over)") || writes > 0 {
+		t.Errorf("velero-restore over an existing Schedule: %q, %d writes", got.Changes, writes)
 	}
 	readOnly(t, "plans", cs)
 	if len(p.acted) > 0 {

@@ -15,6 +15,7 @@ import (
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -250,7 +251,7 @@ func (f *veleroRestore) Plan(ctx context.Context) (Plan, error) {
 	exists := func(obj client.Object, namespace, name string) (string, error) {
 		err := f.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj)
 		switch {
-		case apierrors.IsNotFound(err):
+		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err): // no such object, or no Velero CRDs
 			return "", nil
 		case err != nil:
 			return "", fmt.Errorf("get %T %s/%s: %w", obj, namespace, name, err)
