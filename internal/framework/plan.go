@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"sigs.k8s.io/kind/pkg/log"
@@ -40,8 +41,9 @@ type ScenarioPlan struct {
 // (read-only; the workload, not deployed, is not checked) and the fault's
 // Plan, which resolves its target. It writes nothing to the cluster: no
 // namespace, no workload, no monitoring, no journal, no image loaded. Of
-// input it uses Provider, RESTConfig, Clientset, Scenario, Logger and
-// JournalDir (read for the open journals). An error means the drill could
+// input it uses Provider, RESTConfig, Clientset, Scenario, Logger,
+// JournalDir (read for the open journals) and ReportDir (only named, where
+// a run would keep what it produces outside the cluster). An error means the drill could
 // not be planned; a failed preflight check does not prevent the plan, and
 // is in the plan's Preflight.
 func PlanScenario(ctx context.Context, input RunScenarioInput) (ScenarioPlan, error) {
@@ -76,6 +78,9 @@ func PlanScenario(ctx context.Context, input RunScenarioInput) (ScenarioPlan, er
 		plan.Preflight = append(plan.Preflight, reports.Check{Name: c.Name, Status: string(c.Status), Detail: c.Detail})
 	}
 	fenv := faults.Env{Provider: input.Provider, Clientset: input.Clientset, RESTConfig: input.RESTConfig, Etcd: etcd, Logger: logger}
+	if input.ReportDir != "" {
+		fenv.ArtifactDir = filepath.Join(input.ReportDir, "artifacts") // named, not created
+	}
 	if plan.Plan, err = faults.PlanOf(ctx, fenv, sc); err != nil {
 		return plan, fmt.Errorf("plan drill %s: %w", sc.Name, err)
 	}

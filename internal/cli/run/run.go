@@ -5,6 +5,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -181,6 +182,10 @@ func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *fl
 		e := o.Journal
 		fmt.Fprintf(out, "open journal %s (%s): a run would first revert drill %s's %s fault, left at %q\n", e.ID, o.From, e.Drill, e.Fault, e.Step)
 	}
+	reportDir := f.ReportDir // named in the plans, not created
+	if reportDir == "" {
+		reportDir = filepath.Join(runs.DefaultRoot, "<start time>")
+	}
 	var failed []string
 	for _, sc := range scs {
 		if ctx.Err() != nil {
@@ -188,7 +193,7 @@ func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *fl
 		}
 		fmt.Fprintln(out)
 		plan, err := framework.PlanScenario(ctx, framework.RunScenarioInput{
-			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, Logger: logger, JournalDir: f.JournalDir,
+			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, Logger: logger, JournalDir: f.JournalDir, ReportDir: reportDir,
 		})
 		if err != nil {
 			fmt.Fprintf(out, "drill %s (fault %s), dry run: cannot be planned: %v\n", sc.Name, sc.Fault.Type, err)
