@@ -1,10 +1,15 @@
 package framework
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 )
 
 func node(rv, heartbeat, ready string) SnapshotObject {
@@ -73,5 +78,111 @@ func TestSnapshotResources(t *testing.T) {
 	}
 	if want := []string{"pods", "nodes", "deployments.apps"}; !slices.Equal(got, want) {
 		t.Errorf("resources %q, want %q", got, want)
+	}
+}
+
+// fakeAPI serves discovery (the core group, apps, coordination.k8s.io and
+// metrics.k8s.io) and the lists of pods (in two pages), nodes, leases and
+// deployments.
+// Discovery of the groups in down fails.
+func fakeAPI(t *testing.T, listed *[]string, down ...string) *httptest.Server {
+	t.Helper()
+	resources := func(gv string, rs ...metav1.APIResource) metav1.APIResourceList {
+		return metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gv, APIResources: rs}
+	}
+	list := []string{"get", "list"}
+	group := func(name string) metav1.APIGroup {
+		v := metav1.GroupVersionForDiscovery{GroupVersion: name + "/v1", Version: "v1"}
+		return metav1.APIGroup{Name: name, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v}
+	}
+	item := func(kind, ns, name, rv string) map[string]any {
+		md := map[string]any{"name": name, "resourceVersion": rv}
+		if ns != "" {
+			md["namespace"] = ns
+		}
+		return map[string]any{"kind": kind, "apiVersion": "v1", "metadata": md}
+	}
+	page := func(kind string, cont string, items ...map[string]any) map[string]any {
+		return map[string]any{"kind": kind + "List", "apiVersion": "v1", "metadata": map[string]any{"continue": cont}, "items": items}
+	}
+	routes := map[string]any{
+		"/api": metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"}},
+		"/apis": metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"},
+			Groups: []metav1.APIGroup{group("apps"), group("coordination.k8s.io"), group("metrics.k8s.io")}},
+		"/api/v1": resources("v1",
+			metav1.APIResource{Name: "pods", Namespaced: true, Kind: "Pod", Verbs: list},
+			metav1.APIResource{Name: "pods/log", Namespaced: true, Kind: "Pod", Verbs: []string{"get"}},
+			metav1.APIResource{Name: "nodes", Kind: "Node", Verbs: list},
+			metav1.APIResource{Name: "events", Namespaced: true, Kind: "Event", Verbs: list},
+			metav1.APIResource{Name: "bindings", Namespaced: true, Kind: "Binding", Verbs: []string{"create"}}),
+		"/apis/apps/v1":                resources("apps/v1", metav1.APIResource{Name: "deployments", Namespaced: true, Kind: "Deployment", Verbs: list}),
+		"/apis/coordination.k8s.io/v1": resources("coordination.k8s.io/v1", metav1.APIResource{Name: "leases", Namespaced: true, Kind: "Lease", Verbs: list}),
+		"/apis/metrics.k8s.io/v1":      resources("metrics.k8s.io/v1", metav1.APIResource{Name: "nodes", Kind: "NodeMetrics", Verbs: list}),
+		"/api/v1/pods":                 page("Pod", "page-2", item("Pod", "kube-system", "etcd-cp1", "5")),
+		"/api/v1/pods?page-2":          page("Pod", "", item("Pod", "default", "web", "6")),
+		"/api/v1/nodes":                page("Node", "", item("Node", "", "cp1", "7")),
+		"/apis/apps/v1/deployments":    page("Deployment", "", item("Deployment", "kube-system", "coredns", "8")),
+	}
+	for _, d := range down {
+		delete(routes, d)
+	}
+	var mu sync.Mutex
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Path
+		if c := r.URL.Query().Get("continue"); c != "" {
+			key += "?" + c
+		}
+		body, ok := routes[key]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Query().Has("limit") {
+			mu.Lock()
+			*listed = append(*listed, key)
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	}))
+}
+
+// SnapshotCluster lists every listable resource at its preferred version,
+// page by page, but Leases, Events, subresources, create-only resources
+// and the metrics APIs.
+func TestSnapshotCluster(t *testing.T) {
+	var listed []string
+	srv := fakeAPI(t, &listed)
+	defer srv.Close()
+	s, err := SnapshotCluster(t.Context(), &rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"deployments.apps kube-system/coredns", "nodes cp1", "pods default/web", "pods kube-system/etcd-cp1"}
+	if got := s.Keys(); !slices.Equal(got, want) {
+		t.Errorf("objects %q, want %q", got, want)
+	}
+	if rv := s.Objects["pods default/web"].ResourceVersion; rv != "6" {
+		t.Errorf("resourceVersion %q, want 6", rv)
+	}
+	slices.Sort(listed)
+	if want := []string{"/api/v1/nodes", "/api/v1/pods", "/api/v1/pods?page-2", "/apis/apps/v1/deployments"}; !slices.Equal(listed, want) {
+		t.Errorf("listed %q, want %q", listed, want)
+	}
+}
+
+// Discovery failing for the metrics API (metrics-server down) is no
+// error; for any other group it is.
+func TestSnapshotClusterDiscoveryFailure(t *testing.T) {
+	var listed []string
+	srv := fakeAPI(t, &listed, "/apis/metrics.k8s.io/v1")
+	defer srv.Close()
+	if _, err := SnapshotCluster(t.Context(), &rest.Config{Host: srv.URL}); err != nil {
+		t.Errorf("metrics.k8s.io down: %v", err)
+	}
+	srv2 := fakeAPI(t, &listed, "/apis/apps/v1")
+	defer srv2.Close()
+	if _, err := SnapshotCluster(t.Context(), &rest.Config{Host: srv2.URL}); err == nil {
+		t.Error("apps/v1 down: no error; the snapshot would miss every Deployment")
 	}
 }
