@@ -51,7 +51,8 @@ var FixtureImages = []string{AgnhostImage, fixtures.ProbeAppImage}
 //
 // In a dry run (DryRunFromEnv) it only checks that the cluster exists, and
 // refuses to go on when it does not: it creates nothing, recovers no
-// journal and loads no image.
+// journal and loads no image; of a kind cluster it writes the kubeconfig
+// file on this machine, as Up would.
 func BringUpCluster(ctx context.Context) {
 	logger := cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0)
 	p, err := ProviderFromEnv()
@@ -61,6 +62,11 @@ func BringUpCluster(ctx context.Context) {
 		nodes, err := p.Nodes(ctx)
 		gomega.Expect(err).NotTo(gomega.HaveOccurred(),
 			"DRILL_DRY_RUN is set: a dry run needs cluster %s up already and creates nothing (bring it up with `drill cluster up` or unset DRILL_DRY_RUN)", p.Name())
+		if k, ok := p.(*cluster.Kind); ok {
+			// A file on this machine, for the clients (ClusterClients):
+			// the cluster is only read.
+			gomega.Expect(k.WriteKubeconfig(ctx, k.Kubeconfig().Path)).To(gomega.Succeed())
+		}
 		ginkgo.AddReportEntry("dry run", fmt.Sprintf("cluster %s, %d nodes: not brought up, no journal recovered, no image loaded", p.Name(), len(nodes)))
 		return
 	}
