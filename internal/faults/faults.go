@@ -15,7 +15,9 @@
 // fact check: the fault really happened), Holder (keep it in place as the
 // drill declares and let the cluster react), Measurer (its own figures from
 // what the samplers recorded), Timeline (its own steps), DataLossBound (the
-// backup it restored) and Journaled.
+// backup it restored) and Journaled. Every fault is also a Planner: for a
+// dry run it says what it would act on, change and revert, only reading the
+// cluster (PlanOf).
 //
 // A Journaled fault records its progress as it goes: right after each change
 // to the cluster that its revert must know about, and right before each
