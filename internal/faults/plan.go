@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -49,7 +50,7 @@ func PlanOf(ctx context.Context, env Env, sc *scenarios.Scenario) (Plan, error) 
 // dryRunOnly is a fault built for a dry run: it plans, and refuses to act.
 type dryRunOnly struct{ Planner }
 
-var errDryRun = fmt.Errorf("a fault built for a dry run does not act")
+var errDryRun = errors.New("a fault built for a dry run does not act")
 
 func (dryRunOnly) Target(context.Context) (string, error) { return "", errDryRun }
 func (dryRunOnly) Inject(context.Context) error           { return errDryRun }
