@@ -6,6 +6,9 @@
 #                LABEL_FILTER= selects drills (a Ginkgo label filter, e.g.
 #                'fault:drain-zone');
 #                the cluster is torn down afterwards unless KEEP_CLUSTER=1.
+#                DRILL_DRY_RUN=1 make suites: a dry run on the cluster that is
+#                up, touching nothing: each drill prints its target, what it
+#                would change and its revert (see hack/run-suites.sh).
 #   make test    fast unit tests, then every suite on a real HA cluster: the
 #                cluster checks, the drills, and the Ctrl-C test that a stopped
 #                drill leaves the cluster whole. Torn down unless KEEP_CLUSTER=1.
@@ -27,6 +30,9 @@ REPORTS     ?= _output/reports
 # its pods onto the other workers loaded this 2-core machine enough for the
 # probe app's 1 s readiness probes to fail (fewest Ready 1 under a PDB of 2).
 DRILL_SUITES ?= ./suites/cluster ./suites/zones ./suites/restore ./suites/controlplane ./suites/workloads
+# The guard suite (after the cluster checks) checks what drill refuses and
+# that a dry run changes nothing; the cleanup suite, last, that drill cleanup
+# leaves nothing of drill's. make drill's DRILL_SUITES leave both out.
 SUITES      ?= ./suites/cluster ./suites/guard ./suites/zones ./suites/interrupt ./suites/restore ./suites/controlplane ./suites/workloads ./suites/cleanup
 LABEL_FILTER ?=
 # Left out of make test (a ginkgo --skip regular expression): the same
@@ -40,6 +46,7 @@ export GOFLAGS ?= -buildvcs=false
 .PHONY: drill test setup images build unit up down status suites lint kill-matrix
 
 export LABEL_FILTER
+export DRILL_DRY_RUN
 
 drill: setup images build up
 	./hack/run-suites.sh --teardown $(DRILL_SUITES)

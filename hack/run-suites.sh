@@ -19,6 +19,11 @@
 # (ginkgo --focus); GINKGO_TIMEOUT bounds the whole run (default 85m). On failure, the cluster's logs are exported
 # to _output/reports/logs. --teardown deletes the kind cluster at the end,
 # pass or fail, unless KEEP_CLUSTER=1.
+# DRILL_DRY_RUN=1 makes it a dry run: the cluster must be up already (it is
+# neither created nor torn down), no journal is recovered and no image
+# loaded; each drill spec prints its plan (what it would act on, change and
+# revert) instead of running, and the other specs are skipped but those
+# labelled dry-run (./suites/guard checks that a dry run changes nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +56,7 @@ finish() {
     say "report of the drills that ran"
     "$drill" report --dir "$reports" || rc=1
   fi
-  if [ "$rc" -ne 0 ] && [ -z "${DRILL_KUBECONFIG:-}" ]; then
+  if [ "$rc" -ne 0 ] && [ -z "${DRILL_KUBECONFIG:-}" ] && [ -z "${dry_run:-}" ]; then
     say "collecting the cluster's logs into $reports/logs"
     "$drill" cluster logs --name "$cluster" --dir "$reports/logs" || true
   fi
@@ -65,7 +70,13 @@ finish() {
 trap finish EXIT
 trap 'rc=130; exit' INT TERM
 
-if [ -z "${DRILL_KUBECONFIG:-}" ]; then
+dry_run=${DRILL_DRY_RUN:-}
+[ "$dry_run" != 0 ] && [ "$dry_run" != false ] || dry_run=
+export DRILL_DRY_RUN=$dry_run
+if [ -n "$dry_run" ]; then
+  teardown=false
+  say "dry run: cluster $cluster is not brought up, changed or torn down"
+elif [ -z "${DRILL_KUBECONFIG:-}" ]; then
   "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" || { rc=$?; exit; }
 fi
 say "running suites: $*"

@@ -54,6 +54,7 @@ var _ interface {
 	Holder
 	Measurer
 	Journaled
+	Planner
 } = (*killControlPlane)(nil)
 
 // killControlPlaneJournal is what reverting a kill needs.
@@ -146,40 +147,75 @@ func seeded(seed int64, n int) int {
 	return rand.New(rand.NewPCG(uint64(seed), 0x647269_6c6c)).IntN(n)
 }
 
-func (f *killControlPlane) Target(ctx context.Context) (string, error) {
+// resolve chooses the node to kill, and says why it (Target and Plan).
+func (f *killControlPlane) resolve(ctx context.Context) (cluster.Node, string, error) {
 	nodes, err := controlPlaneNodes(ctx, f.env, f.sc.Target)
 	if err != nil {
-		return "", err
+		return cluster.Node{}, "", err
 	}
-	var name string
+	var name, why string
 	switch f.p.Target {
 	case scenarios.TargetEtcdLeader:
-		name, err = monitor.EtcdLeader(f.env.Etcd)(ctx)
-		f.why = "etcd leader"
+		why = "etcd leader"
+		var v etcdView
+		v, err = f.env.readEtcd(ctx)
+		name = v.leader
 	case scenarios.TargetControllerManagerLeader:
 		name, err = monitor.LeaseHolder(f.env.Clientset, "kube-system", "kube-controller-manager")(ctx)
-		f.why = "kube-controller-manager leader"
+		why = "kube-controller-manager leader"
 	case scenarios.TargetRandom:
 		name = nodes[seeded(f.sc.Seed, len(nodes))].Name
-		f.why = fmt.Sprintf("picked with seed %d", f.sc.Seed)
+		why = fmt.Sprintf("picked with seed %d", f.sc.Seed)
 	default:
-		return "", fmt.Errorf("kill-control-plane: unknown target %q", f.p.Target)
+		return cluster.Node{}, "", fmt.Errorf("kill-control-plane: unknown target %q", f.p.Target)
 	}
 	if err != nil {
-		return "", fmt.Errorf("find the %s: %w", f.why, err)
+		return cluster.Node{}, "", fmt.Errorf("find the %s: %w", why, err)
 	}
 	i := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == name })
 	if i < 0 {
-		return "", fmt.Errorf("the %s is %q, which is not one of the targeted control-plane nodes", f.why, name)
+		return cluster.Node{}, "", fmt.Errorf("the %s is %q, which is not one of the targeted control-plane nodes", why, name)
 	}
 	node := nodes[i]
 	if node.InternalIP == "" {
-		return "", fmt.Errorf("node %s has no InternalIP", name)
+		return cluster.Node{}, "", fmt.Errorf("node %s has no InternalIP", name)
 	}
+	return node, why, nil
+}
+
+func describeKill(node cluster.Node, why string) string {
+	return fmt.Sprintf("node %s (%s), %s", node.Name, why, node.InternalIP)
+}
+
+func (f *killControlPlane) Target(ctx context.Context) (string, error) {
+	node, why, err := f.resolve(ctx)
+	if err != nil {
+		return "", err
+	}
+	f.why = why
 	f.mu.Lock()
 	f.js.Node = node
 	f.mu.Unlock()
-	return fmt.Sprintf("node %s (%s), %s", node.Name, f.why, node.InternalIP), nil
+	return describeKill(node, why), nil
+}
+
+// Plan implements Planner.
+func (f *killControlPlane) Plan(ctx context.Context) (Plan, error) {
+	node, why, err := f.resolve(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Plan{
+		Target: describeKill(node, why),
+		Changes: []string{
+			fmt.Sprintf("kill node %s's machine with %s (provider %s)", node.Name, f.p.Signal, f.env.Provider.Name()),
+			"hold until etcd, the API and the controller-manager and scheduler leases have moved to the other nodes, and the API answers every new connection for " + StableWindow.String(),
+		},
+		Revert: []string{
+			fmt.Sprintf("start node %s's machine again if it is not running, keeping its address %s", node.Name, node.InternalIP),
+			fmt.Sprintf("wait up to %s for it to rejoin: Ready with a fresh heartbeat, its etcd member healthy, its API server ready", f.p.RejoinTimeout),
+		},
+	}, nil
 }
 
 // Inject kills the node's machine, journalled before (the revert must start

@@ -50,6 +50,7 @@ var _ interface {
 	Holder
 	Measurer
 	Journaled
+	Planner
 } = (*crashloopPods)(nil)
 
 // crashloopPodsJournal is what restoring the Deployment needs.
@@ -87,7 +88,7 @@ func (f *crashloopPods) RestoreJournal(state json.RawMessage) error {
 func newCrashloopPods(env Env, sc *scenarios.Scenario, p *scenarios.CrashloopPodsParams) (Fault, error) {
 	ns := p.Namespace
 	if ns == "" {
-		ns = env.Namespace
+		ns = env.workloadNamespace()
 	}
 	if ns == "" {
 		return nil, fmt.Errorf("crashloop-pods: deployment %s has no namespace and the drill deployed no workload", p.Deployment)
@@ -103,6 +104,19 @@ func (f *crashloopPods) deployment(ctx context.Context) (*appsv1.Deployment, err
 	return d, nil
 }
 
+// describe describes the Deployment d and, when known, its pods.
+func (f *crashloopPods) describe(d *appsv1.Deployment, pods []string) string {
+	var names []string
+	for _, c := range d.Spec.Template.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	desc := fmt.Sprintf("deployment %s/%s, containers %s", f.namespace, f.p.Deployment, strings.Join(names, ", "))
+	if pods != nil {
+		desc += ", pods " + strings.Join(pods, ", ")
+	}
+	return desc
+}
+
 func (f *crashloopPods) Target(ctx context.Context) (string, error) {
 	d, err := f.deployment(ctx)
 	if err != nil {
@@ -111,11 +125,49 @@ func (f *crashloopPods) Target(ctx context.Context) (string, error) {
 	f.mu.Lock()
 	f.saved = d.Spec.Template.DeepCopy()
 	f.mu.Unlock()
-	var names []string
-	for _, c := range d.Spec.Template.Spec.Containers {
-		names = append(names, c.Name)
+	return f.describe(d, nil), nil
+}
+
+// planned says whether the Deployment is the drill's workload, which a dry
+// run has not deployed.
+func (f *crashloopPods) planned() bool { return f.namespace == DryRunNamespace }
+
+// Plan implements Planner: the Deployment and its pods, or in a dry run
+// the drill's workload that would be deployed.
+func (f *crashloopPods) Plan(ctx context.Context) (Plan, error) {
+	what := "deployment " + f.namespace + "/" + f.p.Deployment
+	plan := Plan{
+		Changes: []string{
+			fmt.Sprintf("set %s=%s in every container of the pod template of %s: its new pods exit at start", probeapp.EnvCrash, probeapp.CrashExit, what),
+			fmt.Sprintf("hold %s once a pod is in %s", f.p.HoldFor, f.p.Until),
+		},
+		Revert: []string{
+			"restore the pod template saved before the change, and wait for the rollout",
+		},
 	}
-	return fmt.Sprintf("deployment %s/%s, containers %s", f.namespace, f.p.Deployment, strings.Join(names, ", ")), nil
+	if f.planned() {
+		if f.sc.Workload == nil {
+			return Plan{}, fmt.Errorf("crashloop-pods: deployment %s has no namespace and the drill declares no workload", f.p.Deployment)
+		}
+		plan.Target = fmt.Sprintf("deployment %s of the drill's workload: %s", f.p.Deployment, plannedWorkload(f.sc))
+		return plan, nil
+	}
+	d, err := f.deployment(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	sel := metav1.FormatLabelSelector(d.Spec.Selector)
+	list, err := f.env.Clientset.CoreV1().Pods(f.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return Plan{}, fmt.Errorf("list pods %s: %w", sel, err)
+	}
+	pods := []string{}
+	for _, p := range list.Items {
+		pods = append(pods, p.Name)
+	}
+	slices.Sort(pods)
+	plan.Target = f.describe(d, pods)
+	return plan, nil
 }
 
 // Inject rolls out the crashing template, journalled before and after (the

@@ -61,6 +61,7 @@ var _ interface {
 	Holder
 	Measurer
 	Journaled
+	Planner
 } = (*drainZone)(nil)
 
 // drainZoneJournal is what uncordoning needs.
@@ -94,16 +95,17 @@ func newDrainZone(env Env, sc *scenarios.Scenario, p *scenarios.DrainZoneParams)
 	return &drainZone{env: env, sc: sc, p: p, refused: map[string]int{}}, nil
 }
 
-func (f *drainZone) Target(ctx context.Context) (string, error) {
+// resolve finds the zone's targeted nodes, sorted (Target and Plan).
+func (f *drainZone) resolve(ctx context.Context) ([]string, error) {
 	all, err := f.env.Provider.Nodes(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	allowed := map[string]bool{}
 	if f.sc.Target.Selector != "" {
 		list, err := f.env.Clientset.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: f.sc.Target.Selector})
 		if err != nil {
-			return "", fmt.Errorf("list nodes matching %q: %w", f.sc.Target.Selector, err)
+			return nil, fmt.Errorf("list nodes matching %q: %w", f.sc.Target.Selector, err)
 		}
 		for _, n := range list.Items {
 			allowed[n.Name] = true
@@ -118,13 +120,75 @@ func (f *drainZone) Target(ctx context.Context) (string, error) {
 		nodes = append(nodes, n.Name)
 	}
 	if len(nodes) == 0 {
-		return "", fmt.Errorf("drain-zone: no %s node in zone %q", f.sc.Target.Role, f.p.Zone)
+		return nil, fmt.Errorf("drain-zone: no %s node in zone %q", f.sc.Target.Role, f.p.Zone)
 	}
 	slices.Sort(nodes)
+	return nodes, nil
+}
+
+func (f *drainZone) Target(ctx context.Context) (string, error) {
+	nodes, err := f.resolve(ctx)
+	if err != nil {
+		return "", err
+	}
 	f.mu.Lock()
 	f.nodes = nodes
 	f.mu.Unlock()
 	return fmt.Sprintf("zone %s: %s", f.p.Zone, strings.Join(nodes, ", ")), nil
+}
+
+// Plan implements Planner: the nodes, and the pods the drain would evict
+// from them as kubectl's drain helper chooses them now (DaemonSet and
+// mirror pods skipped); in a dry run the drill's own workload is not
+// deployed yet, and the scheduler decides where its pods go.
+func (f *drainZone) Plan(ctx context.Context) (Plan, error) {
+	nodes, err := f.resolve(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	h := f.helper(ctx, io.Discard, io.Discard)
+	var evict, refuse []string
+	for _, name := range nodes {
+		list, errs := h.GetPodsForDeletion(name)
+		for _, err := range errs {
+			refuse = append(refuse, name+": "+err.Error())
+		}
+		if list == nil {
+			continue
+		}
+		for _, p := range list.Pods() {
+			if p.Spec.NodeName == name {
+				evict = append(evict, p.Namespace+"/"+p.Name)
+			}
+		}
+	}
+	slices.Sort(evict)
+	target := fmt.Sprintf("zone %s: %s; pods it would evict now: %s", f.p.Zone, strings.Join(nodes, ", "), strings.Join(evict, ", "))
+	if len(evict) == 0 {
+		target = fmt.Sprintf("zone %s: %s; no pod to evict now", f.p.Zone, strings.Join(nodes, ", "))
+	}
+	if len(refuse) > 0 {
+		// The drain, which forces nothing, would refuse them too.
+		target += "; the drain would refuse: " + strings.Join(refuse, "; ")
+	}
+	if f.env.Deployment == "" && f.sc.Workload != nil {
+		target += "; and, wherever the scheduler places them, " + plannedWorkload(f.sc)
+	}
+	outcome := "wait up to " + f.p.Timeout.String() + " for the drain to complete"
+	if f.p.ExpectBlocked {
+		outcome = "expect the PodDisruptionBudget to refuse evictions (429) until the drain times out after " + f.p.Timeout.String()
+	}
+	return Plan{
+		Target: target,
+		Changes: []string{
+			"cordon nodes " + strings.Join(nodes, ", "),
+			"evict their pods through the Eviction API, PodDisruptionBudgets applying, DaemonSet pods left, nothing forced; " + outcome,
+		},
+		Revert: []string{
+			"stop the drain if it still runs",
+			"uncordon nodes " + strings.Join(nodes, ", "),
+		},
+	}, nil
 }
 
 // refusedEviction is how the drain helper reports an eviction the API

@@ -61,6 +61,7 @@ var _ interface {
 	Holder
 	Measurer
 	Journaled
+	Planner
 } = (*removeEtcdMember)(nil)
 
 // removeEtcdMemberJournal is what re-adding a removed member needs: once it
@@ -149,24 +150,37 @@ func newRemoveEtcdMember(env Env, sc *scenarios.Scenario, p *scenarios.RemoveEtc
 	return &removeEtcdMember{env: env, sc: sc, p: p, exec: ex}, nil
 }
 
-func (f *removeEtcdMember) Target(ctx context.Context) (string, error) {
+// etcdMemberTarget is the member remove-etcd-member chose.
+type etcdMemberTarget struct {
+	node   cluster.Node
+	member *etcdserverpb.Member
+	leader string
+}
+
+func (t etcdMemberTarget) String() string {
+	role := "follower"
+	if t.member.Name == t.leader {
+		role = "leader"
+	}
+	return fmt.Sprintf("etcd member %s (%x, %s), peer %s", t.member.Name, t.member.ID, role, t.member.PeerURLs[0])
+}
+
+// resolve chooses the member to remove (Target and Plan).
+func (f *removeEtcdMember) resolve(ctx context.Context) (etcdMemberTarget, error) {
 	nodes, err := controlPlaneNodes(ctx, f.env, f.sc.Target)
 	if err != nil {
-		return "", err
+		return etcdMemberTarget{}, err
 	}
-	resp, err := f.env.Etcd.MemberList(ctx)
+	v, err := f.env.readEtcd(ctx)
 	if err != nil {
-		return "", fmt.Errorf("etcd member list: %w", err)
+		return etcdMemberTarget{}, err
 	}
-	if len(resp.Members) < 3 {
-		return "", fmt.Errorf("etcd has %d members: removing one would lose quorum", len(resp.Members))
-	}
-	if f.leader, err = monitor.EtcdLeader(f.env.Etcd)(ctx); err != nil {
-		return "", err
+	if len(v.members) < 3 {
+		return etcdMemberTarget{}, fmt.Errorf("etcd has %d members: removing one would lose quorum", len(v.members))
 	}
 	var candidates []string
 	for _, n := range nodes {
-		if f.p.Member == scenarios.MemberFollower && n.Name == f.leader {
+		if f.p.Member == scenarios.MemberFollower && n.Name == v.leader {
 			continue
 		}
 		candidates = append(candidates, n.Name)
@@ -174,33 +188,61 @@ func (f *removeEtcdMember) Target(ctx context.Context) (string, error) {
 	var name string
 	switch f.p.Member {
 	case scenarios.MemberLeader:
-		name = f.leader
+		name = v.leader
 	case scenarios.MemberFollower, scenarios.MemberRandom:
 		if len(candidates) == 0 {
-			return "", fmt.Errorf("no targeted control-plane node hosts a %s member", f.p.Member)
+			return etcdMemberTarget{}, fmt.Errorf("no targeted control-plane node hosts a %s member", f.p.Member)
 		}
 		name = candidates[seeded(f.sc.Seed, len(candidates))]
 	default:
-		return "", fmt.Errorf("remove-etcd-member: unknown member %q", f.p.Member)
+		return etcdMemberTarget{}, fmt.Errorf("remove-etcd-member: unknown member %q", f.p.Member)
 	}
 	i := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == name })
 	if i < 0 {
-		return "", fmt.Errorf("etcd member %s is not on a targeted control-plane node", name)
+		return etcdMemberTarget{}, fmt.Errorf("etcd member %s is not on a targeted control-plane node", name)
 	}
-	f.node = nodes[i]
-	for _, m := range resp.Members {
+	t := etcdMemberTarget{node: nodes[i], leader: v.leader}
+	for _, m := range v.members {
 		if m.Name == name {
-			f.member = m
+			t.member = m
 		}
 	}
-	if f.member == nil || len(f.member.PeerURLs) == 0 {
-		return "", fmt.Errorf("etcd has no started member named %s", name)
+	if t.member == nil || len(t.member.PeerURLs) == 0 {
+		return etcdMemberTarget{}, fmt.Errorf("etcd has no started member named %s", name)
 	}
-	role := "follower"
-	if name == f.leader {
-		role = "leader"
+	return t, nil
+}
+
+func (f *removeEtcdMember) Target(ctx context.Context) (string, error) {
+	t, err := f.resolve(ctx)
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("etcd member %s (%x, %s), peer %s", name, f.member.ID, role, f.member.PeerURLs[0]), nil
+	f.node, f.member, f.leader = t.node, t.member, t.leader
+	return t.String(), nil
+}
+
+// Plan implements Planner.
+func (f *removeEtcdMember) Plan(ctx context.Context) (Plan, error) {
+	t, err := f.resolve(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	node, peer := t.node.Name, t.member.PeerURLs[0]
+	return Plan{
+		Target: t.String(),
+		Changes: []string{
+			fmt.Sprintf("etcd member remove %x (%s)", t.member.ID, t.member.Name),
+			"hold until the remaining members have a leader and the API answers every new connection for " + StableWindow.String(),
+		},
+		Revert: []string{
+			fmt.Sprintf("on node %s: move %s to %s (the kubelet stops etcd) and stop its etcd container", node, etcdManifest, etcdManifestAside),
+			fmt.Sprintf("on node %s: delete %s/member", node, etcdDataDir),
+			"etcd member add " + peer,
+			fmt.Sprintf("on node %s: put etcd's manifest back with --initial-cluster-state=existing and every member in --initial-cluster", node),
+			fmt.Sprintf("wait up to %s for every member healthy and %s's API server ready (restarting its kubelet once if its API server stays in crash back-off)", f.p.ReaddTimeout, node),
+		},
+	}, nil
 }
 
 // Inject removes the member, journalled before (the revert must re-add it

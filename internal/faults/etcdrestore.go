@@ -96,6 +96,7 @@ var _ interface {
 	Timeline
 	DataLossBound
 	Journaled
+	Planner
 } = (*etcdRestore)(nil)
 
 // etcdRestoreJournal is what restoring etcd needs.
@@ -167,42 +168,93 @@ func quorumVictims(names []string, seed int64) []string {
 	return victims[:len(names)/2+len(names)%2]
 }
 
-func (f *etcdRestore) Target(ctx context.Context) (string, error) {
+// etcdRestoreTarget is what an etcd restore acts on.
+type etcdRestoreTarget struct {
+	nodes    []cluster.Node    // control-plane nodes, each with a member
+	peers    map[string]string // member (node) name → peer URL
+	victims  []string          // nodes whose member the disaster destroys
+	endpoint string            // a member's client URL, for snapshots
+}
+
+// resolve finds the members, one on each control-plane node, and the
+// disaster's victims (Target and Plan).
+func (f *etcdRestore) resolve(ctx context.Context) (etcdRestoreTarget, error) {
 	nodes, err := controlPlaneNodes(ctx, f.env, scenarios.Target{})
 	if err != nil {
-		return "", err
+		return etcdRestoreTarget{}, err
 	}
-	resp, err := f.env.Etcd.MemberList(ctx)
+	v, err := f.env.readEtcd(ctx)
 	if err != nil {
-		return "", fmt.Errorf("etcd member list: %w", err)
+		return etcdRestoreTarget{}, err
 	}
-	f.peers = map[string]string{}
-	for _, m := range resp.Members {
-		if m.Name == "" || m.IsLearner || len(m.PeerURLs) == 0 {
-			return "", fmt.Errorf("etcd member %x is not a started voting member: restore from a whole cluster", m.ID)
+	t := etcdRestoreTarget{nodes: nodes, peers: map[string]string{}}
+	for _, m := range v.members {
+		if m.Name == "" || m.IsLearner || len(m.PeerURLs) == 0 || len(m.ClientURLs) == 0 {
+			return etcdRestoreTarget{}, fmt.Errorf("etcd member %x is not a started voting member: restore from a whole cluster", m.ID)
 		}
-		f.peers[m.Name] = m.PeerURLs[0]
+		t.peers[m.Name] = m.PeerURLs[0]
+		if t.endpoint == "" {
+			t.endpoint = m.ClientURLs[0]
+		}
 	}
 	for _, n := range nodes {
-		if _, ok := f.peers[n.Name]; !ok {
-			return "", fmt.Errorf("control-plane node %s has no etcd member: not a kubeadm stacked etcd", n.Name)
+		if _, ok := t.peers[n.Name]; !ok {
+			return etcdRestoreTarget{}, fmt.Errorf("control-plane node %s has no etcd member: not a kubeadm stacked etcd", n.Name)
 		}
 	}
-	if len(nodes) != len(f.peers) || len(nodes) < 3 {
-		return "", fmt.Errorf("etcd has %d members on %d control-plane nodes: the drill needs 3 or more, one on each", len(f.peers), len(nodes))
+	if len(nodes) != len(t.peers) || len(nodes) < 3 {
+		return etcdRestoreTarget{}, fmt.Errorf("etcd has %d members on %d control-plane nodes: the drill needs 3 or more, one on each", len(t.peers), len(nodes))
 	}
-	f.nodes = nodes
-	names := nodeNames(nodes)
-	f.victims = names
+	t.victims = nodeNames(nodes)
 	if f.p.Disaster == scenarios.DisasterQuorumLoss {
-		f.victims = quorumVictims(names, f.sc.Seed)
+		t.victims = quorumVictims(t.victims, f.sc.Seed)
 	}
+	return t, nil
+}
 
-	if err := f.startSnapshots(ctx, resp.Members[0].ClientURLs[0]); err != nil {
+func (f *etcdRestore) describe(t etcdRestoreTarget) string {
+	return fmt.Sprintf("etcd members %s: %s destroys %s", strings.Join(nodeNames(t.nodes), ","), f.p.Disaster, strings.Join(t.victims, ","))
+}
+
+func (f *etcdRestore) Target(ctx context.Context) (string, error) {
+	t, err := f.resolve(ctx)
+	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("etcd members %s: %s destroys %s; snapshots every %s into %s",
-		strings.Join(names, ","), f.p.Disaster, strings.Join(f.victims, ","), f.p.SnapshotInterval, f.dir), nil
+	f.nodes, f.peers, f.victims = t.nodes, t.peers, t.victims
+	if err := f.startSnapshots(ctx, t.endpoint); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s; snapshots every %s into %s", f.describe(t), f.p.SnapshotInterval, f.dir), nil
+}
+
+// Plan implements Planner.
+func (f *etcdRestore) Plan(ctx context.Context) (Plan, error) {
+	t, err := f.resolve(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	victims := strings.Join(t.victims, ",")
+	dir := filepath.Join(f.env.ArtifactDir, "etcd-snapshots", f.sc.Name+"-<start time>")
+	if f.env.ArtifactDir == "" {
+		dir = filepath.Join(os.TempDir(), "etcd-snapshots", f.sc.Name+"-<start time>")
+	}
+	plan := Plan{
+		Target: f.describe(t),
+		Changes: []string{
+			fmt.Sprintf("take an etcd snapshot from %s every %s into %s on this machine; wait for the first verified one, then %s", t.endpoint, f.p.SnapshotInterval, dir, f.p.DisasterAfter),
+			fmt.Sprintf("on nodes %s: move %s to %s, kill etcd and delete %s/member", victims, etcdManifest, etcdManifestAside, etcdDataDir),
+		},
+	}
+	g := &etcdRestore{env: f.env, p: f.p, nodes: t.nodes}
+	for _, st := range g.stages(&etcdsnap.Snapshot{Path: "the newest verified snapshot"}) {
+		plan.Revert = append(plan.Revert, st.what)
+	}
+	if f.env.Deployment == "" && f.sc.Workload != nil {
+		plan.Revert = append(plan.Revert, "the workload available: "+plannedWorkload(f.sc))
+	}
+	plan.Revert = append(plan.Revert, fmt.Sprintf("all of it within %s", f.p.RestoreTimeout))
+	return plan, nil
 }
 
 func nodeNames(nodes []cluster.Node) []string {

@@ -15,7 +15,9 @@
 // fact check: the fault really happened), Holder (keep it in place as the
 // drill declares and let the cluster react), Measurer (its own figures from
 // what the samplers recorded), Timeline (its own steps), DataLossBound (the
-// backup it restored) and Journaled.
+// backup it restored) and Journaled. Every fault is also a Planner: for a
+// dry run it says what it would act on, change and revert, only reading the
+// cluster (PlanOf).
 //
 // A Journaled fault records its progress as it goes: right after each change
 // to the cluster that its revert must know about, and right before each
@@ -158,6 +160,13 @@ type Env struct {
 	Timeout time.Duration
 	// Journal records the fault's progress; nil keeps no journal.
 	Journal Journal
+	// DryRun builds the fault for a dry run (PlanOf): it may only Plan.
+	// The drill's namespace and workload are not there: DrillNamespace,
+	// Namespace and Deployment are "".
+	DryRun bool
+
+	// etcdView, when set, replaces reading etcd (tests).
+	etcdView func(context.Context) (etcdView, error)
 }
 
 // step records a journal step (see Journal); without a journal it does

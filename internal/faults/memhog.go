@@ -65,6 +65,7 @@ var _ interface {
 	Holder
 	Measurer
 	Journaled
+	Planner
 } = (*memoryHog)(nil)
 
 // memoryHogJournal is what stopping the hog needs.
@@ -100,26 +101,56 @@ func (f *memoryHog) RestoreJournal(state json.RawMessage) error {
 }
 
 func newMemoryHog(env Env, sc *scenarios.Scenario, p *scenarios.MemoryHogParams) (Fault, error) {
-	if env.DrillNamespace == "" {
+	ns := env.drillNamespace()
+	if ns == "" {
 		return nil, fmt.Errorf("memory-hog: the drill has no namespace of its own to run the hog in")
 	}
-	return &memoryHog{env: env, sc: sc, p: p, namespace: env.DrillNamespace}, nil
+	return &memoryHog{env: env, sc: sc, p: p, namespace: ns}, nil
 }
 
-func (f *memoryHog) Target(ctx context.Context) (string, error) {
+// resolve picks the node, with the drill's seed (Target and Plan).
+func (f *memoryHog) resolve(ctx context.Context) (cluster.Node, error) {
 	role := cluster.RoleWorker
 	if f.sc.Target.Role != "" {
 		role = cluster.Role(f.sc.Target.Role)
 	}
 	nodes, err := targetNodes(ctx, f.env, f.sc.Target, role)
 	if err != nil {
-		return "", fmt.Errorf("memory-hog: %w", err)
+		return cluster.Node{}, fmt.Errorf("memory-hog: %w", err)
 	}
-	node := nodes[seeded(f.sc.Seed, len(nodes))]
+	return nodes[seeded(f.sc.Seed, len(nodes))], nil
+}
+
+func (f *memoryHog) describe(node cluster.Node) string {
+	return fmt.Sprintf("node %s (picked with seed %d), memory %.0f%% in use", node.Name, f.sc.Seed, f.p.Used*100)
+}
+
+func (f *memoryHog) Target(ctx context.Context) (string, error) {
+	node, err := f.resolve(ctx)
+	if err != nil {
+		return "", err
+	}
 	f.mu.Lock()
 	f.node = node
 	f.mu.Unlock()
-	return fmt.Sprintf("node %s (picked with seed %d), memory %.0f%% in use", f.node.Name, f.sc.Seed, f.p.Used*100), nil
+	return f.describe(node), nil
+}
+
+// Plan implements Planner.
+func (f *memoryHog) Plan(ctx context.Context) (Plan, error) {
+	node, err := f.resolve(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	pod := "pod " + MemoryHogPod + " in " + f.namespace
+	return Plan{
+		Target: f.describe(node),
+		Changes: []string{
+			fmt.Sprintf("create %s bound to node %s, running %s %s --used=%g", pod, node.Name, fixtures.ProbeAppImage, probeapp.MemHogCommand, f.p.Used),
+			fmt.Sprintf("hold %s once the node's memory in use reaches %.0f%%", f.p.HoldFor, f.p.Used*100),
+		},
+		Revert: []string{"delete " + pod + " and wait until it is gone"},
+	}, nil
 }
 
 func (f *memoryHog) pod() *corev1.Pod {

@@ -161,7 +161,15 @@ func New(env Env, sc *scenarios.Scenario) (Fault, error) {
 	if !ok {
 		return nil, fmt.Errorf("fault %q: not implemented", sc.Fault.Type)
 	}
-	return s.New(env, sc)
+	f, err := s.New(env, sc)
+	if err != nil || !env.DryRun {
+		return f, err
+	}
+	p, ok := f.(Planner)
+	if !ok {
+		return nil, fmt.Errorf("fault %q cannot say what it would do (no Plan): no dry run", sc.Fault.Type)
+	}
+	return dryRunOnly{p}, nil
 }
 
 // newWith adapts a fault's constructor, which takes its own params, to

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -78,6 +80,7 @@ var _ interface {
 	Timeline
 	DataLossBound
 	Journaled
+	Planner
 } = (*veleroRestore)(nil)
 
 // veleroRestoreJournal is what restoring the namespace needs.
@@ -142,7 +145,7 @@ func (f *veleroRestore) RestoreJournal(state json.RawMessage) error {
 }
 
 func newVeleroRestore(env Env, sc *scenarios.Scenario, p *scenarios.VeleroRestoreParams) (Fault, error) {
-	if env.Namespace == "" || env.Deployment == "" {
+	if (env.Namespace == "" || env.Deployment == "") && !(env.DryRun && sc.Workload != nil) {
 		return nil, fmt.Errorf("velero-restore: the drill deployed no workload to back up")
 	}
 	c, err := velero.NewClient(env.RESTConfig, env.Logger)
@@ -236,6 +239,63 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("namespace %s (deployment %s and its volume), backed up by Velero as %s", f.env.Namespace, f.env.Deployment, res.Name), nil
+}
+
+// Plan implements Planner. Target is not read-only (it installs Velero and
+// takes the backup): Plan reads what is there instead, and says what Target
+// would create or overwrite.
+func (f *veleroRestore) Plan(ctx context.Context) (Plan, error) {
+	ns, workload := f.env.Namespace, "deployment "+f.env.Deployment+" and its volume"
+	if ns == "" {
+		ns, workload = DryRunNamespace, plannedWorkload(f.sc)
+	}
+	exists := func(obj client.Object, namespace, name string) (string, error) {
+		err := f.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj)
+		switch {
+		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err): // no such object, or no Velero CRDs
+			return "", nil
+		case err != nil:
+			return "", fmt.Errorf("get %T %s/%s: %w", obj, namespace, name, err)
+		}
+		managed := "not created by drill"
+		if obj.GetLabels()["app.kubernetes.io/managed-by"] == "drill" {
+			managed = "created by drill"
+		}
+		return fmt.Sprintf(" (exists, %s: it would be applied over)", managed), nil
+	}
+	store, err := exists(&appsv1.Deployment{}, fixtures.S3StoreNamespace, "versitygw")
+	if err != nil {
+		return Plan{}, err
+	}
+	server, err := exists(&appsv1.Deployment{}, f.v.Namespace, velero.DeploymentName)
+	if err != nil {
+		return Plan{}, err
+	}
+	var plan Plan
+	plan.Target = fmt.Sprintf("namespace %s (%s)", ns, workload)
+	if loader, ok := f.env.Provider.(cluster.ImageLoader); ok && loader != nil {
+		plan.Changes = append(plan.Changes, fmt.Sprintf("load %s into the nodes (provider %s)", strings.Join(VeleroImages, ", "), f.env.Provider.Name()))
+	}
+	plan.Changes = append(plan.Changes,
+		fmt.Sprintf("apply the S3 store %s in namespace %s, force-owned%s", fixtures.VeleroS3Store, fixtures.S3StoreNamespace, store),
+		fmt.Sprintf("install Velero (%s) in namespace %s with its backup location in the S3 store%s", velero.DefaultImage, f.v.Namespace, server))
+	if f.p.Schedule != "" {
+		sched, err := exists(&velerov1.Schedule{}, f.v.Namespace, ScheduleName)
+		if err != nil {
+			return Plan{}, err
+		}
+		plan.Changes = append(plan.Changes, fmt.Sprintf("create Schedule %s/%s (%s)%s", f.v.Namespace, ScheduleName, f.p.Schedule, sched))
+	}
+	plan.Changes = append(plan.Changes,
+		fmt.Sprintf("back up namespace %s as Backup %s/drill-<start time>-<random> (file-system backup of its volume)", ns, f.v.Namespace),
+		fmt.Sprintf("keep the workload writing for %s, then delete namespace %s", f.p.WriteAfterBackup, ns))
+	plan.Revert = []string{
+		fmt.Sprintf("once namespace %s is gone, restore it from the backup as Restore %s/drill-<start time>-<random>, and wait up to %s for the workload", ns, f.v.Namespace, f.p.RestoreTimeout),
+	}
+	if f.p.Schedule != "" {
+		plan.Revert = append(plan.Revert, fmt.Sprintf("delete Schedule %s/%s", f.v.Namespace, ScheduleName))
+	}
+	return plan, nil
 }
 
 func ptrTo[T any](v T) *T { return &v }

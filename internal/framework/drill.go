@@ -114,17 +114,11 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		// Beside the drills' reports, not among them.
 		env.ArtifactDir = filepath.Join(input.ReportDir, "artifacts")
 	}
-	if access, ok := input.Provider.(cluster.EtcdAccess); ok {
-		cfg, err := access.EtcdConfig(ctx)
-		if err != nil {
-			return reports.Drill{}, err
-		}
-		cli, err := clientv3.New(cfg)
-		if err != nil {
-			return reports.Drill{}, fmt.Errorf("etcd client: %w", err)
-		}
-		defer cli.Close()
-		env.Etcd = cli
+	if env.Etcd, err = etcdClient(ctx, input.Provider); err != nil {
+		return reports.Drill{}, err
+	}
+	if env.Etcd != nil {
+		defer env.Etcd.Close()
 	}
 	if sc.Workload != nil {
 		if env.App, err = deployWorkload(ctx, input, ns.Name, logger); err != nil {
@@ -168,6 +162,24 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		logger.V(0).Infof("drill %s: %s, report %s", sc.Name, d.Verdict, path)
 	}
 	return d, nil
+}
+
+// etcdClient reaches the etcd members of p's cluster; nil when p has no
+// cluster.EtcdAccess. The caller closes it.
+func etcdClient(ctx context.Context, p cluster.Provider) (*clientv3.Client, error) {
+	access, ok := p.(cluster.EtcdAccess)
+	if !ok {
+		return nil, nil
+	}
+	cfg, err := access.EtcdConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	return cli, nil
 }
 
 // notRun begins the failure of a drill that did not run because the game
@@ -275,25 +287,7 @@ func preflightOf(input RunScenarioInput, env drill.Env) func(context.Context) ([
 	if wait == 0 {
 		wait = 3 * time.Minute
 	}
-	in := preflight.Input{Clientset: env.Clientset, RESTConfig: env.RESTConfig,
-		OpenJournals: func(ctx context.Context) ([]string, error) {
-			// This cluster's, as recovery sees them (not another cluster's,
-			// nor a live drill's elsewhere).
-			open, _, _, _, err := recovery.Open(ctx, recovery.Input{Provider: input.Provider, Clientset: env.Clientset,
-				Store: journalStore(input.JournalDir, env.Clientset, nil)})
-			var out []string
-			for _, o := range open {
-				e := o.Journal
-				out = append(out, fmt.Sprintf("%s (drill %s, fault %s, at %q, %s journal)", e.ID, e.Drill, e.Fault, e.Step, o.From))
-			}
-			return out, err
-		}}
-	if env.Etcd != nil {
-		in.Etcd = env.Etcd
-	}
-	if env.App != nil {
-		in.Workload = &preflight.Workload{Namespace: env.App.Namespace, Deployment: env.App.Deployment}
-	}
+	in := preflightInput(input, env)
 	return func(ctx context.Context) ([]reports.Check, error) {
 		deadline := time.Now().Add(wait)
 		for {
@@ -317,6 +311,36 @@ func preflightOf(input RunScenarioInput, env drill.Env) func(context.Context) ([
 			_ = faults.Hold(ctx, 5*time.Second)
 		}
 	}
+}
+
+// preflightInput is what the preflight reads (read-only): the cluster,
+// etcd, the drill's workload once deployed, and the open journals.
+func preflightInput(input RunScenarioInput, env drill.Env) preflight.Input {
+	in := preflight.Input{Clientset: env.Clientset, RESTConfig: env.RESTConfig,
+		OpenJournals: func(ctx context.Context) ([]string, error) {
+			open, err := OpenJournals(ctx, input.Provider, env.Clientset, input.JournalDir)
+			var out []string
+			for _, o := range open {
+				e := o.Journal
+				out = append(out, fmt.Sprintf("%s (drill %s, fault %s, at %q, %s journal)", e.ID, e.Drill, e.Fault, e.Step, o.From))
+			}
+			return out, err
+		}}
+	if env.Etcd != nil {
+		in.Etcd = env.Etcd
+	}
+	if env.App != nil {
+		in.Workload = &preflight.Workload{Namespace: env.App.Namespace, Deployment: env.App.Deployment}
+	}
+	return in
+}
+
+// OpenJournals returns the open journals of p's cluster, as recovery sees
+// them (not another cluster's, nor a live drill's elsewhere), from dir (""
+// is recovery.DefaultJournalDir) and the cluster's copies. It only reads.
+func OpenJournals(ctx context.Context, p cluster.Provider, cs kubernetes.Interface, dir string) ([]recovery.Outcome, error) {
+	open, _, _, _, err := recovery.Open(ctx, recovery.Input{Provider: p, Clientset: cs, Store: journalStore(dir, cs, nil)})
+	return open, err
 }
 
 // deployWorkload deploys the scenario's probe app and describes it for the

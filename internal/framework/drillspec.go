@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -34,7 +35,8 @@ type DrillSpecInput struct {
 // (RunScenario), registers its revert with DeferCleanup before the
 // injection, so that it runs after a pass, a failure, a timeout or an
 // interrupt, attaches the measured figures with AddReportEntry, and fails
-// with the drill's failures unless it passed. It panics when no fault runs
+// with the drill's failures unless it passed. With DRILL_DRY_RUN set each
+// spec plans its drill instead (PlanDrillSpec). It panics when no fault runs
 // in suite.
 func DrillSpecs(suite string, input func() DrillSpecInput) {
 	if !slices.ContainsFunc(faults.Specs(), func(s faults.Spec) bool { return s.Suite == suite }) {
@@ -49,9 +51,14 @@ func DrillSpecs(suite string, input func() DrillSpecInput) {
 			continue
 		}
 		labels := SpecLabels(FaultLabel(sc.Fault.Type), TargetLabel(sc), LabelDisruptive, LabelSerial)
+		plannedSpecs.Store(sc.Name, true)
 		timeout := sc.Objectives.MaxDuration + 15*time.Minute
 		ginkgo.It(sc.Name, labels, ginkgo.Serial, ginkgo.NodeTimeout(timeout), func(ctx ginkgo.SpecContext) {
 			in := input()
+			if DryRunFromEnv() {
+				PlanDrillSpec(ctx, in, sc)
+				return
+			}
 			d, err := RunScenario(ctx, RunScenarioInput{
 				Provider: in.Provider, RESTConfig: in.RESTConfig, Clientset: in.Clientset,
 				Scenario: sc, ReportDir: in.ReportDir, Logger: cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0),
@@ -68,6 +75,40 @@ func DrillSpecs(suite string, input func() DrillSpecInput) {
 			gomega.Expect(d.Verdict).To(gomega.Equal(reports.Pass), "drill %s: %s", sc.Name, strings.Join(d.Failures, "\n"))
 		})
 	}
+}
+
+// plannedSpecs are the texts of the specs DrillSpecs declared, which plan
+// their drill in a dry run.
+var plannedSpecs sync.Map
+
+// skipUnlessDryRunSpec skips, in a dry run (DRILL_DRY_RUN), every spec
+// but the drill specs, which plan their drills, and those labelled
+// LabelDryRun: the others act on the cluster.
+func skipUnlessDryRunSpec() {
+	if !DryRunFromEnv() {
+		return
+	}
+	r := ginkgo.CurrentSpecReport()
+	if _, ok := plannedSpecs.Load(r.LeafNodeText); ok || slices.Contains(r.Labels(), LabelDryRun) {
+		return
+	}
+	ginkgo.Skip("DRILL_DRY_RUN is set: this spec acts on the cluster")
+}
+
+// PlanDrillSpec is a drill spec's dry run (DRILL_DRY_RUN): it plans the
+// drill (PlanScenario), writes the plan to the spec's output, attaches its
+// target, changes and revert with AddReportEntry, and fails when the drill
+// cannot be planned.
+func PlanDrillSpec(ctx context.Context, in DrillSpecInput, sc *scenarios.Scenario) {
+	plan, err := PlanScenario(ctx, RunScenarioInput{
+		Provider: in.Provider, RESTConfig: in.RESTConfig, Clientset: in.Clientset,
+		Scenario: sc, Logger: cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0), JournalDir: JournalDir(),
+	})
+	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "plan drill %s", sc.Name)
+	gomega.Expect(plan.Write(ginkgo.GinkgoWriter)).To(gomega.Succeed())
+	ginkgo.AddReportEntry("dry run: target", plan.Target)
+	ginkgo.AddReportEntry("dry run: changes", strings.Join(plan.Changes, "\n"))
+	ginkgo.AddReportEntry("dry run: revert", strings.Join(plan.Revert, "\n"))
 }
 
 // AddDrillReportEntries attaches a drill's target, objectives and

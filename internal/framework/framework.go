@@ -37,6 +37,11 @@ const (
 	LabelKillMatrix = "kill-matrix"
 	// LabelGuard marks the specs of the guard: what drill refuses to touch.
 	LabelGuard = "guard"
+	// LabelDryRun marks specs that check a dry run (DRILL_DRY_RUN, drill
+	// run --dry-run) and only read the cluster: with DRILL_DRY_RUN set,
+	// they and the drill specs (which then plan) are the only specs that
+	// run.
+	LabelDryRun = "dry-run"
 )
 
 // FaultLabel is the label of a drill's fault, "fault:<type>".
@@ -61,7 +66,7 @@ func TargetLabel(sc *scenarios.Scenario) string {
 // fault's fault and target labels, the roles of the nodes a fault may act
 // on included.
 var knownLabels = func() map[string]bool {
-	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true, LabelKillMatrix: true, LabelGuard: true,
+	known := map[string]bool{LabelCluster: true, LabelDisruptive: true, LabelSerial: true, LabelInterrupt: true, LabelKillMatrix: true, LabelGuard: true, LabelDryRun: true,
 		"target:" + string(scenarios.RoleControlPlane): true, "target:" + string(scenarios.RoleWorker): true}
 	for _, s := range faults.Specs() {
 		known[FaultLabel(s.Type)] = true

@@ -90,12 +90,16 @@ type RunDrillInput struct {
 	// ProviderFlags, when set, reach the cluster instead of KindFlags (the
 	// suite's kind cluster as an existing one, say).
 	ProviderFlags []string
+	// DryRun runs `drill run --dry-run`; File may then be a directory.
+	DryRun bool
 }
 
 // DrillProcess is how a `drill run` ended.
 type DrillProcess struct {
 	// Log is drill's whole stderr.
 	Log string
+	// Output is drill's whole stdout: the table, or the plans of a dry run.
+	Output string
 	// ExitCode is drill's exit code, -1 when a signal killed it.
 	ExitCode int
 	// Killed is the signal that killed drill, if one did.
@@ -119,15 +123,19 @@ func RunDrill(ctx context.Context, input RunDrillInput) DrillProcess {
 		flags = KindFlags(input.Provider)
 	}
 	args := append(append([]string{"run"}, flags...),
-		"--report-dir", input.ReportDir, "--journal-dir", input.JournalDir, input.File)
-	cmd := exec.Command(DrillBinary(), args...)
+		"--report-dir", input.ReportDir, "--journal-dir", input.JournalDir)
+	if input.DryRun {
+		args = append(args, "--dry-run")
+	}
+	cmd := exec.Command(DrillBinary(), append(args, input.File)...)
 	cmd.Env = os.Environ()
 	if input.KillAt != "" {
 		cmd.Env = append(cmd.Env, journal.KillAtEnv+"="+input.KillAt)
 	}
 	stderr, err := cmd.StderrPipe()
 	Expect(err).NotTo(HaveOccurred())
-	cmd.Stdout = GinkgoWriter
+	var stdout lockedBuffer
+	cmd.Stdout = io.MultiWriter(GinkgoWriter, &stdout)
 	Expect(cmd.Start()).To(Succeed())
 	DeferCleanup(func() { _ = cmd.Process.Kill() })
 
@@ -181,7 +189,7 @@ func RunDrill(ctx context.Context, input RunDrillInput) DrillProcess {
 		Fail("interrupted")
 	}
 	_ = cmd.Wait()
-	p := DrillProcess{Log: logged(), ExitCode: cmd.ProcessState.ExitCode()}
+	p := DrillProcess{Log: logged(), Output: stdout.String(), ExitCode: cmd.ProcessState.ExitCode()}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		p.Killed = ws.Signal()
 	}
@@ -189,6 +197,24 @@ func RunDrill(ctx context.Context, input RunDrillInput) DrillProcess {
 		Expect(p.Killed).To(Equal(syscall.SIGKILL), "drill was not killed at %q:\n%s", input.KillAt, p.Log)
 	}
 	return p
+}
+
+// lockedBuffer is a buffer safe to write and read at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // OpenJournal returns the one journal a killed drill left open in dir, and

@@ -48,10 +48,28 @@ var FixtureImages = []string{AgnhostImage, fixtures.ProbeAppImage}
 // BringUpCluster brings the cluster under test up (creating or reusing it)
 // and loads the fixtures' images into its nodes where the provider can. Run
 // it once per suite (SynchronizedBeforeSuite's first function).
+//
+// In a dry run (DryRunFromEnv) it only checks that the cluster exists, and
+// refuses to go on when it does not: it creates nothing, recovers no
+// journal and loads no image; of a kind cluster it writes the kubeconfig
+// file on this machine, as Up would.
 func BringUpCluster(ctx context.Context) {
 	logger := cluster.NewWriterLogger(ginkgo.GinkgoWriter, 0)
 	p, err := ProviderFromEnv()
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	if DryRunFromEnv() {
+		ginkgo.By("DRILL_DRY_RUN: checking that cluster " + p.Name() + " exists, creating nothing")
+		nodes, err := p.Nodes(ctx)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred(),
+			"DRILL_DRY_RUN is set: a dry run needs cluster %s up already and creates nothing (bring it up with `drill cluster up` or unset DRILL_DRY_RUN)", p.Name())
+		if k, ok := p.(*cluster.Kind); ok {
+			// A file on this machine, for the clients (ClusterClients):
+			// the cluster is only read.
+			gomega.Expect(k.WriteKubeconfig(ctx, k.Kubeconfig().Path)).To(gomega.Succeed())
+		}
+		ginkgo.AddReportEntry("dry run", fmt.Sprintf("cluster %s, %d nodes: not brought up, no journal recovered, no image loaded", p.Name(), len(nodes)))
+		return
+	}
 	ginkgo.By("bringing cluster " + p.Name() + " up")
 	res, err := p.Up(ctx)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "bring cluster %s up", p.Name())
@@ -139,7 +157,9 @@ type Suite struct {
 // ClusterSuite declares what every suite on a cluster does, for the suite
 // called name: bring the cluster up once (BringUpCluster), make its clients
 // on every process (ClusterClients), and write the suite's JUnit
-// (WriteJUnit). Call it once per suite package, at the top level:
+// (WriteJUnit). In a dry run (DRILL_DRY_RUN) it skips every spec but the
+// drill specs and those labelled LabelDryRun. Call it once per suite
+// package, at the top level:
 //
 //	var suite = framework.ClusterSuite("zones")
 func ClusterSuite(name string) *Suite {
@@ -149,6 +169,7 @@ func ClusterSuite(name string) *Suite {
 	}, func(ginkgo.SpecContext) {
 		s.Provider, s.RESTConfig, s.Clientset = ClusterClients()
 	}, ginkgo.NodeTimeout(30*time.Minute))
+	ginkgo.BeforeEach(skipUnlessDryRunSpec)
 	ginkgo.ReportAfterSuite("junit", func(report ginkgo.Report) {
 		WriteJUnit(report, name)
 	})

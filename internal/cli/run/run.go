@@ -5,6 +5,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type flags struct {
 	clustercli.ProviderFlags
 	ReportDir  string
 	JournalDir string
+	DryRun     bool
 	Monitoring framework.MonitoringConfig
 }
 
@@ -45,7 +47,14 @@ in progress: its fault is reverted before drill exits, and the drill is
 reported as interrupted. A second Ctrl-C does not wait.
 
 The cluster must be up (drill cluster up); with a kind cluster, the fixture
-images are loaded into its nodes first.`,
+images are loaded into its nodes first.
+
+With --dry-run, drill touches nothing: for each drill it runs the preflight
+(read-only) and prints what the fault would act on (which node, etcd member,
+pods, namespace), what it would create or change, and what its revert would
+do. It creates no namespace, loads no image, writes no journal and recovers
+none (it lists the open journals that a run would recover first), and
+writes no report. It exits 0 when every drill could be planned.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := f.ValidateNamed(c.Flags()); err != nil {
 				return err
@@ -58,6 +67,7 @@ images are loaded into its nodes first.`,
 	}
 	f.AddFlags(c.Flags())
 	c.Flags().StringVar(&f.ReportDir, "report-dir", "", "where the run's reports go (each drill's under drills/); default a new directory _output/runs/<start time>, which _output/runs/latest then points to")
+	c.Flags().BoolVar(&f.DryRun, "dry-run", false, "resolve each drill's target and print what it would change and revert, touching nothing")
 	c.Flags().StringVar(&f.JournalDir, "journal-dir", recovery.DefaultJournalDir, "where the journals of faults in effect are kept on this machine")
 	m := &f.Monitoring
 	c.Flags().StringVar(&m.PrometheusURL, "prometheus-url", "", "the cluster's own Prometheus, read for alerts instead of deploying drill's monitoring")
@@ -85,12 +95,21 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	if err != nil {
 		return err
 	}
-	// Before anything is written to the cluster.
+	// Before anything is written to the cluster. A dry run writes nothing:
+	// it says whether a run would be refused.
 	marker, err := framework.GuardCluster(ctx, p, f.Context, "--context")
+	if f.DryRun {
+		if err != nil {
+			logger.Warnf("a run would be refused: %v", err)
+		} else {
+			logger.V(0).Infof("cluster %s %s", p.Name(), marker)
+		}
+		return dryRun(ctx, logger, streams, f, p, scs)
+	}
 	if err != nil {
 		return err
 	}
-	logger.V(0).Infof("cluster %s opted in to drill (%s)", p.Name(), marker)
+	logger.V(0).Infof("cluster %s %s", p.Name(), marker)
 	if loader, ok := p.(cluster.ImageLoader); ok {
 		if _, err := loader.LoadImages(ctx, framework.FixtureImages...); err != nil {
 			return err
@@ -146,6 +165,59 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d drills did not pass: %s", len(failed), len(scs), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// dryRun plans each drill (framework.PlanScenario) and prints the plans,
+// after the open journals that a run would recover first. It writes
+// nothing to the cluster nor to the run directories.
+func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flags, p cluster.Provider, scs []*scenarios.Scenario) error {
+	cfg, err := cluster.RESTConfig(p.Kubeconfig())
+	if err != nil {
+		return err
+	}
+	cs, err := cluster.Clientset(p)
+	if err != nil {
+		return err
+	}
+	out := streams.Out
+	fmt.Fprintf(out, "Dry run against cluster %s: nothing is created, changed, loaded or recovered.\n", p.Name())
+	open, err := framework.OpenJournals(ctx, p, cs, f.JournalDir)
+	if err != nil {
+		fmt.Fprintf(out, "open journals: could not all be read: %v\n", err)
+	}
+	if len(open) == 0 {
+		fmt.Fprintln(out, "open journals: none; a run would recover nothing first")
+	}
+	for _, o := range open {
+		e := o.Journal
+		fmt.Fprintf(out, "open journal %s (%s): a run would first revert drill %s's %s fault, left at %q\n", e.ID, o.From, e.Drill, e.Fault, e.Step)
+	}
+	reportDir := f.ReportDir // named in the plans, not created
+	if reportDir == "" {
+		reportDir = filepath.Join(runs.DefaultRoot, "<start time>")
+	}
+	var failed []string
+	for _, sc := range scs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		fmt.Fprintln(out)
+		plan, err := framework.PlanScenario(ctx, framework.RunScenarioInput{
+			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, Logger: logger, JournalDir: f.JournalDir, ReportDir: reportDir,
+		})
+		if err != nil {
+			fmt.Fprintf(out, "drill %s (fault %s), dry run: cannot be planned: %v\n", sc.Name, sc.Fault.Type, err)
+			failed = append(failed, sc.Name)
+			continue
+		}
+		if err := plan.Write(out); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d drills could not be planned: %s", len(failed), len(scs), strings.Join(failed, ", "))
 	}
 	return nil
 }
