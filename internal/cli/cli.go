@@ -110,7 +110,42 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(rules.NewCommand(logger, streams))
 	c.InitDefaultCompletionCmd() // now, so that it is walked below too
 	refuseUnknownSubcommands(c)
+	c.SetHelpCommand(helpCommand())
 	return c
+}
+
+// helpCommand replaces cobra's help command, which prints "Unknown help
+// topic" and the usage and succeeds on a topic it does not know, so that
+// `drill help vaildate` fails as `drill vaildate` does, with the same
+// message.
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help provides help for any command in the application.\nSimply type drill help [path to command] for full details.",
+		RunE: func(c *cobra.Command, args []string) error {
+			topic := c.Root()
+			for _, a := range args {
+				next := subcommand(topic, a)
+				if next == nil {
+					return unknownSubcommand(topic, []string{a})
+				}
+				topic = next
+			}
+			topic.InitDefaultHelpFlag()
+			return topic.Help()
+		},
+	}
+}
+
+// subcommand returns c's subcommand named (or aliased) name, or nil.
+func subcommand(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name || sub.HasAlias(name) {
+			return sub
+		}
+	}
+	return nil
 }
 
 // refuseUnknownSubcommands makes each command of the tree that only groups
