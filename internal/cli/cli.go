@@ -25,6 +25,7 @@ import (
 	runscli "github.com/drill-sre/drill/internal/cli/runs"
 	"github.com/drill-sre/drill/internal/cli/validate"
 	"github.com/drill-sre/drill/internal/journal"
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // stopSignals stop drill: an interrupt (Ctrl-C), SIGTERM, and SIGHUP (a
@@ -50,7 +51,9 @@ func Main() int {
 		s = <-sigs
 		os.Exit(abandon(os.Stderr, s))
 	}()
-	if err := Run(ctx, cmd.NewLogger(), cmd.StandardIOStreams(), os.Args[1:]); err != nil {
+	// Every message drill prints goes through the redacting logger; kind's
+	// status lines get kind's logger underneath (cluster.KindWithLogger).
+	if err := Run(ctx, redact.Logger(cmd.NewLogger()), cmd.StandardIOStreams(), os.Args[1:]); err != nil {
 		return 1
 	}
 	return 0
