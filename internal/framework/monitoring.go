@@ -125,7 +125,7 @@ func existingMonitoring(ctx context.Context, mc MonitoringConfig) (*alerts.Sourc
 			token = os.Getenv("DRILL_WEBHOOK_TOKEN")
 		}
 		if token == "" {
-			return nil, errors.New("the webhook receiver takes only notifications that carry a token: set DRILL_WEBHOOK_TOKEN, and have your Alertmanager send it (webhook_configs: http_config: authorization: credentials)")
+			return nil, errors.New("the webhook receiver takes only notifications that carry a token: set DRILL_WEBHOOK_TOKEN, and have your Alertmanager send it as the bearer credentials of the webhook (http_config.authorization.credentials)")
 		}
 		r, err := alerts.Listen(mc.WebhookListen, token)
 		if err != nil {

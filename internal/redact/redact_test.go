@@ -51,6 +51,7 @@ func TestString(t *testing.T) {
 		{"already redacted", "https://REDACTED@h/ token=REDACTED", ""},
 		{"alert label", "alertname: KubernetesAPIDown, severity: critical", ""},
 		{"duration", "objectives.rto.api: 20s", ""},
+		{"drill's own hint", "carry a token: set DRILL_WEBHOOK_TOKEN (http_config.authorization.credentials)", ""},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {
