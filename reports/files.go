@@ -13,6 +13,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/atomicfile"
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // DrillsDir is the directory, under a report directory, that holds one file
@@ -22,7 +23,8 @@ const DrillsDir = "drills"
 // WriteDrill writes d as indented JSON to dir/drills/<d.Name>.json, creating
 // the directories it needs, and returns the file's path. The file is written
 // to a temporary file and renamed into place, so a reader (Collect) never
-// sees half a drill.
+// sees half a drill. Credentials in its text are redacted (redact.String),
+// as they are by every writer of this package.
 func WriteDrill(dir string, d Drill) (string, error) {
 	if err := checkFileName(d.Name); err != nil {
 		return "", fmt.Errorf("write drill: %w", err)
@@ -32,7 +34,7 @@ func WriteDrill(dir string, d Drill) (string, error) {
 		return "", fmt.Errorf("write drill %s: %w", d.Name, err)
 	}
 	path := filepath.Join(drills, d.Name+".json")
-	if err := writeJSON(path, normalizeDrill(d)); err != nil {
+	if err := writeJSON(path, normalizeDrill(redact.Value(d))); err != nil {
 		return "", fmt.Errorf("write drill %s: %w", d.Name, err)
 	}
 	return path, nil
@@ -106,6 +108,7 @@ func Write(path string, r Report) error {
 	if r.SchemaVersion == "" {
 		r.SchemaVersion = SchemaVersion
 	}
+	r = redact.Value(r)
 	drills := make([]Drill, len(r.Drills))
 	for i, d := range r.Drills {
 		drills[i] = normalizeDrill(d)

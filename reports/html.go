@@ -7,8 +7,12 @@ import (
 	"io"
 
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/util"
+
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // WriteHTML writes r as one self-contained HTML page: the Markdown summary
@@ -17,13 +21,19 @@ import (
 // stylesheet from elsewhere, so it opens as well from a CI artifact as from
 // disk.
 func WriteHTML(w io.Writer, r Report) error {
+	r = redact.Value(r)
 	var md, body bytes.Buffer
 	if err := WriteMarkdown(&md, r); err != nil {
 		return err
 	}
-	// The summary escapes every recorded text (text, cell): the HTML left
-	// in it is its own <br> in table cells.
-	gm := goldmark.New(goldmark.WithExtensions(extension.Table), goldmark.WithRendererOptions(html.WithUnsafe()))
+	// The summary escapes every recorded text (text, cell), "<" and "["
+	// included: the HTML left in it is its own <br> in table cells.
+	// goldmark then renders no raw HTML (lineBreaks lets that <br>
+	// through, and only it) and, should a link get through, no href or
+	// src to a javascript:, vbscript:, file: or data: URL, whatever its
+	// case.
+	gm := goldmark.New(goldmark.WithExtensions(extension.Table),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(lineBreaks{}, 100))))
 	if err := gm.Convert(md.Bytes(), &body); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
@@ -39,6 +49,31 @@ func WriteHTML(w io.Writer, r Report) error {
 		return fmt.Errorf("write html: %w", err)
 	}
 	return nil
+}
+
+// lineBreaks renders the summary's inline HTML: its own <br> (cell) as a
+// line break, anything else as the text it is. goldmark's safe renderer
+// would drop the <br> with the rest.
+type lineBreaks struct{}
+
+// RegisterFuncs implements renderer.NodeRenderer.
+func (lineBreaks) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindRawHTML, func(w util.BufWriter, source []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkSkipChildren, nil
+		}
+		segs := n.(*ast.RawHTML).Segments
+		for i := range segs.Len() {
+			seg := segs.At(i)
+			raw := seg.Value(source)
+			if string(raw) == "<br>" {
+				_, _ = w.WriteString("<br>")
+				continue
+			}
+			_, _ = w.Write(util.EscapeHTML(raw))
+		}
+		return ast.WalkSkipChildren, nil
+	})
 }
 
 // htmlPage wraps the rendered summary. In the summary's tables, bold is a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // JUnitSuite is the name of the one test suite WriteJUnit writes.
@@ -62,6 +64,7 @@ type junitText struct {
 // its failures and failing objectives, a drill that could not measure an
 // <error>; system-out holds the drill's objectives table.
 func WriteJUnit(w io.Writer, r Report) error {
+	r = redact.Value(r)
 	suite := junitSuite{
 		Name:  JUnitSuite,
 		Tests: len(r.Drills),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // WriteMarkdown writes a Markdown summary of r: a title, the cluster, when
@@ -20,6 +21,7 @@ import (
 // failures, and the unavailability (intervals of Level Error) the samplers
 // recorded. Offsets are from the fault's injection.
 func WriteMarkdown(w io.Writer, r Report) error {
+	r = redact.Value(r)
 	var b bytes.Buffer
 	b.WriteString("# Drill report\n\n")
 	if r.Cluster != "" {
@@ -199,9 +201,10 @@ func cell(s string) string {
 	return strings.ReplaceAll(strings.Join(lines, "<br>"), "|", `\|`)
 }
 
-// markupEscaper writes the characters that would start HTML or an entity
-// as entities.
-var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;")
+// markupEscaper writes the characters that would start HTML, an entity, a
+// link or an image as entities: recorded text never becomes markup or a
+// link (a "[x](javascript:...)" in an error message stays text).
+var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", "[", "&#91;")
 
 // text escapes s for Markdown prose: a recorded message such as
 // "error: <nil>" must show as written, not as an HTML tag that renderers

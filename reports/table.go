@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // Column widths of the terminal table, in runes, chosen so that a line fits
@@ -26,6 +28,7 @@ const (
 // (name, bound, measured, verdict), its measurements (name, value, detail)
 // and the reasons it failed, and a closing count of verdicts.
 func WriteTable(w io.Writer, r Report) error {
+	r = redact.Value(r)
 	// The drill lines are aligned with each other, the lines under a drill
 	// with each other: render the drill lines first, then interleave.
 	var head bytes.Buffer

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/drill-sre/drill/internal/textfile"
 )
 
 // Error is one problem in a drill file.
@@ -84,52 +84,15 @@ func (l ErrorList) capped(file string) ErrorList {
 		return l
 	}
 	more := len(l) - MaxErrors
-	return append(l[:MaxErrors:MaxErrors], &Error{File: file,
-		Reason: fmt.Sprintf("and %d more %s (only the first %d are listed)", more, plural(more, "error"), MaxErrors)})
+	return append(l[:MaxErrors:MaxErrors], &Error{File: file, Reason: textfile.MoreErrors(more, MaxErrors)})
 }
 
-// plural is noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return noun
-	}
-	return noun + "s"
-}
-
-// maxEcho is how much of a value an error repeats, in bytes.
-const maxEcho = 64
-
-// quote returns s quoted as %q does; a value longer than maxEcho bytes is
-// cut there, and its length said: "xxx…" (1048576 bytes).
-func quote(s string) string {
-	if len(s) <= maxEcho {
-		return strconv.Quote(s)
-	}
-	q := strconv.Quote(cut(s))
-	return fmt.Sprintf(`%s…" (%d bytes)`, q[:len(q)-1], len(s))
-}
-
-// clip is quote for a value repeated without quotes (a number, a key).
-func clip(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	return fmt.Sprintf("%s… (%d bytes)", cut(s), len(s))
-}
-
-// cut returns the first maxEcho bytes of s, less a character cut in two.
-func cut(s string) string {
-	s = s[:maxEcho]
-	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			if !utf8.FullRuneInString(s[i:]) {
-				s = s[:i]
-			}
-			break
-		}
-	}
-	return s
-}
+// Values repeated in errors are cut (textfile.MaxEcho).
+var (
+	quote  = textfile.Quote
+	clip   = textfile.Clip
+	plural = textfile.Plural
+)
 
 // sortByLine orders the errors of one file by position, keeping the order of
 // errors at the same position.

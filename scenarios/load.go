@@ -13,9 +13,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/drill-sre/drill/internal/textfile"
 )
 
 // Parse decodes and checks one drill file. name is the file's name, used in
@@ -52,49 +53,11 @@ const MaxFileSize = 1 << 20
 // order; the others are counted in one more error that says how many.
 const MaxErrors = 20
 
-// errTooBig is the reason a file larger than MaxFileSize is refused.
-type errTooBig struct{ size int64 } // -1: unknown (not a regular file)
-
-func (e errTooBig) Error() string {
-	const limit = "a drill file is at most 1 MiB (1048576 bytes)"
-	if e.size < 0 {
-		return "the file is larger than 1 MiB: " + limit
-	}
-	return fmt.Sprintf("the file is %s (%d bytes): %s", humanSize(e.size), e.size, limit)
-}
-
-// humanSize formats a size in bytes as KiB or MiB, with one decimal.
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // readFile reads the drill file at name, and no more than MaxFileSize+1
 // bytes of it: a bigger file (or /dev/zero) is refused before it is read
 // whole.
 func readFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		size := int64(-1)
-		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
-			size = info.Size()
-		}
-		return nil, errTooBig{size}
-	}
-	return data, nil
+	return textfile.Read(name, MaxFileSize, "drill file")
 }
 
 // LoadFS loads every drill file (*.yaml, *.yml) at the top of fsys, in name
@@ -221,11 +184,10 @@ func parse(name string, data []byte) (*Scenario, map[string]position, ErrorList)
 		return nil, nil, ErrorList{{File: name, Line: line, Column: column, Reason: fmt.Sprintf(format, args...)}}
 	}
 	if len(data) > MaxFileSize {
-		return nil, nil, ErrorList{{File: name, Reason: errTooBig{int64(len(data))}.Error()}}
+		return nil, nil, ErrorList{{File: name, Reason: textfile.TooBig{Size: int64(len(data)), Max: MaxFileSize, What: "drill file"}.Error()}}
 	}
-	if e := notText(data); e != nil {
-		e.File = name
-		return nil, nil, ErrorList{e}
+	if p := textfile.NotText(data); p != nil {
+		return nil, nil, ErrorList{{File: name, Line: p.Line, Column: p.Column, Reason: p.Reason}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -300,73 +262,10 @@ func syntaxError(name string, data []byte, err error) *Error {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if e := tabIndented(data, line, msg); e != nil {
-		e.File = name
-		return e
+	if p := textfile.TabIndented(data, line, msg); p != nil {
+		return &Error{File: name, Line: p.Line, Column: p.Column, Reason: p.Reason}
 	}
 	return &Error{File: name, Line: line, Reason: "invalid YAML: " + msg}
-}
-
-// tabIndented returns an Error at the tab that caused the YAML error msg at
-// line (0: none said), if it is one: YAML's own message does not say. It
-// names the line before the tab's in some cases, and none for line 1.
-func tabIndented(data []byte, line int, msg string) *Error {
-	if msg != "found character that cannot start any token" && msg != "found a tab character that violates indentation" {
-		return nil
-	}
-	lines := bytes.Split(data, []byte("\n"))
-	for _, l := range []int{max(line, 1), max(line, 1) + 1} {
-		if l > len(lines) {
-			break
-		}
-		// The indentation, and the "- " of sequence entries in it.
-		text := lines[l-1]
-		indent := len(text) - len(bytes.TrimLeft(text, " \t-"))
-		if i := bytes.IndexByte(text[:indent], '\t'); i >= 0 {
-			return &Error{Line: l, Column: i + 1, Reason: "invalid YAML: indented with a tab; YAML allows only spaces for indentation"}
-		}
-	}
-	return nil
-}
-
-// notText returns an Error at the first byte of data that is not UTF-8, or
-// at the first character YAML does not allow (control characters but tab,
-// CR and LF), or nil: data is text a YAML parser will read. YAML's own
-// errors for these have no line, and say nothing of the file being binary.
-func notText(data []byte) *Error {
-	for _, bom := range []struct {
-		mark     string
-		encoding string
-	}{{"\x00\x00\xfe\xff", "UTF-32"}, {"\xff\xfe\x00\x00", "UTF-32"}, {"\xfe\xff", "UTF-16"}, {"\xff\xfe", "UTF-16"}} {
-		if bytes.HasPrefix(data, []byte(bom.mark)) {
-			return &Error{Line: 1, Column: 1, Reason: fmt.Sprintf("not UTF-8 text: the file starts with a %s byte-order mark; save it as UTF-8", bom.encoding)}
-		}
-	}
-	line, lineStart := 1, 0
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		at := func(format string, args ...any) *Error {
-			column := utf8.RuneCount(data[lineStart:i]) + 1
-			return &Error{Line: line, Column: column, Reason: fmt.Sprintf(format, args...)}
-		}
-		switch {
-		case r == utf8.RuneError && size == 1:
-			return at("not UTF-8 text: byte 0x%02x at offset %d is not UTF-8 (is it a binary file?)", data[i], i)
-		case !yamlPrintable(r):
-			return at("not text: control character %U at offset %d, which YAML does not allow (is it a binary file?)", r, i)
-		case r == '\n':
-			line, lineStart = line+1, i+1
-		}
-		i += size
-	}
-	return nil
-}
-
-// yamlPrintable reports whether YAML allows r in a file (YAML 1.2's
-// c-printable, as go.yaml.in/yaml/v3 checks it).
-func yamlPrintable(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 ||
-		r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
 }
 
 // readError is an Error for a file that could not be read.

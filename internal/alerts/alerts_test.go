@@ -1,8 +1,9 @@
 package alerts
 
 import (
-	"bytes"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -252,29 +253,47 @@ func TestParseIntervals(t *testing.T) {
 	}
 }
 
+// post sends body to the Receiver with the given Authorization header
+// ("" for none) and returns the status.
+func post(t *testing.T, r *Receiver, auth string, body io.Reader) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, r.URL(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+const firingBody = `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"X","pod":"a"},"startsAt":"2026-11-27T22:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}`
+
 func TestReceiver(t *testing.T) {
-	r, err := Listen("127.0.0.1:0")
+	r, err := Listen("127.0.0.1:0", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	if len(r.Token()) != 64 {
+		t.Fatalf("token %d characters, want 64 hex", len(r.Token()))
+	}
+	if strings.Contains(r.URL(), r.Token()) {
+		t.Errorf("the token is in the URL %s", r.URL())
+	}
 	before := time.Now()
-	body := `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"X","pod":"a"},"startsAt":"2026-11-27T22:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}`
-	resp, err := http.Post(r.URL(), "application/json", bytes.NewBufferString(body))
-	if err != nil {
-		t.Fatal(err)
+	if got := post(t, r, "Bearer "+r.Token(), strings.NewReader(firingBody)); got != http.StatusOK {
+		t.Fatalf("status %d", got)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	resp, err = http.Post(r.URL(), "application/json", bytes.NewBufferString(`{"not":"a payload"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("a bad payload got %d, want 400", resp.StatusCode)
+	if got := post(t, r, "Bearer "+r.Token(), strings.NewReader(`{"not":"a payload"}`)); got != http.StatusBadRequest {
+		t.Errorf("a bad payload got %d, want 400", got)
 	}
 	got := r.Notifications(before)
 	if len(got) != 1 || got[0].Status != "firing" || got[0].Alerts[0].Labels["pod"] != "a" || got[0].Received.Before(before) {
@@ -282,6 +301,93 @@ func TestReceiver(t *testing.T) {
 	}
 	if len(r.Notifications(time.Now().Add(time.Second))) != 0 {
 		t.Error("notifications before since were returned")
+	}
+}
+
+// A notification without the Receiver's token, or with another, is refused
+// and not kept; so is one larger than MaxBody.
+func TestReceiverRefusesForgedNotifications(t *testing.T) {
+	r, err := Listen("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	other, err := NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other == r.Token() {
+		t.Fatal("two random tokens are the same")
+	}
+	before := time.Now()
+	huge := `{"status":"firing","alerts":[],"pad":"` + strings.Repeat("x", MaxBody) + `"}`
+	for _, tc := range []struct {
+		name, auth, body string
+		want             int
+	}{
+		{"no token", "", firingBody, http.StatusUnauthorized},
+		{"another token", "Bearer " + other, firingBody, http.StatusForbidden},
+		{"the token as basic auth", "Basic " + r.Token(), firingBody, http.StatusForbidden},
+		{"a prefix of the token", "Bearer " + r.Token()[:10], firingBody, http.StatusForbidden},
+		{"the token without a scheme", r.Token(), firingBody, http.StatusForbidden},
+		{"oversize body, right token", "Bearer " + r.Token(), huge, http.StatusRequestEntityTooLarge},
+		{"oversize body, no token", "", huge, http.StatusUnauthorized},
+	} {
+		if got := post(t, r, tc.auth, strings.NewReader(tc.body)); got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if got := r.Notifications(before); len(got) != 0 {
+		t.Errorf("kept %d refused notifications: %+v", len(got), got)
+	}
+	if refused, _ := r.Refused(); refused != 6 {
+		t.Errorf("refused %d, want 6", refused)
+	}
+	// The right token, in any case of the scheme, is taken.
+	if got := post(t, r, "bearer "+r.Token(), strings.NewReader(firingBody)); got != http.StatusOK {
+		t.Errorf("the right token: status %d", got)
+	}
+	if got := r.Notifications(before); len(got) != 1 {
+		t.Errorf("kept %d, want the one with the token", len(got))
+	}
+}
+
+// A Receiver given a token takes that one; the server has timeouts.
+func TestReceiverTokenAndTimeouts(t *testing.T) {
+	r, err := Listen("127.0.0.1:0", "set-by-the-user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Token() != "set-by-the-user" {
+		t.Errorf("token %q", r.Token())
+	}
+	if post(t, r, "Bearer set-by-the-user", strings.NewReader(firingBody)) != http.StatusOK {
+		t.Error("the given token was refused")
+	}
+	s := r.srv
+	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 || s.MaxHeaderBytes <= 0 {
+		t.Errorf("server without a timeout: %+v", s)
+	}
+}
+
+// Past MaxNotifications, the oldest notifications are dropped.
+func TestReceiverCapsWhatItKeeps(t *testing.T) {
+	r := &Receiver{token: "t"}
+	for range MaxNotifications + 5 {
+		req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(firingBody))
+		req.Header.Set("Authorization", "Bearer t")
+		w := httptest.NewRecorder()
+		r.handle(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	if got := len(r.Notifications(time.Time{})); got != MaxNotifications {
+		t.Errorf("kept %d, want %d", got, MaxNotifications)
+	}
+	if _, dropped := r.Refused(); dropped != 5 {
+		t.Errorf("dropped %d, want 5", dropped)
 	}
 }
 

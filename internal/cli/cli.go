@@ -26,6 +26,7 @@ import (
 	runscli "github.com/drill-sre/drill/internal/cli/runs"
 	"github.com/drill-sre/drill/internal/cli/validate"
 	"github.com/drill-sre/drill/internal/journal"
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // stopSignals stop drill: an interrupt (Ctrl-C), SIGTERM, and SIGHUP (a
@@ -51,7 +52,9 @@ func Main() int {
 		s = <-sigs
 		os.Exit(abandon(os.Stderr, s))
 	}()
-	if err := Run(ctx, cmd.NewLogger(), cmd.StandardIOStreams(), os.Args[1:]); err != nil {
+	// Every message drill prints goes through the redacting logger; kind's
+	// status lines get kind's logger underneath (cluster.KindWithLogger).
+	if err := Run(ctx, redact.Logger(cmd.NewLogger()), cmd.StandardIOStreams(), os.Args[1:]); err != nil {
 		return 1
 	}
 	return 0
@@ -112,7 +115,42 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(rules.NewCommand(logger, streams))
 	c.InitDefaultCompletionCmd() // now, so that it is walked below too
 	refuseUnknownSubcommands(c)
+	c.SetHelpCommand(helpCommand())
 	return c
+}
+
+// helpCommand replaces cobra's help command, which prints "Unknown help
+// topic" and the usage and succeeds on a topic it does not know, so that
+// `drill help vaildate` fails as `drill vaildate` does, with the same
+// message.
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help provides help for any command in the application.\nSimply type drill help [path to command] for full details.",
+		RunE: func(c *cobra.Command, args []string) error {
+			topic := c.Root()
+			for _, a := range args {
+				next := subcommand(topic, a)
+				if next == nil {
+					return unknownSubcommand(topic, []string{a})
+				}
+				topic = next
+			}
+			topic.InitDefaultHelpFlag()
+			return topic.Help()
+		},
+	}
+}
+
+// subcommand returns c's subcommand named (or aliased) name, or nil.
+func subcommand(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name || sub.HasAlias(name) {
+			return sub
+		}
+	}
+	return nil
 }
 
 // refuseUnknownSubcommands makes each command of the tree that only groups

@@ -99,7 +99,10 @@ func KindWithRetain(retain bool) KindOption {
 }
 
 // KindWithLogger sets the logger progress is reported to (default: none).
-// sigs.k8s.io/kind/pkg/cmd.NewLogger() gives kind's own status output.
+// sigs.k8s.io/kind/pkg/cmd.NewLogger() gives kind's own status output. A
+// logger wrapped by redact.Logger is unwrapped for kind's library only,
+// whose spinner needs kind's own logger and which prints no text drill
+// recorded.
 func KindWithLogger(l log.Logger) KindOption {
 	return kindOptionFunc(func(k *Kind) { k.logger = l })
 }
@@ -130,7 +133,11 @@ func NewKind(name string, opts ...KindOption) (*Kind, error) {
 		return nil, err
 	}
 	k.docker = dc
-	k.kind = kindcluster.NewProvider(kindcluster.ProviderWithLogger(k.logger), kindcluster.ProviderWithDocker())
+	kindLogger := k.logger
+	if u, ok := kindLogger.(interface{ Unwrap() log.Logger }); ok {
+		kindLogger = u.Unwrap()
+	}
+	k.kind = kindcluster.NewProvider(kindcluster.ProviderWithLogger(kindLogger), kindcluster.ProviderWithDocker())
 	return k, nil
 }
 

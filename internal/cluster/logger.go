@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // step runs one long step of a provider and reports it on the logger's V(0)
@@ -26,8 +28,9 @@ func step(logger log.Logger, name string, fn func() error) error {
 }
 
 // WriterLogger is a kind logger that writes every message up to a verbosity
-// as one line to w, unadorned like kind's own logger. It is meant for tests, where output goes to a test writer
-// rather than a terminal.
+// as one line to w, unadorned like kind's own logger, with credentials
+// redacted (redact.String). It is meant for tests and the suites, where
+// output goes to a test writer rather than a terminal.
 type WriterLogger struct {
 	mu        sync.Mutex
 	w         io.Writer
@@ -43,6 +46,7 @@ func NewWriterLogger(w io.Writer, verbosity log.Level) *WriterLogger {
 }
 
 func (l *WriterLogger) print(msg string) {
+	msg = redact.String(msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(msg) == 0 || msg[len(msg)-1] != '\n' {

@@ -17,3 +17,21 @@ func TestStampWriterPrefixesTheSecondsSinceStart(t *testing.T) {
 		t.Errorf("wrote %q", got)
 	}
 }
+
+// The suites' logger prints no credential that a message carries.
+func TestWriterLoggerRedacts(t *testing.T) {
+	var out bytes.Buffer
+	l := NewWriterLogger(&out, 1)
+	l.Errorf("GET %s: 401", "https://user:pass@example.invalid/x")
+	l.V(1).Infof("sent Authorization: Bearer %s", "abcDEF0123456789")
+	l.Warn("password=hunter2")
+	got := out.String()
+	for _, leak := range []string{"user:pass", "abcDEF0123456789", "hunter2"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("logged %q:\n%s", leak, got)
+		}
+	}
+	if !strings.Contains(got, "https://REDACTED@example.invalid/x") {
+		t.Errorf("the URL's host is gone too:\n%s", got)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/drill-sre/drill/fixtures"
@@ -179,16 +180,13 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		}
 	}
 	t := time.Now()
-	err := f.deployStore(ctx)
+	store, err := f.deployStore(ctx)
 	f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
 	if err != nil {
 		return "", err
 	}
 	t = time.Now()
-	err = f.v.Install(ctx, velero.InstallConfig{Store: velero.Store{
-		URL: fixtures.S3StoreURL, Bucket: fixtures.S3StoreBucket, Region: fixtures.S3StoreRegion,
-		AccessKey: fixtures.S3StoreAccessKey, SecretKey: fixtures.S3StoreSecretKey,
-	}, Timeout: f.p.BackupTimeout})
+	err = f.v.Install(ctx, velero.InstallConfig{Store: store, Timeout: f.p.BackupTimeout})
 	f.steps.record("Velero installed, its backup location Available", t, err)
 	if err != nil {
 		return "", err
@@ -311,35 +309,95 @@ func backedUpVolume(vols []velero.Volume) error {
 	return errors.New("no pod volume was backed up: the restore would bring the app back without its data")
 }
 
-// deployStore applies the S3 store fixture and waits for it.
-func (f *veleroRestore) deployStore(ctx context.Context) error {
+// retiredStoreKeys are the fixed keys drill's store once shipped with: a
+// store still running with them gets random keys (velero.StoreKeys).
+var retiredStoreKeys = [][2]string{{"drill", "drill-s3-secret"}}
+
+// storeObjects decodes the S3 store fixture.
+func storeObjects() ([]*unstructured.Unstructured, error) {
 	raw, err := fixtures.Velero.ReadFile(fixtures.VeleroS3Store)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var objs []*unstructured.Unstructured
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
 	for {
 		u := &unstructured.Unstructured{}
 		if err := dec.Decode(&u.Object); err != nil {
 			if errors.Is(err, io.EOF) {
-				break
+				return objs, nil
 			}
-			return fmt.Errorf("decode %s: %w", fixtures.VeleroS3Store, err)
+			return nil, fmt.Errorf("decode %s: %w", fixtures.VeleroS3Store, err)
 		}
-		if len(u.Object) == 0 {
-			continue
+		if len(u.Object) != 0 {
+			objs = append(objs, u)
 		}
+	}
+}
+
+// storeKeys returns the store's keys from its Secret, made at random when
+// it has none yet (velero.StoreKeys), and the store's objects to apply,
+// the gateway's pod template stamped with the keys' hash so that new keys
+// restart it. It needs the store's namespace: objs[0], applied first.
+func storeKeys(ctx context.Context, cs kubernetes.Interface, objs []*unstructured.Unstructured) (velero.Store, error) {
+	access, secret, _, err := velero.StoreKeys(ctx, cs, velero.StoreKeysInput{
+		Namespace: fixtures.S3StoreNamespace, Name: fixtures.S3StoreSecret,
+		Labels:  kube.ManagedLabels(map[string]string{"app.kubernetes.io/name": "versitygw"}),
+		Retired: retiredStoreKeys,
+	})
+	if err != nil {
+		return velero.Store{}, err
+	}
+	for _, u := range objs {
+		if u.GetKind() == "Deployment" {
+			if err := unstructured.SetNestedField(u.Object, velero.StoreKeysHash(access, secret),
+				"spec", "template", "metadata", "annotations", velero.CredentialsAnnotation); err != nil {
+				return velero.Store{}, fmt.Errorf("deployment %s: %w", u.GetName(), err)
+			}
+		}
+	}
+	return velero.Store{
+		URL: fixtures.S3StoreURL, Bucket: fixtures.S3StoreBucket, Region: fixtures.S3StoreRegion,
+		AccessKey: access, SecretKey: secret,
+	}, nil
+}
+
+// deployStore applies the S3 store fixture, with its keys' Secret, waits
+// for it, and returns it as Velero reaches it.
+func (f *veleroRestore) deployStore(ctx context.Context) (velero.Store, error) {
+	objs, err := storeObjects()
+	if err != nil {
+		return velero.Store{}, err
+	}
+	if len(objs) == 0 || objs[0].GetKind() != "Namespace" {
+		return velero.Store{}, fmt.Errorf("%s does not start with the store's namespace", fixtures.VeleroS3Store)
+	}
+	apply := func(u *unstructured.Unstructured) error {
 		kube.MarkManaged(u)
 		if err := f.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("drill"), client.ForceOwnership); err != nil {
 			return fmt.Errorf("apply %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
+		return nil
 	}
-	return waitFor(ctx, f.p.BackupTimeout, "the S3 store to be available", func(ctx context.Context) (bool, string, error) {
+	if err := apply(objs[0]); err != nil {
+		return velero.Store{}, err
+	}
+	store, err := storeKeys(ctx, f.env.Clientset, objs)
+	if err != nil {
+		return velero.Store{}, err
+	}
+	for _, u := range objs[1:] {
+		if err := apply(u); err != nil {
+			return velero.Store{}, err
+		}
+	}
+	return store, waitFor(ctx, f.p.BackupTimeout, "the S3 store to be available", func(ctx context.Context) (bool, string, error) {
 		d, err := f.env.Clientset.AppsV1().Deployments(fixtures.S3StoreNamespace).Get(ctx, "versitygw", metav1.GetOptions{})
 		if err != nil {
 			return false, "", err
 		}
-		return d.Status.AvailableReplicas > 0 && d.Status.UpdatedReplicas == d.Status.Replicas, fmt.Sprintf("%d of %d available", d.Status.AvailableReplicas, d.Status.Replicas), nil
+		return d.Status.AvailableReplicas > 0 && d.Status.UpdatedReplicas == d.Status.Replicas && d.Status.ObservedGeneration >= d.Generation,
+			fmt.Sprintf("%d of %d available", d.Status.AvailableReplicas, d.Status.Replicas), nil
 	})
 }
 

@@ -1,7 +1,13 @@
 package framework
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -50,5 +56,37 @@ func TestShippedDrillTargetLabels(t *testing.T) {
 	hog := &scenarios.Scenario{Fault: scenarios.Fault{Type: scenarios.FaultMemoryHog}}
 	if l := TargetLabel(hog); l != "target:worker" {
 		t.Errorf("memory-hog without a role: %s", l)
+	}
+}
+
+// The suites' JUnit carries no credential a failure or a report entry
+// recorded: WriteJUnit redacts the Ginkgo report it writes.
+func TestJUnitReportRedacted(t *testing.T) {
+	secret := "GET https://user:pass@example.invalid/x: Authorization: Bearer abcDEF0123456789"
+	report := types.Report{SuiteDescription: "s", SpecReports: types.SpecReports{{
+		LeafNodeText: "drill", State: types.SpecStateFailed,
+		Failure:                    types.Failure{Message: secret, Location: types.CodeLocation{FileName: "x.go", LineNumber: 1}},
+		CapturedGinkgoWriterOutput: secret,
+		ReportEntries:              types.ReportEntries{{Name: "rto", Value: types.WrapEntryValue(secret)}},
+	}}}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "junit.xml")
+	if err := reporters.GenerateJUnitReportWithConfig(redactReport(report), path, reporters.JunitReportConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"user:pass", "abcDEF0123456789"} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("junit holds %q:\n%s", leak, b)
+		}
+	}
+	if !strings.Contains(string(b), "https://REDACTED@example.invalid/x") {
+		t.Errorf("the failure is gone with the secret:\n%s", b)
+	}
+	if report.SpecReports[0].Failure.Message != secret {
+		t.Errorf("the report itself was changed")
 	}
 }

@@ -2,8 +2,10 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -35,6 +37,14 @@ type MonitoringConfig struct {
 	// port DefaultWebhookPort; with PrometheusURL it is off unless set,
 	// and the cluster's Alertmanager must route to it.
 	WebhookListen string
+	// WebhookToken is the bearer token the receiver wants when the
+	// cluster's own Alertmanager routes to it (PrometheusURL and
+	// WebhookListen set): that Alertmanager must send it
+	// (http_config.authorization.credentials). It comes from the
+	// environment only (DRILL_WEBHOOK_TOKEN), never a flag, which any user
+	// of the machine would see. With drill's own stack a random token is
+	// made for each run.
+	WebhookToken string
 }
 
 // DefaultWebhookPort is the webhook receiver's port on the host.
@@ -42,11 +52,12 @@ const DefaultWebhookPort = 19093
 
 // MonitoringFromEnv reads a MonitoringConfig from DRILL_PROMETHEUS_URL,
 // DRILL_ALERTMANAGER_URL, DRILL_SCRAPE_INTERVAL,
-// DRILL_EVALUATION_INTERVAL and DRILL_WEBHOOK_LISTEN.
+// DRILL_EVALUATION_INTERVAL, DRILL_WEBHOOK_LISTEN and DRILL_WEBHOOK_TOKEN.
 func MonitoringFromEnv() (MonitoringConfig, error) {
 	mc := MonitoringConfig{
 		PrometheusURL: Env("DRILL_PROMETHEUS_URL", ""), AlertmanagerURL: Env("DRILL_ALERTMANAGER_URL", ""),
 		WebhookListen: Env("DRILL_WEBHOOK_LISTEN", ""),
+		WebhookToken:  Env("DRILL_WEBHOOK_TOKEN", ""),
 	}
 	for _, v := range []struct {
 		name string
@@ -109,7 +120,14 @@ func Monitoring(ctx context.Context, p cluster.Provider, cfg *rest.Config, cs ku
 func existingMonitoring(ctx context.Context, mc MonitoringConfig) (*alerts.Source, error) {
 	var receiver *alerts.Receiver
 	if mc.WebhookListen != "" {
-		r, err := alerts.Listen(mc.WebhookListen)
+		token := mc.WebhookToken
+		if token == "" {
+			token = os.Getenv("DRILL_WEBHOOK_TOKEN")
+		}
+		if token == "" {
+			return nil, errors.New("the webhook receiver takes only notifications that carry a token: set DRILL_WEBHOOK_TOKEN, and have your Alertmanager send it as the bearer credentials of the webhook (http_config.authorization.credentials)")
+		}
+		r, err := alerts.Listen(mc.WebhookListen, token)
 		if err != nil {
 			return nil, err
 		}
@@ -148,12 +166,15 @@ func deployMonitoring(ctx context.Context, p cluster.Provider, cfg *rest.Config,
 		}
 		logger.V(0).Infof("monitoring images loaded in %s", time.Since(start).Round(time.Second))
 	}
-	receiver, err := alerts.Listen(listen)
+	// A random token for this run, which only Alertmanager's configuration
+	// (a Secret) carries.
+	receiver, err := alerts.Listen(listen, "")
 	if err != nil {
 		return nil, err
 	}
 	stack, err := monitoring.Deploy(ctx, cs, cfg, monitoring.Options{
-		ScrapeInterval: mc.ScrapeInterval, EvaluationInterval: mc.EvaluationInterval, WebhookURL: receiver.URL(),
+		ScrapeInterval: mc.ScrapeInterval, EvaluationInterval: mc.EvaluationInterval,
+		WebhookURL: receiver.URL(), WebhookToken: receiver.Token(),
 	}, logger)
 	if err != nil {
 		_ = receiver.Close()

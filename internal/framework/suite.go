@@ -11,6 +11,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -18,6 +19,7 @@ import (
 	"github.com/drill-sre/drill/fixtures"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/recovery"
+	"github.com/drill-sre/drill/internal/redact"
 	"github.com/drill-sre/drill/internal/runs"
 )
 
@@ -135,15 +137,35 @@ func JournalDir() string {
 
 // WriteJUnit writes a suite's JUnit report as <ReportDir>/junit-<name>.xml,
 // unless the ginkgo CLI writes one (--junit-report). Spec names are their
-// texts and labels: stable from run to run.
+// texts and labels: stable from run to run. Credentials in its text
+// (failure messages, report entries, output) are redacted (redact.Value).
 func WriteJUnit(report ginkgo.Report, name string) {
 	if _, reporter := ginkgo.GinkgoConfiguration(); reporter.JUnitReport != "" {
 		return
 	}
+	report = redactReport(report)
 	dir := ReportDir()
 	gomega.Expect(os.MkdirAll(dir, 0o755)).To(gomega.Succeed())
 	gomega.Expect(reporters.GenerateJUnitReportWithConfig(report, filepath.Join(dir, "junit-"+name+".xml"),
 		reporters.JunitReportConfig{})).To(gomega.Succeed())
+}
+
+// redactReport returns a copy of report with every credential in its
+// text redacted. A report entry's value keeps what it wraps out of
+// reflection's reach: it is written as the text JUnit shows.
+func redactReport(report ginkgo.Report) ginkgo.Report {
+	specs := make(types.SpecReports, len(report.SpecReports))
+	for i, sr := range report.SpecReports {
+		entries := make(types.ReportEntries, len(sr.ReportEntries))
+		for j, e := range sr.ReportEntries {
+			e.Value = types.WrapEntryValue(redact.String(e.StringRepresentation()))
+			entries[j] = e
+		}
+		sr.ReportEntries = entries
+		specs[i] = sr
+	}
+	report.SpecReports = specs
+	return redact.Value(report)
 }
 
 // Suite is the cluster a suite's specs run against, set on every process

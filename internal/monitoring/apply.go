@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ var kinds = map[schema.GroupVersionKind]struct {
 	{Version: "v1", Kind: "Namespace"}:      {schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, false},
 	{Version: "v1", Kind: "ServiceAccount"}: {schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, true},
 	{Version: "v1", Kind: "ConfigMap"}:      {schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, true},
+	{Version: "v1", Kind: "Secret"}:         {schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, true},
 	{Version: "v1", Kind: "Service"}:        {schema.GroupVersionResource{Version: "v1", Resource: "services"}, true},
 	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}: {
 		schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, false},
@@ -56,7 +58,7 @@ func manifests() ([]*unstructured.Unstructured, error) {
 }
 
 // resources returns what Deploy applies, in order: the namespace, the
-// generated ConfigMaps, then the manifests of fixtures.MonitoringFiles, the
+// generated ConfigMaps and Alertmanager's Secret, then the manifests of fixtures.MonitoringFiles, the
 // Prometheus and Alertmanager pod templates stamped with the hash of their
 // configuration (ConfigHashAnnotation). opts is defaulted, its rules set.
 func resources(opts Options, targets Targets) ([]*unstructured.Unstructured, error) {
@@ -89,7 +91,7 @@ func resources(opts Options, targets Targets) ([]*unstructured.Unstructured, err
 	configMaps := []*unstructured.Unstructured{
 		configMap(ns, PrometheusConfigMap, map[string]any{"prometheus.yml": string(promCfg)}),
 		configMap(ns, RulesConfigMap, rules),
-		configMap(ns, AlertmanagerConfigMap, map[string]any{"alertmanager.yml": string(amCfg)}),
+		secret(ns, AlertmanagerConfigSecret, map[string][]byte{"alertmanager.yml": amCfg}),
 	}
 	for _, u := range objs {
 		if h, ok := hashes[u.GetName()]; ok && u.GetKind() == "Deployment" {
@@ -113,6 +115,24 @@ func configMap(namespace, name string, data map[string]any) *unstructured.Unstru
 			"labels": map[string]any{"app.kubernetes.io/part-of": fixtures.MonitoringNamespace},
 		},
 		"data": data,
+	}}
+}
+
+// secret is a Secret holding data: what carries a credential (the
+// webhook's token in alertmanager.yml), readable only by those who may
+// read Secrets.
+func secret(namespace, name string, data map[string][]byte) *unstructured.Unstructured {
+	enc := map[string]any{}
+	for k, v := range data {
+		enc[k] = base64.StdEncoding.EncodeToString(v)
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+		"metadata": map[string]any{
+			"name": name, "namespace": namespace,
+			"labels": map[string]any{"app.kubernetes.io/part-of": fixtures.MonitoringNamespace},
+		},
+		"data": enc,
 	}}
 }
 

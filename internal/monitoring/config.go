@@ -38,9 +38,10 @@ const (
 	// RulesConfigMap holds every rule file, a key each; the Deployment
 	// mounts it at RulesDir.
 	RulesConfigMap = "prometheus-rules"
-	// AlertmanagerConfigMap holds alertmanager.yml; the Deployment mounts
+	// AlertmanagerConfigSecret, a Secret, holds alertmanager.yml, which
+	// carries the webhook's token; the Deployment mounts
 	// it at /etc/alertmanager/config.
-	AlertmanagerConfigMap = "alertmanager-config"
+	AlertmanagerConfigSecret = "alertmanager-config"
 	// RulesDir is where Prometheus reads the rule files.
 	RulesDir = "/etc/prometheus/rules"
 	// ConfigHashAnnotation is the pod template annotation that carries a
@@ -326,8 +327,18 @@ type (
 		WebhookConfigs []amWebhook `yaml:"webhook_configs"`
 	}
 	amWebhook struct {
-		URL          string `yaml:"url"`
-		SendResolved bool   `yaml:"send_resolved"`
+		URL          string        `yaml:"url"`
+		SendResolved bool          `yaml:"send_resolved"`
+		HTTPConfig   *amHTTPConfig `yaml:"http_config,omitempty"`
+	}
+	// amHTTPConfig is prometheus/common's HTTPClientConfig, which
+	// Alertmanager v0.25.0 reads for a webhook: its authorization sends
+	// "Authorization: Bearer <credentials>" (type Bearer by default).
+	amHTTPConfig struct {
+		Authorization amAuthorization `yaml:"authorization"`
+	}
+	amAuthorization struct {
+		Credentials string `yaml:"credentials"`
 	}
 )
 
@@ -345,6 +356,9 @@ func alertmanagerConfigFile(opts Options) ([]byte, error) {
 			GroupWait: "5s", GroupInterval: "30s", RepeatInterval: "4h",
 		},
 		Receivers: []amReceiver{{Name: ReceiverName, WebhookConfigs: []amWebhook{{URL: opts.WebhookURL, SendResolved: true}}}},
+	}
+	if opts.WebhookToken != "" {
+		cfg.Receivers[0].WebhookConfigs[0].HTTPConfig = &amHTTPConfig{Authorization: amAuthorization{Credentials: opts.WebhookToken}}
 	}
 	out, err := marshal(cfg)
 	if err != nil {

@@ -174,7 +174,7 @@ func TestPrometheusConfigNeedsTargets(t *testing.T) {
 
 func TestAlertmanagerConfig(t *testing.T) {
 	url := "http://10.89.0.1:4242/alerts"
-	raw, err := alertmanagerConfigFile(defaulted(t, Options{WebhookURL: url}))
+	raw, err := alertmanagerConfigFile(defaulted(t, Options{WebhookURL: url, WebhookToken: "tok3n"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,14 +185,24 @@ func TestAlertmanagerConfig(t *testing.T) {
 		t.Fatalf("%v\n%s", err, raw)
 	}
 	want := amConfig{
-		Route:     amRoute{Receiver: ReceiverName, GroupBy: []string{"..."}, GroupWait: "5s", GroupInterval: "30s", RepeatInterval: "4h"},
-		Receivers: []amReceiver{{Name: ReceiverName, WebhookConfigs: []amWebhook{{URL: url, SendResolved: true}}}},
+		Route: amRoute{Receiver: ReceiverName, GroupBy: []string{"..."}, GroupWait: "5s", GroupInterval: "30s", RepeatInterval: "4h"},
+		Receivers: []amReceiver{{Name: ReceiverName, WebhookConfigs: []amWebhook{{URL: url, SendResolved: true,
+			HTTPConfig: &amHTTPConfig{Authorization: amAuthorization{Credentials: "tok3n"}}}}}},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("alertmanager configuration %+v, want %+v", c, want)
 	}
 	if !strings.Contains(string(raw), "url: "+url) || !strings.Contains(string(raw), "send_resolved: true") {
 		t.Errorf("the configuration lacks the webhook:\n%s", raw)
+	}
+	// Alertmanager's http_config, as prometheus/common reads it.
+	if !strings.Contains(string(raw), "http_config:\n          authorization:\n            credentials: tok3n\n") {
+		t.Errorf("the configuration lacks the webhook's token:\n%s", raw)
+	}
+	// Without a token, no http_config.
+	raw, err = alertmanagerConfigFile(defaulted(t, Options{WebhookURL: url}))
+	if err != nil || strings.Contains(string(raw), "http_config") {
+		t.Errorf("without a token: %v\n%s", err, raw)
 	}
 }
 
@@ -292,7 +302,7 @@ func TestResources(t *testing.T) {
 			t.Errorf("%s/%s in namespace %q", u.GetKind(), u.GetName(), u.GetNamespace())
 		}
 	}
-	wantStart := []string{"Namespace/" + fixtures.MonitoringNamespace, "ConfigMap/" + PrometheusConfigMap, "ConfigMap/" + RulesConfigMap, "ConfigMap/" + AlertmanagerConfigMap}
+	wantStart := []string{"Namespace/" + fixtures.MonitoringNamespace, "ConfigMap/" + PrometheusConfigMap, "ConfigMap/" + RulesConfigMap, "Secret/" + AlertmanagerConfigSecret}
 	if len(order) < len(wantStart) || !reflect.DeepEqual(order[:len(wantStart)], wantStart) {
 		t.Fatalf("order %v, want it to start with %v", order, wantStart)
 	}
@@ -318,12 +328,15 @@ func TestResources(t *testing.T) {
 			deployments[d.Name] = d
 		}
 	}
-	for name, cms := range map[string][]string{"prometheus": {PrometheusConfigMap, RulesConfigMap}, "alertmanager": {AlertmanagerConfigMap}} {
+	for name, cms := range map[string][]string{"prometheus": {PrometheusConfigMap, RulesConfigMap}, "alertmanager": {"secret/" + AlertmanagerConfigSecret}} {
 		d := deployments[name]
 		var mounted []string
 		for _, v := range d.Spec.Template.Spec.Volumes {
 			if v.ConfigMap != nil {
 				mounted = append(mounted, v.ConfigMap.Name)
+			}
+			if v.Secret != nil {
+				mounted = append(mounted, "secret/"+v.Secret.SecretName)
 			}
 		}
 		if !reflect.DeepEqual(mounted, cms) {

@@ -37,6 +37,11 @@ type Options struct {
 	// drill's receiver on the host, e.g. http://172.18.0.1:19093/alerts on
 	// kind (the kind network's gateway). Required.
 	WebhookURL string
+	// WebhookToken is the bearer token Alertmanager sends the webhook
+	// (the receiver's, alerts.Receiver.Token); "" sends none. It is kept
+	// in the Secret AlertmanagerConfigSecret, with the rest of
+	// alertmanager.yml, and logged nowhere.
+	WebhookToken string
 	// Rules maps rule file names (ending in .yaml) to their content. nil
 	// loads every fixtures/monitoring/rules/*.rules.yaml.
 	Rules map[string][]byte

@@ -10,7 +10,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -20,6 +19,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/drill-sre/drill/internal/textfile"
 )
 
 // Error is one problem in a rule file.
@@ -53,11 +54,11 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Group != "" || e.Rule > 0 {
-		fmt.Fprintf(&b, "group %q", e.Group)
+		b.WriteString("group " + textfile.Quote(e.Group))
 		if e.Rule > 0 {
 			fmt.Fprintf(&b, ", rule %d", e.Rule)
 			if e.RuleName != "" {
-				fmt.Fprintf(&b, " %q", e.RuleName)
+				b.WriteString(" " + textfile.Quote(e.RuleName))
 			}
 		}
 		b.WriteString(": ")
@@ -107,62 +108,73 @@ const MaxFileSize = 1 << 20
 // others are counted in one more error that says how many.
 const MaxErrors = 20
 
-// errTooBig is the reason a file larger than MaxFileSize is refused.
-type errTooBig struct {
-	size int64  // -1: unknown (not a regular file)
-	what string // "rule file"
-}
-
-func (e errTooBig) Error() string {
-	limit := "a " + e.what + " is at most 1 MiB (1048576 bytes)"
-	if e.size < 0 {
-		return "the file is larger than 1 MiB: " + limit
-	}
-	return fmt.Sprintf("the file is %.1f MiB (%d bytes): %s", float64(e.size)/(1<<20), e.size, limit)
-}
-
 // readFile reads the file at name, a what ("rule file"), and no more than
 // MaxFileSize+1 bytes of it: a bigger file (or /dev/zero) is refused before
 // it is read whole.
 func readFile(name, what string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		size := int64(-1)
-		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
-			size = info.Size()
-		}
-		return nil, errTooBig{size, what}
-	}
-	return data, nil
+	return textfile.Read(name, MaxFileSize, what)
 }
 
 // Parse is Load for a file already read; name names it in errors.
 func Parse(name string, data []byte) (*rulefmt.RuleGroups, error) {
 	if len(data) > MaxFileSize {
-		return nil, ErrorList{{File: name, Reason: errTooBig{int64(len(data)), "rule file"}.Error()}}
+		return nil, ErrorList{{File: name, Reason: textfile.TooBig{Size: int64(len(data)), Max: MaxFileSize, What: "rule file"}.Error()}}
+	}
+	if p := textfile.NotText(data); p != nil {
+		return nil, ErrorList{{File: name, Line: p.Line, Column: p.Column, Reason: p.Reason}}
 	}
 	rgs, errs := parse(name, data)
+	return rgs, capErrors(name, errs)
+}
+
+// capErrors returns nil for no errors; else the first MaxErrors of errs,
+// and one more that counts the others, each with the values it repeats
+// cut (clipValues).
+func capErrors(name string, errs ErrorList) error {
+	if len(errs) == 0 {
+		return nil
+	}
 	if len(errs) > MaxErrors {
-		more := len(errs) - MaxErrors
-		noun := "errors"
-		if more == 1 {
-			noun = "error"
+		errs = append(errs[:MaxErrors:MaxErrors], &Error{File: name, Reason: textfile.MoreErrors(len(errs)-MaxErrors, MaxErrors)})
+	}
+	for _, e := range errs {
+		e.Reason = clipValues(e.Reason)
+	}
+	return errs
+}
+
+var (
+	// quoted is a Go-quoted string in an error, as %q writes it.
+	quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	// trailingValue is a message of rulefmt's that ends with the value, unquoted.
+	trailingValue = regexp.MustCompile(`^((?:invalid (?:label name|label value|recording rule name|annotation name)|braces present in the recording rule name; should it be in expr\?): )(.*)$`)
+)
+
+// maxReason is the longest reason an error gives, in bytes, whatever
+// rulefmt or PromQL wrote.
+const maxReason = 512
+
+// clipValues cuts the values a reason repeats at textfile.MaxEcho bytes:
+// the quoted ones, the one rulefmt ends some messages with, and the whole
+// reason at maxReason.
+func clipValues(reason string) string {
+	reason = quoted.ReplaceAllStringFunc(reason, func(q string) string {
+		if len(q) <= textfile.MaxEcho+2 {
+			return q
 		}
-		errs = append(errs[:MaxErrors:MaxErrors], &Error{File: name,
-			Reason: fmt.Sprintf("and %d more %s (only the first %d are listed)", more, noun, MaxErrors)})
+		u, err := strconv.Unquote(q)
+		if err != nil || len(u) <= textfile.MaxEcho || strings.HasSuffix(u, "…") {
+			return q // short, or cut already
+		}
+		return textfile.Quote(u)
+	})
+	if m := trailingValue.FindStringSubmatch(reason); m != nil {
+		reason = m[1] + textfile.Clip(m[2])
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	if len(reason) > maxReason {
+		reason = textfile.Clip(reason[:maxReason]) + fmt.Sprintf(" (%d bytes in all)", len(reason))
 	}
-	return rgs, nil
+	return reason
 }
 
 // parse parses and checks data, and returns every error, in line order.
@@ -242,6 +254,9 @@ func index(file string, data []byte) (idx *fileIndex, errs ErrorList, bad []*yam
 	idx = &fileIndex{file: file}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if e := tabError(file, data, err); e != nil {
+			return idx, ErrorList{e}, nil
+		}
 		return idx, idx.locate(err), nil
 	}
 	if len(doc.Content) == 0 {
@@ -268,7 +283,7 @@ func index(file string, data []byte) (idx *fileIndex, errs ErrorList, bad []*yam
 			}
 		}
 		e.File, e.Line, e.Column = file, n.Line, n.Column
-		e.Reason = fmt.Sprintf("%s: %q is not a duration: want a number and a unit, such as 30s, 5m or 1h30m", key, n.Value)
+		e.Reason = fmt.Sprintf("%s: %s is not a duration: want a number and a unit, such as 30s, 5m or 1h30m", key, textfile.Quote(n.Value))
 		if n.Kind != yaml.ScalarNode {
 			e.Reason = key + ": want a duration, such as 30s, 5m or 1h30m"
 		}
@@ -302,6 +317,20 @@ func index(file string, data []byte) (idx *fileIndex, errs ErrorList, bad []*yam
 		bad = nil
 	}
 	return idx, errs, bad
+}
+
+// tabError is the Error of a YAML syntax error caused by a tab in the
+// indentation, which YAML's message does not name; nil for another.
+func tabError(file string, data []byte, err error) *Error {
+	msg, line := strings.TrimPrefix(err.Error(), "yaml: "), 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = err.Error()[len(m[0]):]
+	}
+	if p := textfile.TabIndented(data, line, msg); p != nil {
+		return &Error{File: file, Line: p.Line, Column: p.Column, Reason: p.Reason}
+	}
+	return nil
 }
 
 // blank replaces the plain scalar n in data with "0", padded with spaces to
@@ -383,7 +412,7 @@ func (idx *fileIndex) at(msg string) *Error {
 		}
 	}
 	if m := unknownField.FindStringSubmatch(e.Reason); m != nil {
-		e.Reason = fmt.Sprintf("unknown field %q", m[1])
+		e.Reason = "unknown field " + textfile.Quote(m[1])
 	}
 	// rulefmt places group errors at 0:0.
 	if m := repeatedGroup.FindStringSubmatch(e.Reason); m != nil {

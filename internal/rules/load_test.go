@@ -128,3 +128,57 @@ func TestTooMuch(t *testing.T) {
 		})
 	}
 }
+
+// TestNotTextAndTabs checks that binary, non-UTF-8 and UTF-16 rule files and
+// tab indentation are refused with their line and column, and that a
+// value repeated in an error is cut at 64 bytes.
+func TestNotTextAndTabs(t *testing.T) {
+	long := strings.Repeat("x", 1<<20-200)
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"NUL byte", "groups:\n- name: a\x00\n", `f.yaml:2:10: not text: control character U+0000 at offset 17, which YAML does not allow (is it a binary file?)`},
+		{"latin-1", "groups:\n- name: caf\xe9\n", `f.yaml:2:12: not UTF-8 text: byte 0xe9 at offset 19 is not UTF-8 (is it a binary file?)`},
+		{"UTF-16 BOM", "\xff\xfeg\x00r\x00", `f.yaml:1:1: not UTF-8 text: the file starts with a UTF-16 byte-order mark; save it as UTF-8`},
+		{"UTF-16 big-endian BOM", "\xfe\xff\x00g", `f.yaml:1:1: not UTF-8 text: the file starts with a UTF-16 byte-order mark; save it as UTF-8`},
+		{"tab indentation", "groups:\n- name: a\n\trules: []\n", `f.yaml:3:1: invalid YAML: indented with a tab; YAML allows only spaces for indentation`},
+		{"tab in a rule", "groups:\n- name: a\n  rules:\n  - alert: X\n\t  expr: up\n", `f.yaml:5:1: invalid YAML: indented with a tab; YAML allows only spaces for indentation`},
+		{"long duration", "groups:\n- name: a\n  interval: " + long + "\n  rules: []\n",
+			`f.yaml:3:13: group "a": interval: "` + strings.Repeat("x", 64) + `…" (1048376 bytes) is not a duration: want a number and a unit, such as 30s, 5m or 1h30m`},
+		{"long unknown field", "groups:\n- name: a\n  " + strings.Repeat("y", 1000) + ": 1\n  rules: []\n",
+			`f.yaml:3: group "a": unknown field "` + strings.Repeat("y", 64) + `…" (1000 bytes)`},
+		{"long group name", "groups:\n- name: " + long + "\n  rules:\n  - record: job.up\n    expr: up\n",
+			`f.yaml:4:13: group "` + strings.Repeat("x", 64) + `…" (1048376 bytes), rule 1 "job.up": invalid recording rule name: job.up`},
+		{"long label name", "groups:\n- name: a\n  rules:\n  - alert: X\n    expr: up\n    labels:\n      " + strings.Repeat("-", 100) + ": v\n",
+			`f.yaml:4:5: group "a", rule 1 "X": invalid label name: ` + strings.Repeat("-", 64) + `… (100 bytes)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.yaml))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got error\n%.300v\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+	// Every error of a file of long values stays short.
+	_, err := Parse("f.yaml", []byte("groups:\n- name: a\n  rules:\n  - alert: X\n    expr: up{a=\""+long+"\"} +\n"))
+	if err == nil || len(err.Error()) > 1024 {
+		t.Errorf("error of %d bytes: %.300v", len(fmt.Sprint(err)), err)
+	}
+}
+
+// TestTestFileNotTextAndTabs checks the same of rule test files.
+func TestTestFileNotTextAndTabs(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, data, want string }{
+		{"binary", "rule_files: [a]\x01\n", ":1:16: not text: control character U+0001 at offset 15, which YAML does not allow (is it a binary file?)"},
+		{"tab", "rule_files:\n\t- a.yaml\n", ":2:1: invalid YAML: indented with a tab; YAML allows only spaces for indentation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+"_test.yaml")
+			if err := os.WriteFile(path, []byte(tc.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := LoadTestFile(path); err == nil || err.Error() != path+tc.want {
+				t.Errorf("got error\n%v\nwant\n%s", err, path+tc.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/drill-sre/drill/internal/textfile"
 )
 
 // TestFile is a rule unit-test file in promtool's format (`promtool test
@@ -113,12 +115,18 @@ func LoadTestFile(path string) (*TestFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, readReason(err))
 	}
+	if p := textfile.NotText(data); p != nil {
+		return nil, fmt.Errorf("%s:%d:%d: %s", path, p.Line, p.Column, p.Reason)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	tf := &TestFile{Path: path}
 	if err := dec.Decode(tf); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty test file", path)
+		}
+		if e := tabError(path, data, err); e != nil {
+			return nil, e
 		}
 		return nil, decodeError(path, err)
 	}

@@ -106,13 +106,18 @@ func TestIntegration(t *testing.T) {
 	if err := applyManifest(ctx, c, fixtures.Velero, fixtures.VeleroS3Store); err != nil {
 		t.Fatal(err)
 	}
+	// The store's keys: random, in its Secret, which its pod waits for.
+	access, secret, _, err := StoreKeys(ctx, cs, StoreKeysInput{Namespace: fixtures.S3StoreNamespace, Name: fixtures.S3StoreSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := waitPodsReady(ctx, cs, fixtures.S3StoreNamespace, "app.kubernetes.io/name=versitygw", 1, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	tm.set("s3_store_ready_s", secs(time.Since(start)))
 
 	store := Store{URL: fixtures.S3StoreURL, Bucket: fixtures.S3StoreBucket, Region: fixtures.S3StoreRegion,
-		AccessKey: fixtures.S3StoreAccessKey, SecretKey: fixtures.S3StoreSecretKey}
+		AccessKey: access, SecretKey: secret}
 	v := New(c, "", logger)
 	v.Timeout = 10 * time.Minute
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/objectives"
+	"github.com/drill-sre/drill/internal/redact"
 )
 
 // Values of --mode and --output.
@@ -230,6 +231,7 @@ func summarize(probes []*probe, intervals []monitor.Interval) []result {
 }
 
 func printJSON(w io.Writer, f *flags, results []result) error {
+	results = redact.Value(results) // a URL may carry its user and password
 	doc := struct {
 		Interval seconds  `json:"intervalSeconds"`
 		Timeout  seconds  `json:"timeoutSeconds"`
@@ -246,6 +248,7 @@ func printJSON(w io.Writer, f *flags, results []result) error {
 // printTable writes the outages of every probe, then one line of totals per
 // probe.
 func printTable(w io.Writer, results []result) error {
+	results = redact.Value(results) // a URL may carry its user and password
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	outages := 0
 	for _, r := range results {

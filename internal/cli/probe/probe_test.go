@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/monitor"
 )
 
 // run executes `probe <args>` and returns its output and error.
@@ -167,5 +168,27 @@ func TestProbeStopsOnCancel(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "No outages.") || !strings.Contains(out.String(), "100.000%") {
 		t.Errorf("unexpected report:\n%s", out.String())
+	}
+}
+
+// A probed URL's user and password are printed redacted, in the table and
+// in JSON.
+func TestPrintRedactsURLCredentials(t *testing.T) {
+	results := []result{{URL: "https://user:pass@example.invalid/ready", Mode: "new",
+		Intervals: []monitor.Interval{{Locator: "url/https://user:pass@example.invalid/ready", Message: "Get \"https://user:pass@example.invalid/ready\": EOF"}}}}
+	var table, js bytes.Buffer
+	if err := printTable(&table, results); err != nil {
+		t.Fatal(err)
+	}
+	if err := printJSON(&js, &flags{}, results); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"table": table.String(), "json": js.String()} {
+		if strings.Contains(out, "user:pass") || !strings.Contains(out, "https://REDACTED@example.invalid/ready") {
+			t.Errorf("%s:\n%s", name, out)
+		}
+	}
+	if results[0].URL != "https://user:pass@example.invalid/ready" {
+		t.Error("the results were changed")
 	}
 }
