@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,9 @@ type InstallConfig struct {
 	// Timeout bounds each of Install's waits: the CRDs established, the
 	// server available, the node agent ready, the location Available.
 	Timeout time.Duration
+	// NoLocation: no location and no credentials, Store unused (the
+	// backups go to a location of the user's).
+	NoLocation bool
 }
 
 func (c InstallConfig) images() (server, plugin string) {
@@ -54,27 +58,39 @@ func (c InstallConfig) images() (server, plugin string) {
 }
 
 // Resources returns what Install applies into namespace, in order: Velero's
-// CRDs, the namespace, the cluster role binding and service account, the
-// credentials Secret, BackupStorageLocation LocationName, the server
-// Deployment and the node-agent DaemonSet. They are built by Velero's install
-// package from the options `velero install` would get from
+// CRDs, the namespace, the cluster role binding and service account, drill's
+// credentials Secret CredentialsSecret and BackupStorageLocation
+// LocationName (unless cfg.NoLocation), the server Deployment and the
+// node-agent DaemonSet. They are built by Velero's install package from the
+// options `velero install` would get from
 //
-//	--provider aws --plugins PLUGIN --image IMAGE --bucket B --prefix P
-//	--secret-file (Store.CredentialsFile) --backup-location-config (Store.LocationConfig)
+//	--provider aws --plugins PLUGIN --image IMAGE
+//	--no-default-backup-location --no-secret
 //	--use-node-agent --uploader-type kopia --default-volumes-to-fs-backup
 //	--use-volume-snapshots=false
 //
+// and the location as `velero backup-location create drill-s3 --provider aws
+// --bucket B --prefix P --config (Store.LocationConfig) --credential
+// drill-s3-credentials=cloud` would make it: the server has no credentials
+// of its own, only the location has, under names that are not Velero's
+// defaults ("default", "cloud-credentials"), which a user's install has.
+//
 // The pods carry a hash of the credentials (CredentialsAnnotation), so that
-// new credentials roll them; and every container pulls IfNotPresent: the
-// images are loaded into the nodes, there is no registry to pull from.
-// (Velero chooses IfNotPresent itself only for an image name with exactly
-// one ':'.)
+// new credentials roll them, and Velero validates the location again; and
+// every container pulls IfNotPresent: the images are loaded into the nodes,
+// there is no registry to pull from. (Velero chooses IfNotPresent itself
+// only for an image name with exactly one ':'.)
 func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredList, error) {
 	if namespace == "" {
 		return nil, errors.New("velero resources: namespace is empty")
 	}
-	if err := cfg.Store.Validate(); err != nil {
-		return nil, err
+	var annotations map[string]string
+	if !cfg.NoLocation {
+		if err := cfg.Store.Validate(); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(cfg.Store.CredentialsFile())
+		annotations = map[string]string{CredentialsAnnotation: hex.EncodeToString(sum[:8])}
 	}
 	server, plugin := cfg.images()
 	serverRes, err := kubeutil.ParseCPUAndMemoryResources(install.DefaultVeleroPodCPURequest, install.DefaultVeleroPodMemRequest,
@@ -87,20 +103,16 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 	if err != nil {
 		return nil, fmt.Errorf("velero resources: node agent pod resources: %w", err)
 	}
-	sum := sha256.Sum256(cfg.Store.CredentialsFile())
 	list := install.AllResources(&install.VeleroOptions{
 		Namespace:                namespace,
-		PodAnnotations:           map[string]string{CredentialsAnnotation: hex.EncodeToString(sum[:8])},
+		PodAnnotations:           annotations,
 		Image:                    server,
 		ProviderName:             "aws",
-		Bucket:                   cfg.Store.Bucket,
-		Prefix:                   cfg.Store.Prefix,
 		VeleroPodResources:       serverRes,
 		NodeAgentPodResources:    agentRes,
-		SecretData:               cfg.Store.CredentialsFile(),
+		NoDefaultBackupLocation:  true,
 		UseNodeAgent:             true,
 		UseVolumeSnapshots:       false,
-		BSLConfig:                cfg.Store.LocationConfig(),
 		Plugins:                  []string{plugin},
 		DefaultVolumesToFsBackup: true,
 		UploaderType:             uploader.KopiaType,
@@ -113,6 +125,19 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 			return nil, fmt.Errorf("velero resources: %w", err)
 		}
 	}
+	if cfg.NoLocation {
+		return list, nil
+	}
+	loc, err := locationObjects(namespace, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("velero resources: %w", err)
+	}
+	// Before the server, as Velero's install puts its location.
+	at := slices.IndexFunc(list.Items, func(u unstructured.Unstructured) bool { return u.GetKind() == "Deployment" })
+	if at < 0 {
+		at = len(list.Items)
+	}
+	list.Items = slices.Insert(list.Items, at, loc...)
 	return list, nil
 }
 
@@ -159,11 +184,14 @@ func adapt(u *unstructured.Unstructured) error {
 }
 
 // Install installs Velero into the namespace (see Resources), or brings an
-// installation up to date, with server-side apply. It then waits, logging
-// progress, until the server Deployment is available, the node agent is
-// ready on every node and the BackupStorageLocation is Available. A location
-// Velero finds Unavailable (the store unreachable, the bucket missing, the
-// credentials refused) fails Install with Velero's message.
+// installation of drill's up to date, with server-side apply, every object
+// labelled as drill's. It then waits, logging progress, until the server
+// Deployment is available, the node agent is ready on every node and drill's
+// BackupStorageLocation is Available. A location Velero finds Unavailable
+// (the store unreachable, the bucket missing, the credentials refused) fails
+// Install with Velero's message. A Velero drill did not install (Installed)
+// is refused before anything is applied: use it as it is (WaitServer,
+// AddLocation or UseLocation).
 func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	if err := v.check(); err != nil {
 		return err
@@ -172,10 +200,19 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	if err != nil {
 		return err
 	}
+	switch inst, err := v.Installed(ctx); {
+	case err != nil:
+		return fmt.Errorf("install velero: %w", err)
+	case inst.IsForeign():
+		return fmt.Errorf("install velero: drill did not install the Velero there (%s) and does not overwrite it", strings.Join(inst.Foreign, ", "))
+	}
 	timeout := v.timeout(cfg.Timeout)
 	server, plugin := cfg.images()
-	v.logger().V(0).Infof("Installing Velero (%s, plugin %s) into namespace %s; location %s: bucket %s at %s",
-		server, plugin, v.Namespace, LocationName, cfg.Store.Bucket, cfg.Store.URL)
+	where := "no location of drill's"
+	if !cfg.NoLocation {
+		where = fmt.Sprintf("location %s: bucket %s at %s", LocationName, cfg.Store.Bucket, cfg.Store.URL)
+	}
+	v.logger().V(0).Infof("Installing Velero (%s, plugin %s) into namespace %s; %s", server, plugin, v.Namespace, where)
 
 	// A namespace still terminating (an Uninstall) takes no new objects.
 	if err := v.waitNamespaceGone(ctx, timeout, true); err != nil {
@@ -244,6 +281,10 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	// starts: a phase from before the apply, or from before the new server
 	// ran, is then stale. (The Deployment is available as soon as the
 	// server's container runs, before its controllers do.)
+	if cfg.NoLocation {
+		v.logger().V(0).Infof("Velero is installed in %s (%s)", v.Namespace, time.Since(applied).Round(100*time.Millisecond))
+		return nil
+	}
 	after, err := v.generations(ctx)
 	if err != nil {
 		return fmt.Errorf("install velero: %w", err)
@@ -307,6 +348,7 @@ func (v *Velero) serverStarted(ctx context.Context) time.Time {
 // others set.
 func (v *Velero) apply(ctx context.Context, u *unstructured.Unstructured) error {
 	obj := u.DeepCopy()
+	kube.MarkManaged(obj)
 	if err := v.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("install velero: apply %s %s: %w", u.GetKind(), objectName(u.GetNamespace(), u.GetName()), err)
 	}
