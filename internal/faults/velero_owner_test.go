@@ -267,7 +267,9 @@ func TestVeleroRestoreUsesANamedLocation(t *testing.T) {
 	c := fakeVelero(t, "drill-1", nil, usersVelero(true)...)
 	before := objectsOf(t, c)
 	f := testVeleroRestore(c, &scenarios.VeleroRestoreParams{BackupLocation: "default"})
-	f.store = func(context.Context) (velero.Store, error) { return velero.Store{}, errors.New("the store was deployed") }
+	f.store = func(context.Context) (velero.Store, error) {
+		return velero.Store{}, errors.New("the store was deployed")
+	}
 	if _, err := f.Target(t.Context()); err != nil {
 		t.Fatal(err)
 	}
