@@ -250,7 +250,8 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 }
 
 // prepare readies Velero and the location the drill backs up to, and
-// returns the location's name. Drill installs Velero (with its S3 store,
+// returns the location's name; a Schedule name of drill's held by a user's
+// Schedule is refused first. Drill installs Velero (with its S3 store,
 // which f.store deploys, and its location velero.LocationName), unless Velero
 // is there and drill did not install it: then drill changes nothing of it
 // and adds only its own location, which needs the AWS plugin in that
@@ -259,6 +260,9 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 func (f *veleroRestore) prepare(ctx context.Context) (string, error) {
 	t := time.Now()
 	inst, err := f.v.Installed(ctx)
+	if err == nil && f.p.Schedule != "" {
+		err = f.v.CheckSchedule(ctx, ScheduleName)
+	}
 	if err != nil {
 		f.steps.record("look for Velero", t, err)
 		return "", err

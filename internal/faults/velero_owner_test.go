@@ -242,11 +242,6 @@ func TestVeleroRestoreRefuses(t *testing.T) {
 			after := objectsOf(t, c)
 			for k, o := range after {
 				if b := before[k]; b == nil || !reflect.DeepEqual(b, o) {
-					// Only drill's own location may be there: it was
-					// added before the Schedule was refused.
-					if tc.name == "drill's schedule name taken" && (strings.Contains(k, velero.LocationName) || strings.Contains(k, velero.CredentialsSecret)) {
-						continue
-					}
 					t.Errorf("%s created or changed", k)
 				}
 			}
@@ -284,5 +279,41 @@ func TestVeleroRestoreUsesANamedLocation(t *testing.T) {
 	}
 	if js := f.JournalState().(veleroRestoreJournal); js.Location != "default" {
 		t.Errorf("journalled location %q", js.Location)
+	}
+}
+
+// A journal of a drill older than ScheduleName says only that it created a
+// Schedule: that was daily-backup, deleted if it carries drill's label, left
+// as it is otherwise.
+func TestVeleroRevertOfAnOlderJournal(t *testing.T) {
+	for _, labelled := range []bool{true, false} {
+		s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: legacyScheduleName}}
+		if labelled {
+			s.Labels = map[string]string{kube.LabelManagedBy: kube.ManagedBy}
+		}
+		c := fakeVelero(t, "drill-1", nil, s)
+		j := &testJournal{}
+		f := testVeleroRestore(c, &scenarios.VeleroRestoreParams{})
+		f.env.Journal, j.f = j, f
+		if err := f.RestoreJournal([]byte(`{"namespace":"app","deployment":"probe-app","run":"drill-1","schedule":true,"restore":{}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Revert(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Get(t.Context(), client.ObjectKeyFromObject(s), &velerov1.Schedule{})
+		want := "Schedule daily-backup deleted"
+		if labelled && !apierrors.IsNotFound(err) {
+			t.Errorf("drill's daily-backup after the revert: %v", err)
+		}
+		if !labelled {
+			want = "Schedule daily-backup left as it was: not drill's"
+			if err != nil {
+				t.Errorf("a daily-backup that is not drill's after the revert: %v", err)
+			}
+		}
+		if got := j.steps(); !slices.Equal(got, []string{want}) {
+			t.Errorf("labelled %v: steps %q, want %q", labelled, got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package velero
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -237,6 +238,24 @@ func (v *Velero) UseLocation(ctx context.Context, name string, timeout time.Dura
 	}
 	if err := v.waitLocation(ctx, name, time.Time{}, v.timeout(timeout)); err != nil {
 		return fmt.Errorf("%s (fault.params.backupLocation), which drill does not change: %w", what, err)
+	}
+	return nil
+}
+
+// CheckSchedule refuses a Schedule name that an object drill did not
+// create holds, as Schedule would, before anything else is created.
+func (v *Velero) CheckSchedule(ctx context.Context, name string) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	s := &velerov1.Schedule{}
+	switch err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: name}, s); {
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("get schedule %s: %w", objectName(v.Namespace, name), err)
+	case !Owned(s):
+		return errors.New(notDrills("schedule " + objectName(v.Namespace, name)))
 	}
 	return nil
 }
