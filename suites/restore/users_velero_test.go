@@ -152,30 +152,53 @@ func installUsersVelero(ctx context.Context, c client.Client) {
 			Template: velerov1.BackupSpec{IncludedNamespaces: []string{"default"}, StorageLocation: "default"}},
 	}
 	Expect(c.Create(ctx, s, client.FieldOwner(usersFieldManager))).To(Succeed())
+	// Velero takes a new Schedule by changing its spec (skipImmediately
+	// true, once used, becomes false): the user's Schedule is the one
+	// Velero has taken.
+	Eventually(func(g Gomega) {
+		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(s), s)).To(Succeed())
+		g.Expect(s.Status.Phase).NotTo(BeEmpty(), "the user's Schedule validated by Velero")
+		g.Expect(s.Spec.SkipImmediately).To(HaveValue(BeFalse()), "the user's Schedule taken by Velero")
+	}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
 }
 
 // usersShapes returns what the drill must not change of the user's Velero:
-// for each object, its generation, labels, annotations and all but its
-// status (spec; a Secret's data), by kind and name.
+// for each object, its labels, annotations and all but its status (spec; a
+// Secret's data), by kind and name; and its generation, or, for objects no
+// controller writes, its resourceVersion. Velero's location and Schedule
+// have no status subresource: Velero's status updates (each validation of
+// the location) change their generation, so theirs is not compared.
 func usersShapes(ctx context.Context, c client.Client) map[string]map[string]any {
 	ns := velero.DefaultNamespace
-	objs := map[string]client.Object{
-		"CRD backups.velero.io":         &apiextv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "backups.velero.io"}},
-		"ClusterRoleBinding velero":     &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "velero"}},
-		"Deployment velero":             &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: velero.DeploymentName}},
-		"DaemonSet node-agent":          &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: velero.NodeAgentName}},
-		"Secret cloud-credentials":      &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cloud-credentials"}},
-		"BackupStorageLocation default": &velerov1.BackupStorageLocation{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}},
-		"Schedule daily-backup":         &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "daily-backup"}},
+	const generation, resourceVersion, neither = "generation", "resourceVersion", ""
+	objs := []struct {
+		what  string
+		obj   client.Object
+		field string
+	}{
+		{"CRD backups.velero.io", &apiextv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "backups.velero.io"}}, generation},
+		{"ClusterRoleBinding velero", &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "velero"}}, resourceVersion},
+		{"Deployment velero", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: velero.DeploymentName}}, generation},
+		{"DaemonSet node-agent", &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: velero.NodeAgentName}}, generation},
+		{"Secret cloud-credentials", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cloud-credentials"}}, resourceVersion},
+		{"BackupStorageLocation default", &velerov1.BackupStorageLocation{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "default"}}, neither},
+		{"Schedule daily-backup", &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "daily-backup"}}, neither},
 	}
 	shapes := map[string]map[string]any{}
-	for what, obj := range objs {
-		Expect(c.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed(), "the user's %s", what)
-		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	for _, o := range objs {
+		Expect(c.Get(ctx, client.ObjectKeyFromObject(o.obj), o.obj)).To(Succeed(), "the user's %s", o.what)
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o.obj)
 		Expect(err).NotTo(HaveOccurred())
 		delete(u, "status")
-		u["metadata"] = map[string]any{"generation": obj.GetGeneration(), "labels": obj.GetLabels(), "annotations": obj.GetAnnotations()}
-		shapes[what] = u
+		m := map[string]any{"labels": o.obj.GetLabels(), "annotations": o.obj.GetAnnotations()}
+		switch o.field {
+		case generation:
+			m[generation] = o.obj.GetGeneration()
+		case resourceVersion:
+			m[resourceVersion] = o.obj.GetResourceVersion()
+		}
+		u["metadata"] = m
+		shapes[o.what] = u
 	}
 	return shapes
 }
