@@ -26,7 +26,8 @@ type VeleroRestoreParams struct {
 	Schedule string `yaml:"schedule"`
 	// BackupLocation, when set, is an existing BackupStorageLocation of
 	// the Velero in namespace velero that the drill backs up to, which must
-	// be Available. The drill then creates no location, no credentials and
+	// be Available. The drill then installs no Velero (it uses the one
+	// there, whoever installed it), creates no location, no credentials and
 	// no S3 store, and changes nothing of that location. Optional: by
 	// default the drill backs up to its own location, drill-s3, in its own
 	// S3 store.

@@ -255,8 +255,9 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 // which f.store deploys, and its location velero.LocationName), unless Velero
 // is there and drill did not install it: then drill changes nothing of it
 // and adds only its own location, which needs the AWS plugin in that
-// Velero. A location the user names (backupLocation) is used as it is, and
-// then drill creates no location, no credentials and no store.
+// Velero. A location the user names (backupLocation) is used as it is, in
+// the Velero there, whoever installed it: then drill installs nothing and
+// creates no location, no credentials and no store.
 func (f *veleroRestore) prepare(ctx context.Context) (string, error) {
 	t := time.Now()
 	inst, err := f.v.Installed(ctx)
@@ -268,48 +269,63 @@ func (f *veleroRestore) prepare(ctx context.Context) (string, error) {
 		return "", err
 	}
 	named := f.p.BackupLocation
-	cfg := velero.InstallConfig{Timeout: f.p.BackupTimeout, NoLocation: named != ""}
-	if named == "" {
-		t = time.Now()
-		cfg.Store, err = f.store(ctx)
-		f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
-		if err != nil {
-			return "", err
-		}
-	}
 	location := cmp.Or(named, velero.LocationName)
 	f.mu.Lock()
 	f.location = location
 	f.mu.Unlock()
+	if named != "" {
+		return location, f.useLocation(ctx, inst, named)
+	}
 	t = time.Now()
-	switch {
-	case inst.IsForeign():
-		err = f.v.WaitServer(ctx, f.p.BackupTimeout)
-		f.steps.record(fmt.Sprintf("Velero found, not installed by drill (%s): used as it is, its server available", strings.Join(inst.Foreign, ", ")), t, err)
-		if err != nil {
-			return location, err
-		}
-		if named == "" {
-			t = time.Now()
-			err = f.v.AddLocation(ctx, cfg)
-			f.steps.record("drill's backup location "+location+" added to that Velero, Available", t, err)
-			return location, err
-		}
-	case named == "":
+	store, err := f.store(ctx)
+	f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
+	if err != nil {
+		return "", err
+	}
+	cfg := velero.InstallConfig{Store: store, Timeout: f.p.BackupTimeout}
+	t = time.Now()
+	if !inst.IsForeign() {
 		err = f.v.Install(ctx, cfg)
 		f.steps.record("Velero installed, its backup location "+location+" Available", t, err)
 		return location, err
-	default:
-		err = f.v.Install(ctx, cfg)
-		f.steps.record("Velero installed, with no backup location of drill's", t, err)
-		if err != nil {
-			return location, err
-		}
+	}
+	if err := f.waitServer(ctx, inst); err != nil {
+		return location, err
 	}
 	t = time.Now()
-	err = f.v.UseLocation(ctx, named, f.p.BackupTimeout)
-	f.steps.record("the user's backup location "+named+" Available", t, err)
+	err = f.v.AddLocation(ctx, cfg)
+	f.steps.record("drill's backup location "+location+" added to that Velero, Available", t, err)
 	return location, err
+}
+
+// waitServer waits for the server of a Velero drill uses as it is.
+func (f *veleroRestore) waitServer(ctx context.Context, inst velero.Installation) error {
+	t := time.Now()
+	err := f.v.WaitServer(ctx, f.p.BackupTimeout)
+	whose := "drill's"
+	if inst.IsForeign() {
+		whose = "not drill's (" + strings.Join(inst.Foreign, ", ") + ")"
+	}
+	f.steps.record("Velero there, "+whose+", used as it is: its server available", t, err)
+	return err
+}
+
+// useLocation checks the Velero there and the user's location named, and
+// changes nothing.
+func (f *veleroRestore) useLocation(ctx context.Context, inst velero.Installation, named string) error {
+	if !inst.Found {
+		err := fmt.Errorf("fault.params.backupLocation names location %s, but no Velero is installed in namespace %s: "+
+			"drill installs no Velero to back up to a location of the user's", named, f.v.Namespace)
+		f.steps.record("look for Velero", time.Now(), err)
+		return err
+	}
+	if err := f.waitServer(ctx, inst); err != nil {
+		return err
+	}
+	t := time.Now()
+	err := f.v.UseLocation(ctx, named, f.p.BackupTimeout)
+	f.steps.record("the user's backup location "+named+" Available", t, err)
+	return err
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -219,13 +219,15 @@ func TestVeleroRestoreRefuses(t *testing.T) {
 		{"server not available", users(func(o []client.Object) []client.Object {
 			o[5].(*appsv1.Deployment).Status.AvailableReplicas = 0
 			return o
-		}), scenarios.VeleroRestoreParams{}, "", "the Velero in namespace velero was not installed by drill, which uses it as it is and changes nothing of it: its server is not available"},
+		}), scenarios.VeleroRestoreParams{}, "", "drill uses the Velero in namespace velero as it is, changing nothing of it, and its server is not available: waiting 2s for deployment velero/velero available"},
 		{"drill's credentials name taken", append(usersVelero(true), unlabelled), scenarios.VeleroRestoreParams{},
 			"", "secret velero/drill-s3-credentials exists and drill did not create it (no label app.kubernetes.io/managed-by=drill): drill does not replace it"},
 		{"named location missing", usersVelero(true), scenarios.VeleroRestoreParams{BackupLocation: "offsite"},
 			"", "backup storage location velero/offsite (fault.params.backupLocation) does not exist: drill backs up only to a location that is there, and creates none when one is named"},
 		{"named location unavailable", usersVelero(true), scenarios.VeleroRestoreParams{BackupLocation: "default"},
 			"default", "backup storage location velero/default (fault.params.backupLocation), which drill does not change: backup storage location velero/default (bucket users-bucket) is Unavailable: the bucket is gone"},
+		{"named location, no Velero", nil, scenarios.VeleroRestoreParams{BackupLocation: "default"},
+			"", "fault.params.backupLocation names location default, but no Velero is installed in namespace velero: drill installs no Velero to back up to a location of the user's"},
 		{"named location read-only", append(usersVelero(true), readOnly), scenarios.VeleroRestoreParams{BackupLocation: "archive"},
 			"", "backup storage location velero/archive (fault.params.backupLocation) is ReadOnly: Velero takes no backup to it"},
 		{"drill's schedule name taken", append(usersVelero(true), notDrills), scenarios.VeleroRestoreParams{Schedule: "0 2 * * *"},

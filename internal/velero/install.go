@@ -41,9 +41,6 @@ type InstallConfig struct {
 	// Timeout bounds each of Install's waits: the CRDs established, the
 	// server available, the node agent ready, the location Available.
 	Timeout time.Duration
-	// NoLocation: no location and no credentials, Store unused (the
-	// backups go to a location of the user's).
-	NoLocation bool
 }
 
 func (c InstallConfig) images() (server, plugin string) {
@@ -60,7 +57,7 @@ func (c InstallConfig) images() (server, plugin string) {
 // Resources returns what Install applies into namespace, in order: Velero's
 // CRDs, the namespace, the cluster role binding and service account, drill's
 // credentials Secret CredentialsSecret and BackupStorageLocation
-// LocationName (unless cfg.NoLocation), the server Deployment and the
+// LocationName, the server Deployment and the
 // node-agent DaemonSet. They are built by Velero's install package from the
 // options `velero install` would get from
 //
@@ -84,13 +81,8 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 	if namespace == "" {
 		return nil, errors.New("velero resources: namespace is empty")
 	}
-	var annotations map[string]string
-	if !cfg.NoLocation {
-		if err := cfg.Store.Validate(); err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(cfg.Store.CredentialsFile())
-		annotations = map[string]string{CredentialsAnnotation: hex.EncodeToString(sum[:8])}
+	if err := cfg.Store.Validate(); err != nil {
+		return nil, err
 	}
 	server, plugin := cfg.images()
 	serverRes, err := kubeutil.ParseCPUAndMemoryResources(install.DefaultVeleroPodCPURequest, install.DefaultVeleroPodMemRequest,
@@ -103,9 +95,10 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 	if err != nil {
 		return nil, fmt.Errorf("velero resources: node agent pod resources: %w", err)
 	}
+	sum := sha256.Sum256(cfg.Store.CredentialsFile())
 	list := install.AllResources(&install.VeleroOptions{
 		Namespace:                namespace,
-		PodAnnotations:           annotations,
+		PodAnnotations:           map[string]string{CredentialsAnnotation: hex.EncodeToString(sum[:8])},
 		Image:                    server,
 		ProviderName:             "aws",
 		VeleroPodResources:       serverRes,
@@ -124,9 +117,6 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 		if err := adapt(&list.Items[i]); err != nil {
 			return nil, fmt.Errorf("velero resources: %w", err)
 		}
-	}
-	if cfg.NoLocation {
-		return list, nil
 	}
 	loc, err := locationObjects(namespace, cfg.Store)
 	if err != nil {
@@ -208,11 +198,8 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	}
 	timeout := v.timeout(cfg.Timeout)
 	server, plugin := cfg.images()
-	where := "no location of drill's"
-	if !cfg.NoLocation {
-		where = fmt.Sprintf("location %s: bucket %s at %s", LocationName, cfg.Store.Bucket, cfg.Store.URL)
-	}
-	v.logger().V(0).Infof("Installing Velero (%s, plugin %s) into namespace %s; %s", server, plugin, v.Namespace, where)
+	v.logger().V(0).Infof("Installing Velero (%s, plugin %s) into namespace %s; location %s: bucket %s at %s",
+		server, plugin, v.Namespace, LocationName, cfg.Store.Bucket, cfg.Store.URL)
 
 	// A namespace still terminating (an Uninstall) takes no new objects.
 	if err := v.waitNamespaceGone(ctx, timeout, true); err != nil {
@@ -281,10 +268,6 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	// starts: a phase from before the apply, or from before the new server
 	// ran, is then stale. (The Deployment is available as soon as the
 	// server's container runs, before its controllers do.)
-	if cfg.NoLocation {
-		v.logger().V(0).Infof("Velero is installed in %s (%s)", v.Namespace, time.Since(applied).Round(100*time.Millisecond))
-		return nil
-	}
 	after, err := v.generations(ctx)
 	if err != nil {
 		return fmt.Errorf("install velero: %w", err)

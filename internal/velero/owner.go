@@ -87,9 +87,10 @@ func notDrills(what string) string {
 	return fmt.Sprintf("%s exists and drill did not create it (no label %s=%s): drill does not replace it", what, kube.LabelManagedBy, kube.ManagedBy)
 }
 
-// WaitServer waits until the server Deployment of a Velero drill did not
-// install is available; drill changes nothing of it, so one that is not
-// is an error that says so.
+// WaitServer waits until the server Deployment of a Velero drill uses as
+// it is (one it did not install, or with a location of the user's) is
+// available; drill changes nothing of it, so one that is not is an error
+// that says so.
 func (v *Velero) WaitServer(ctx context.Context, timeout time.Duration) error {
 	if err := v.check(); err != nil {
 		return err
@@ -107,8 +108,7 @@ func (v *Velero) WaitServer(ctx context.Context, timeout time.Duration) error {
 		return ok, desc, nil
 	})
 	if err != nil {
-		return fmt.Errorf("the Velero in namespace %s was not installed by drill, which uses it as it is and changes nothing of it: its server is not available: %w",
-			v.Namespace, err)
+		return fmt.Errorf("drill uses the Velero in namespace %s as it is, changing nothing of it, and its server is not available: %w", v.Namespace, err)
 	}
 	return nil
 }

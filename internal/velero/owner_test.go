@@ -71,17 +71,3 @@ func TestInstallRefusesAVeleroNotDrills(t *testing.T) {
 		}
 	}
 }
-
-// With a location of the user's, drill's install has none, and needs no
-// store.
-func TestResourcesNoLocation(t *testing.T) {
-	list, err := Resources("velero", InstallConfig{NoLocation: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range list.Items {
-		if k := u.GetKind(); k == "BackupStorageLocation" || k == "Secret" {
-			t.Errorf("%s %s with NoLocation", k, u.GetName())
-		}
-	}
-}
