@@ -54,7 +54,8 @@ func usersVelero(plugin bool) []client.Object {
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: sel}, Spec: corev1.PodSpec{
 					InitContainers: inits, Containers: []corev1.Container{{Name: "velero", Image: "velero/velero:v1.18.3"}}}}},
 			Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1, ReadyReplicas: 1}},
-		&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: velero.NodeAgentName}},
+		&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: velero.NodeAgentName},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 1, DesiredNumberScheduled: 2, NumberReady: 2, UpdatedNumberScheduled: 2, NumberAvailable: 2}},
 		&velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "daily-backup"},
 			Spec:   velerov1.ScheduleSpec{Schedule: "0 2 * * *", Template: velerov1.BackupSpec{StorageLocation: "default"}},
 			Status: velerov1.ScheduleStatus{Phase: velerov1.SchedulePhaseEnabled}},
@@ -220,6 +221,9 @@ func TestVeleroRestoreRefuses(t *testing.T) {
 			o[5].(*appsv1.Deployment).Status.AvailableReplicas = 0
 			return o
 		}), scenarios.VeleroRestoreParams{}, "", "drill uses the Velero in namespace velero as it is, changing nothing of it, and its server is not available: waiting 2s for deployment velero/velero available"},
+		{"no node agent", users(func(o []client.Object) []client.Object {
+			return slices.DeleteFunc(o, func(o client.Object) bool { return o.GetName() == velero.NodeAgentName })
+		}), scenarios.VeleroRestoreParams{}, "", "drill uses the Velero in namespace velero as it is, changing nothing of it, and it has no node agent (daemonset velero/node-agent), which backs the app's volume up (file-system backup): install Velero with --use-node-agent"},
 		{"drill's credentials name taken", append(usersVelero(true), unlabelled), scenarios.VeleroRestoreParams{},
 			"", "secret velero/drill-s3-credentials exists and drill did not create it (no label app.kubernetes.io/managed-by=drill): drill does not replace it"},
 		{"named location missing", usersVelero(true), scenarios.VeleroRestoreParams{BackupLocation: "offsite"},

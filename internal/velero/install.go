@@ -236,30 +236,10 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	}
 	v.logger().V(0).Infof("Applied %d objects of Velero into %s", len(resources.Items), v.Namespace)
 
-	if err := v.waitFor(ctx, timeout, fmt.Sprintf("deployment %s/%s available", v.Namespace, DeploymentName), func(ctx context.Context) (bool, string, error) {
-		d := &appsv1.Deployment{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
-			return false, err.Error(), nil
-		}
-		ok, desc := kube.DeploymentReady(d)
-		if !ok {
-			desc = withPodProblems(desc, v.podProblems(ctx, d.Spec.Selector.MatchLabels))
-		}
-		return ok, desc, nil
-	}); err != nil {
+	if err := v.waitServer(ctx, timeout); err != nil {
 		return fmt.Errorf("install velero: %w", err)
 	}
-	if err := v.waitFor(ctx, timeout, fmt.Sprintf("daemonset %s/%s ready", v.Namespace, NodeAgentName), func(ctx context.Context) (bool, string, error) {
-		ds := &appsv1.DaemonSet{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: NodeAgentName}, ds); err != nil {
-			return false, err.Error(), nil
-		}
-		ok, desc := kube.DaemonSetReady(ds)
-		if !ok {
-			desc = withPodProblems(desc, v.podProblems(ctx, ds.Spec.Selector.MatchLabels))
-		}
-		return ok, desc, nil
-	}); err != nil {
+	if err := v.waitNodeAgent(ctx, timeout); err != nil {
 		return fmt.Errorf("install velero: %w", err)
 	}
 
@@ -284,6 +264,36 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	}
 	v.logger().V(0).Infof("Velero is installed in %s (%s)", v.Namespace, time.Since(applied).Round(100*time.Millisecond))
 	return nil
+}
+
+// waitServer waits until the server Deployment is available.
+func (v *Velero) waitServer(ctx context.Context, timeout time.Duration) error {
+	return v.waitFor(ctx, timeout, fmt.Sprintf("deployment %s/%s available", v.Namespace, DeploymentName), func(ctx context.Context) (bool, string, error) {
+		d := &appsv1.Deployment{}
+		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
+			return false, err.Error(), nil
+		}
+		ok, desc := kube.DeploymentReady(d)
+		if !ok && d.Spec.Selector != nil {
+			desc = withPodProblems(desc, v.podProblems(ctx, d.Spec.Selector.MatchLabels))
+		}
+		return ok, desc, nil
+	})
+}
+
+// waitNodeAgent waits until the node agent is ready on every node.
+func (v *Velero) waitNodeAgent(ctx context.Context, timeout time.Duration) error {
+	return v.waitFor(ctx, timeout, fmt.Sprintf("daemonset %s/%s ready", v.Namespace, NodeAgentName), func(ctx context.Context) (bool, string, error) {
+		ds := &appsv1.DaemonSet{}
+		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: NodeAgentName}, ds); err != nil {
+			return false, err.Error(), nil
+		}
+		ok, desc := kube.DaemonSetReady(ds)
+		if !ok && ds.Spec.Selector != nil {
+			desc = withPodProblems(desc, v.podProblems(ctx, ds.Spec.Selector.MatchLabels))
+		}
+		return ok, desc, nil
+	})
 }
 
 // generations returns the generations of the location and of the server's

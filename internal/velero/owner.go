@@ -89,24 +89,26 @@ func notDrills(what string) string {
 
 // WaitServer waits until the server Deployment of a Velero drill uses as
 // it is (one it did not install, or with a location of the user's) is
-// available; drill changes nothing of it, so one that is not is an error
-// that says so.
+// available, and its node agent ready: drill backs volumes up with
+// file-system backup, which the node agent does. Drill changes nothing of
+// that Velero, so a server that is not available, or no node agent, is an
+// error that says so.
 func (v *Velero) WaitServer(ctx context.Context, timeout time.Duration) error {
 	if err := v.check(); err != nil {
 		return err
 	}
-	what := "deployment " + objectName(v.Namespace, DeploymentName)
-	err := v.waitFor(ctx, v.timeout(timeout), what+" available", func(ctx context.Context) (bool, string, error) {
-		d := &appsv1.Deployment{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
-			return false, err.Error(), nil
+	timeout = v.timeout(timeout)
+	err := v.waitServer(ctx, timeout)
+	if err == nil {
+		err = v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: NodeAgentName}, &appsv1.DaemonSet{})
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("drill uses the Velero in namespace %s as it is, changing nothing of it, and it has no node agent (daemonset %s), "+
+				"which backs the app's volume up (file-system backup): install Velero with --use-node-agent", v.Namespace, objectName(v.Namespace, NodeAgentName))
 		}
-		ok, desc := kube.DeploymentReady(d)
-		if !ok && d.Spec.Selector != nil {
-			desc = withPodProblems(desc, v.podProblems(ctx, d.Spec.Selector.MatchLabels))
+		if err == nil {
+			err = v.waitNodeAgent(ctx, timeout)
 		}
-		return ok, desc, nil
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("drill uses the Velero in namespace %s as it is, changing nothing of it, and its server is not available: %w", v.Namespace, err)
 	}

@@ -67,13 +67,7 @@ var _ = Describe("velero-restore on a user's Velero", func() {
 
 			By("installing the user's Velero, location default, credentials and Schedule daily-backup")
 			installUsersVelero(ctx, c)
-			Expect(v.WaitServer(ctx, 5*time.Minute)).To(Succeed())
-			Eventually(func(g Gomega) {
-				ds := &appsv1.DaemonSet{}
-				g.Expect(c.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: velero.NodeAgentName}, ds)).To(Succeed())
-				ok, desc := kube.DaemonSetReady(ds)
-				g.Expect(ok).To(BeTrue(), "the user's node agent: %s", desc)
-			}).WithContext(ctx).WithTimeout(5 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+			Expect(v.WaitServer(ctx, 5*time.Minute)).To(Succeed(), "the user's server and node agent ready")
 			inst, err := v.Installed(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(inst.IsForeign()).To(BeTrue(), "drill takes the user's Velero for its own")
