@@ -15,6 +15,7 @@ import (
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -268,29 +269,33 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 
 // waitServer waits until the server Deployment is available.
 func (v *Velero) waitServer(ctx context.Context, timeout time.Duration) error {
-	return v.waitFor(ctx, timeout, fmt.Sprintf("deployment %s/%s available", v.Namespace, DeploymentName), func(ctx context.Context) (bool, string, error) {
-		d := &appsv1.Deployment{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
-			return false, err.Error(), nil
-		}
+	d := &appsv1.Deployment{}
+	return v.waitPods(ctx, timeout, "deployment", DeploymentName, "available", d, func() (bool, string, *metav1.LabelSelector) {
 		ok, desc := kube.DeploymentReady(d)
-		if !ok && d.Spec.Selector != nil {
-			desc = withPodProblems(desc, v.podProblems(ctx, d.Spec.Selector.MatchLabels))
-		}
-		return ok, desc, nil
+		return ok, desc, d.Spec.Selector
 	})
 }
 
 // waitNodeAgent waits until the node agent is ready on every node.
 func (v *Velero) waitNodeAgent(ctx context.Context, timeout time.Duration) error {
-	return v.waitFor(ctx, timeout, fmt.Sprintf("daemonset %s/%s ready", v.Namespace, NodeAgentName), func(ctx context.Context) (bool, string, error) {
-		ds := &appsv1.DaemonSet{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: NodeAgentName}, ds); err != nil {
+	ds := &appsv1.DaemonSet{}
+	return v.waitPods(ctx, timeout, "daemonset", NodeAgentName, "ready", ds, func() (bool, string, *metav1.LabelSelector) {
+		ok, desc := kube.DaemonSetReady(ds)
+		return ok, desc, ds.Spec.Selector
+	})
+}
+
+// waitPods waits until ready finds obj, read as name in the namespace,
+// ready, and names its pods' problems while it is not.
+func (v *Velero) waitPods(ctx context.Context, timeout time.Duration, kind, name, state string, obj client.Object,
+	ready func() (bool, string, *metav1.LabelSelector)) error {
+	return v.waitFor(ctx, timeout, fmt.Sprintf("%s %s %s", kind, objectName(v.Namespace, name), state), func(ctx context.Context) (bool, string, error) {
+		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: name}, obj); err != nil {
 			return false, err.Error(), nil
 		}
-		ok, desc := kube.DaemonSetReady(ds)
-		if !ok && ds.Spec.Selector != nil {
-			desc = withPodProblems(desc, v.podProblems(ctx, ds.Spec.Selector.MatchLabels))
+		ok, desc, sel := ready()
+		if !ok && sel != nil {
+			desc = withPodProblems(desc, v.podProblems(ctx, sel.MatchLabels))
 		}
 		return ok, desc, nil
 	})
