@@ -276,6 +276,16 @@ func (f *veleroRestore) prepare(ctx context.Context) (string, error) {
 	if named != "" {
 		return location, f.useLocation(ctx, inst, named)
 	}
+	if inst.IsForeign() {
+		// Refused before drill's store is deployed for nothing.
+		if err := f.waitServer(ctx, inst); err != nil {
+			return location, err
+		}
+		if err := f.v.CheckAWSPlugin(ctx); err != nil {
+			f.steps.record("the AWS plugin in that Velero", time.Now(), err)
+			return location, err
+		}
+	}
 	t = time.Now()
 	store, err := f.store(ctx)
 	f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
@@ -287,9 +297,6 @@ func (f *veleroRestore) prepare(ctx context.Context) (string, error) {
 	if !inst.IsForeign() {
 		err = f.v.Install(ctx, cfg)
 		f.steps.record("Velero installed, its backup location "+location+" Available", t, err)
-		return location, err
-	}
-	if err := f.waitServer(ctx, inst); err != nil {
 		return location, err
 	}
 	t = time.Now()

@@ -241,6 +241,9 @@ func TestVeleroRestoreRefuses(t *testing.T) {
 			c := fakeVelero(t, "drill-1", []string{tc.unavailable}, tc.objs...)
 			before := objectsOf(t, c)
 			f := testVeleroRestore(c, &tc.p)
+			deployed := false
+			store := f.store
+			f.store = func(ctx context.Context) (velero.Store, error) { deployed = true; return store(ctx) }
 			_, err := f.Target(t.Context())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant an error with %q", err, tc.want)
@@ -250,6 +253,9 @@ func TestVeleroRestoreRefuses(t *testing.T) {
 				if b := before[k]; b == nil || !reflect.DeepEqual(b, o) {
 					t.Errorf("%s created or changed", k)
 				}
+			}
+			if deployed && tc.name != "drill's credentials name taken" {
+				t.Error("drill's S3 store deployed for a drill refused")
 			}
 			// The revert leaves a Schedule that is not drill's.
 			if err := f.Revert(t.Context()); err != nil {

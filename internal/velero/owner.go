@@ -129,6 +129,24 @@ func hasAWSPlugin(d *appsv1.Deployment) bool {
 	})
 }
 
+// CheckAWSPlugin refuses a Velero drill did not install whose server does
+// not load the AWS object-store plugin, which drill's location needs.
+func (v *Velero) CheckAWSPlugin(ctx context.Context) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	d := &appsv1.Deployment{}
+	if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
+		return fmt.Errorf("add backup location %s: get deployment %s: %w", LocationName, objectName(v.Namespace, DeploymentName), err)
+	}
+	if !hasAWSPlugin(d) {
+		return fmt.Errorf("add backup location %s: the Velero in namespace %s, which drill did not install, has no AWS object-store plugin "+
+			"(no initContainer runs %s), which drill's location in its S3 store needs; drill does not change that Velero: "+
+			"name one of its backup locations in fault.params.backupLocation", LocationName, v.Namespace, awsPlugin)
+	}
+	return nil
+}
+
 // locationObjects returns drill's credentials Secret and its location in
 // store, labelled as drill's, in namespace.
 func locationObjects(namespace string, store Store) ([]unstructured.Unstructured, error) {
@@ -165,14 +183,8 @@ func (v *Velero) AddLocation(ctx context.Context, cfg InstallConfig) error {
 	if err := cfg.Store.Validate(); err != nil {
 		return err
 	}
-	d := &appsv1.Deployment{}
-	if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
-		return fmt.Errorf("add backup location %s: get deployment %s: %w", LocationName, objectName(v.Namespace, DeploymentName), err)
-	}
-	if !hasAWSPlugin(d) {
-		return fmt.Errorf("add backup location %s: the Velero in namespace %s, which drill did not install, has no AWS object-store plugin "+
-			"(no initContainer runs %s), which drill's location in its S3 store needs; drill does not change that Velero: "+
-			"name one of its backup locations in fault.params.backupLocation", LocationName, v.Namespace, awsPlugin)
+	if err := v.CheckAWSPlugin(ctx); err != nil {
+		return err
 	}
 	objs, err := locationObjects(v.Namespace, cfg.Store)
 	if err != nil {
