@@ -5,6 +5,7 @@ import (
 	"time"
 
 	cron "github.com/netresearch/go-cron"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // FaultVeleroRestore backs the workload's namespace up with Velero, deletes
@@ -17,12 +18,20 @@ const FaultVeleroRestore FaultType = "velero-restore"
 // with its file-system backup.
 type VeleroRestoreParams struct {
 	// Schedule, when set, is the cron schedule of a Velero Schedule the
-	// drill creates for the workload's namespace ("0 2 * * *", as `velero
-	// schedule create daily-backup --schedule`), and the drill's backup is
-	// made from that Schedule's template. It is checked as Velero checks
-	// it. Optional: by default the drill creates a Backup of the namespace
-	// directly.
+	// drill creates for the workload's namespace under a name of its own
+	// ("0 2 * * *", as `velero schedule create drill-daily-backup
+	// --schedule`), and the drill's backup is made from that Schedule's
+	// template. It is checked as Velero checks it. Optional: by default the
+	// drill creates a Backup of the namespace directly.
 	Schedule string `yaml:"schedule"`
+	// BackupLocation, when set, is an existing BackupStorageLocation of
+	// the Velero in namespace velero that the drill backs up to, which must
+	// be Available. The drill then installs no Velero (it uses the one
+	// there, whoever installed it), creates no location, no credentials and
+	// no S3 store, and changes nothing of that location. Optional: by
+	// default the drill backs up to its own location, drill-s3, in its own
+	// S3 store.
+	BackupLocation string `yaml:"backupLocation"`
 	// WriteAfterBackup is how long the workload keeps taking writes after
 	// the backup completed, before the disaster. Default 20s.
 	WriteAfterBackup time.Duration `yaml:"writeAfterBackup"`
@@ -54,6 +63,11 @@ func (p *VeleroRestoreParams) validate(v *validator, s *Scenario, path string) {
 		if err := parseCron(p.Schedule); err != nil {
 			v.errorf(join(path, "schedule"), "%s is not a cron schedule Velero accepts: %s; want minute hour day-of-month month day-of-week, "+
 				"as \"0 2 * * *\", or a descriptor such as @daily", quote(p.Schedule), clip(err.Error()))
+		}
+	}
+	if p.BackupLocation != "" || v.present(join(path, "backupLocation")) {
+		if errs := validation.IsDNS1123Subdomain(p.BackupLocation); len(errs) > 0 {
+			v.errorf(join(path, "backupLocation"), "%s is not the name of a backup storage location: %s", quote(p.BackupLocation), errs[0])
 		}
 	}
 	v.duration(join(path, "writeAfterBackup"), p.WriteAfterBackup, false)

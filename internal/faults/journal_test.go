@@ -28,6 +28,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/etcdsnap"
+	"github.com/drill-sre/drill/internal/kube"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/internal/velero"
 	"github.com/drill-sre/drill/scenarios"
@@ -128,11 +129,11 @@ func TestJournalRoundTrip(t *testing.T) {
 		want:  []string{`"path":"/tmp/snaps/s.db"`, `"victims":["cp1"]`, `"restored":["stopped","restored"]`, `"injected":true`},
 	}, {
 		name: "velero-restore",
-		f: &veleroRestore{env: Env{Namespace: "app", Deployment: "probe-app"}, run: "drill-1", schedule: true, deleted: true,
+		f: &veleroRestore{env: Env{Namespace: "app", Deployment: "probe-app"}, run: "drill-1", schedule: ScheduleName, location: "drill-s3", deleted: true,
 			backup:   &velero.BackupResult{Name: "drill-1", Phase: velerov1.BackupPhaseCompleted, Items: 7},
 			restored: veleroRestoreProgress{Started: true}},
 		fresh: &veleroRestore{env: Env{Namespace: "elsewhere", Deployment: "other"}, run: "drill-2"},
-		want:  []string{`"namespace":"app"`, `"backup":"drill-1"`, `"deleted":true`, `"restore":{"started":true}`},
+		want:  []string{`"namespace":"app"`, `"backup":"drill-1"`, `"deleted":true`, `"restore":{"started":true}`, `"scheduleName":"drill-daily-backup"`, `"location":"drill-s3"`},
 	}, {
 		name:  "memory-hog",
 		f:     &memoryHog{namespace: "drill-x", node: testNodes[2], created: true},
@@ -481,7 +482,8 @@ func TestResumeAt(t *testing.T) {
 
 // velero-restore reverted by another process waits for the Restore the
 // earlier one created, in the journalled namespace (which the restore has
-// brought back already), then deletes the Schedule.
+// brought back already), then deletes drill's Schedule, and only it: the
+// user's daily-backup stays.
 func TestVeleroRevertFromJournal(t *testing.T) {
 	scheme, err := velero.Scheme()
 	if err != nil {
@@ -491,9 +493,10 @@ func TestVeleroRevertFromJournal(t *testing.T) {
 		Status: velerov1.BackupStatus{Phase: velerov1.BackupPhaseCompleted}}
 	created := &velerov1.Restore{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: "drill-1"},
 		Spec: velerov1.RestoreSpec{BackupName: "drill-1"}}
-	schedule := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: ScheduleName}}
+	schedule := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: ScheduleName, Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy}}}
+	users := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: "daily-backup"}}
 	var creates int
-	c := ctrlfake.NewClientBuilder().WithScheme(scheme).WithObjects(backup, created, schedule).WithInterceptorFuncs(interceptor.Funcs{
+	c := ctrlfake.NewClientBuilder().WithScheme(scheme).WithObjects(backup, created, schedule, users).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			if err := c.Get(ctx, key, obj, opts...); err != nil {
 				return err
@@ -516,8 +519,8 @@ func TestVeleroRevertFromJournal(t *testing.T) {
 	f := &veleroRestore{env: Env{Clientset: cs, Namespace: "another-drill", Deployment: "probe-app", Logger: log.NoopLogger{}, Timeout: time.Second, Journal: j},
 		p: &scenarios.VeleroRestoreParams{RestoreTimeout: 5 * time.Second}, v: v, c: c, run: "drill-2", steps: stepLog{locator: LocatorVelero}}
 	j.f = f
-	state, _ := json.Marshal(veleroRestoreJournal{Namespace: "app", Deployment: "probe-app", Run: "drill-1", Schedule: true,
-		Backup: "drill-1", Deleted: true, Restore: veleroRestoreProgress{Started: true}})
+	state, _ := json.Marshal(veleroRestoreJournal{Namespace: "app", Deployment: "probe-app", Run: "drill-1", Schedule: true, ScheduleName: ScheduleName,
+		Location: velero.LocationName, Backup: "drill-1", Deleted: true, Restore: veleroRestoreProgress{Started: true}})
 	if err := f.RestoreJournal(state); err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +533,10 @@ func TestVeleroRevertFromJournal(t *testing.T) {
 	if err := c.Get(t.Context(), client.ObjectKeyFromObject(schedule), &velerov1.Schedule{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the Schedule is still there: %v", err)
 	}
-	wantSteps := []string{"Restore drill-1 completed", "the workload available", "Schedule daily-backup deleted"}
+	if err := c.Get(t.Context(), client.ObjectKeyFromObject(users), &velerov1.Schedule{}); err != nil {
+		t.Errorf("the user's Schedule daily-backup: %v", err)
+	}
+	wantSteps := []string{"Restore drill-1 completed", "the workload available", "Schedule drill-daily-backup deleted"}
 	if got := j.steps(); !slices.Equal(got, wantSteps) {
 		t.Errorf("journal steps %q, want %q", got, wantSteps)
 	}

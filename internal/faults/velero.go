@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -50,8 +51,13 @@ const LocatorVelero = "velero"
 var VeleroImages = []string{velero.DefaultImage, velero.DefaultPluginImage, fixtures.S3StoreImage}
 
 // ScheduleName is the Velero Schedule a drill with a schedule creates, as
-// `velero schedule create daily-backup` would.
-const ScheduleName = "daily-backup"
+// `velero schedule create drill-daily-backup` would: the seed's
+// daily-backup under a name of drill's own, so that it is never a user's.
+const ScheduleName = "drill-daily-backup"
+
+// legacyScheduleName is the Schedule drills before ScheduleName created: a
+// journal of theirs says only that there is one.
+const legacyScheduleName = "daily-backup"
 
 // veleroRestore backs the workload's namespace up with Velero (file-system
 // backup of its volume), deletes the namespace, and restores it.
@@ -61,6 +67,9 @@ type veleroRestore struct {
 	p   *scenarios.VeleroRestoreParams
 	v   *velero.Velero
 	c   client.Client
+	// store deploys drill's S3 store and returns it (deployStore; a
+	// test's own in tests).
+	store func(context.Context) (velero.Store, error)
 
 	run string // names this run's backup and restore
 
@@ -70,7 +79,8 @@ type veleroRestore struct {
 	deleted  bool
 	gone     time.Time // when the namespace was seen gone
 	steps    stepLog
-	schedule bool // the drill created ScheduleName, or was about to
+	location string // the backup location used
+	schedule string // the Schedule the drill created, or was about to; "" none
 	restored veleroRestoreProgress
 }
 
@@ -92,8 +102,13 @@ type veleroRestoreJournal struct {
 	// Run names the drill's backup and its restore.
 	Run string `json:"run"`
 	// Schedule: the drill created ScheduleName (or was about to), which the
-	// revert deletes.
+	// revert deletes if it carries drill's label.
 	Schedule bool `json:"schedule,omitempty"`
+	// ScheduleName is that Schedule's name; "" with Schedule is
+	// legacyScheduleName (a journal of an older drill).
+	ScheduleName string `json:"scheduleName,omitempty"`
+	// Location is the backup location the backups went to.
+	Location string `json:"location,omitempty"`
 	// Backup is the backup completed, "" before.
 	Backup string `json:"backup,omitempty"`
 	// Deleted: the namespace was deleted, or was about to be.
@@ -118,7 +133,7 @@ func (f *veleroRestore) JournalState() any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	js := veleroRestoreJournal{Namespace: f.env.Namespace, Deployment: f.env.Deployment, Run: f.run,
-		Schedule: f.schedule, Deleted: f.deleted, Restore: f.restored}
+		Schedule: f.schedule != "", ScheduleName: f.schedule, Location: f.location, Deleted: f.deleted, Restore: f.restored}
 	if f.backup != nil && f.backup.Phase == velerov1.BackupPhaseCompleted {
 		js.Backup = f.backup.Name
 	}
@@ -137,7 +152,10 @@ func (f *veleroRestore) RestoreJournal(state json.RawMessage) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.env.Namespace, f.env.Deployment, f.run = js.Namespace, js.Deployment, js.Run
-	f.schedule, f.deleted, f.restored = js.Schedule, js.Deleted, js.Restore
+	f.schedule, f.location, f.deleted, f.restored = "", js.Location, js.Deleted, js.Restore
+	if js.Schedule {
+		f.schedule = cmp.Or(js.ScheduleName, legacyScheduleName)
+	}
 	f.backup = nil
 	if js.Backup != "" {
 		f.backup = &velero.BackupResult{Name: js.Backup, Phase: velerov1.BackupPhaseCompleted}
@@ -155,8 +173,10 @@ func newVeleroRestore(env Env, sc *scenarios.Scenario, p *scenarios.VeleroRestor
 	}
 	v := velero.New(c, velero.DefaultNamespace, env.Logger)
 	v.Timeout = p.BackupTimeout
-	return &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: runName(time.Now()),
-		steps: stepLog{locator: LocatorVelero, logger: env.Logger}}, nil
+	f := &veleroRestore{env: env, sc: sc, p: p, v: v, c: c, run: runName(time.Now()),
+		steps: stepLog{locator: LocatorVelero, logger: env.Logger}}
+	f.store = f.deployStore
+	return f, nil
 }
 
 // runName names a drill's Backup and Restore: its start time, and a random
@@ -166,9 +186,10 @@ func runName(now time.Time) string {
 	return fmt.Sprintf("drill-%d-%s", now.Unix(), strings.ToLower(rand.Text()[:6]))
 }
 
-// Target sets the backup up: the S3 store and Velero installed (or found),
-// the Schedule created when one is declared, and a backup of the
-// workload's namespace completed. Then the workload keeps taking writes for
+// Target sets the backup up: the S3 store and Velero installed, or a Velero
+// drill did not install used as it is, the location to back up to ready,
+// the Schedule created when one is declared, and a backup of the workload's
+// namespace completed. Then the workload keeps taking writes for
 // WriteAfterBackup.
 func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	if loader, ok := f.env.Provider.(cluster.ImageLoader); ok {
@@ -179,15 +200,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	t := time.Now()
-	store, err := f.deployStore(ctx)
-	f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
-	if err != nil {
-		return "", err
-	}
-	t = time.Now()
-	err = f.v.Install(ctx, velero.InstallConfig{Store: store, Timeout: f.p.BackupTimeout})
-	f.steps.record("Velero installed, its backup location Available", t, err)
+	location, err := f.prepare(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -196,15 +209,15 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	namespaces := []string{f.env.Namespace}
 	if f.p.Schedule != "" {
 		f.mu.Lock()
-		f.schedule = true
+		f.schedule = ScheduleName
 		f.mu.Unlock()
 		if err := f.env.step(ctx, "creating Schedule "+ScheduleName); err != nil {
 			return "", err
 		}
-		t = time.Now()
+		t := time.Now()
 		_, err := f.v.Schedule(ctx, velero.ScheduleInput{
 			Name: ScheduleName, Cron: f.p.Schedule, SkipImmediately: true, Labels: labels,
-			Template: velerov1.BackupSpec{IncludedNamespaces: namespaces, DefaultVolumesToFsBackup: ptrTo(true)},
+			Template: velerov1.BackupSpec{IncludedNamespaces: namespaces, StorageLocation: location, DefaultVolumesToFsBackup: ptrTo(true)},
 		})
 		f.steps.record(fmt.Sprintf("Schedule %s (%s) created", ScheduleName, f.p.Schedule), t, err)
 		if err != nil {
@@ -217,12 +230,12 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		// schedule's template, labelled with the schedule's name.
 		labels[velerov1.ScheduleNameLabel] = ScheduleName
 	}
-	t = time.Now()
-	res, err := f.v.Backup(ctx, velero.BackupInput{Name: f.run, IncludedNamespaces: namespaces, Labels: labels, Timeout: f.p.BackupTimeout})
+	t := time.Now()
+	res, err := f.v.Backup(ctx, velero.BackupInput{Name: f.run, IncludedNamespaces: namespaces, StorageLocation: location, Labels: labels, Timeout: f.p.BackupTimeout})
 	f.mu.Lock()
 	f.backup = &res
 	f.mu.Unlock()
-	f.steps.record(fmt.Sprintf("Backup %s: %s, %d/%d items, %s", res.Name, res.Phase, res.Items, res.TotalItems, velero.DescribeVolumes(res.Volumes)), t, err)
+	f.steps.record(fmt.Sprintf("Backup %s to %s: %s, %d/%d items, %s", res.Name, location, res.Phase, res.Items, res.TotalItems, velero.DescribeVolumes(res.Volumes)), t, err)
 	if err != nil {
 		return "", err
 	}
@@ -236,7 +249,93 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 	if err := Hold(ctx, f.p.WriteAfterBackup); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("namespace %s (deployment %s and its volume), backed up by Velero as %s", f.env.Namespace, f.env.Deployment, res.Name), nil
+	return fmt.Sprintf("namespace %s (deployment %s and its volume), backed up by Velero as %s to location %s", f.env.Namespace, f.env.Deployment, res.Name, location), nil
+}
+
+// prepare readies Velero and the location the drill backs up to, and
+// returns the location's name; a Schedule name of drill's held by a user's
+// Schedule is refused first. Drill installs Velero (with its S3 store,
+// which f.store deploys, and its location velero.LocationName), unless Velero
+// is there and drill did not install it: then drill changes nothing of it
+// and adds only its own location, which needs the AWS plugin in that
+// Velero. A location the user names (backupLocation) is used as it is, in
+// the Velero there, whoever installed it: then drill installs nothing and
+// creates no location, no credentials and no store.
+func (f *veleroRestore) prepare(ctx context.Context) (string, error) {
+	t := time.Now()
+	inst, err := f.v.Installed(ctx)
+	if err == nil && f.p.Schedule != "" {
+		err = f.v.CheckSchedule(ctx, ScheduleName)
+	}
+	if err != nil {
+		f.steps.record("look for Velero", t, err)
+		return "", err
+	}
+	named := f.p.BackupLocation
+	location := cmp.Or(named, velero.LocationName)
+	f.mu.Lock()
+	f.location = location
+	f.mu.Unlock()
+	if named != "" {
+		return location, f.useLocation(ctx, inst, named)
+	}
+	if inst.IsForeign() {
+		// Refused before drill's store is deployed for nothing.
+		if err := f.waitServer(ctx, inst); err != nil {
+			return location, err
+		}
+		if err := f.v.CheckAWSPlugin(ctx); err != nil {
+			f.steps.record("the AWS plugin in that Velero", time.Now(), err)
+			return location, err
+		}
+	}
+	t = time.Now()
+	store, err := f.store(ctx)
+	f.steps.record("S3 store (versitygw) available in "+fixtures.S3StoreNamespace, t, err)
+	if err != nil {
+		return "", err
+	}
+	cfg := velero.InstallConfig{Store: store, Timeout: f.p.BackupTimeout}
+	t = time.Now()
+	if !inst.IsForeign() {
+		err = f.v.Install(ctx, cfg)
+		f.steps.record("Velero installed, its backup location "+location+" Available", t, err)
+		return location, err
+	}
+	t = time.Now()
+	err = f.v.AddLocation(ctx, cfg)
+	f.steps.record("drill's backup location "+location+" added to that Velero, Available", t, err)
+	return location, err
+}
+
+// waitServer waits for the server of a Velero drill uses as it is.
+func (f *veleroRestore) waitServer(ctx context.Context, inst velero.Installation) error {
+	t := time.Now()
+	err := f.v.WaitServer(ctx, f.p.BackupTimeout)
+	whose := "drill's"
+	if inst.IsForeign() {
+		whose = "not drill's (" + strings.Join(inst.Foreign, ", ") + ")"
+	}
+	f.steps.record("Velero there, "+whose+", used as it is: its server available", t, err)
+	return err
+}
+
+// useLocation checks the Velero there and the user's location named, and
+// changes nothing.
+func (f *veleroRestore) useLocation(ctx context.Context, inst velero.Installation, named string) error {
+	if !inst.Found {
+		err := fmt.Errorf("fault.params.backupLocation names location %s, but no Velero is installed in namespace %s: "+
+			"drill installs no Velero to back up to a location of the user's", named, f.v.Namespace)
+		f.steps.record("look for Velero", time.Now(), err)
+		return err
+	}
+	if err := f.waitServer(ctx, inst); err != nil {
+		return err
+	}
+	t := time.Now()
+	err := f.v.UseLocation(ctx, named, f.p.BackupTimeout)
+	f.steps.record("the user's backup location "+named+" Available", t, err)
+	return err
 }
 
 // Plan implements Planner. Target is not read-only (it installs Velero and
@@ -458,15 +557,20 @@ func (f *veleroRestore) Revert(ctx context.Context) error {
 	if deleted && backup != nil {
 		errs = append(errs, f.restoreNamespace(ctx, backup.Name))
 	}
-	if schedule {
-		s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: f.v.Namespace, Name: ScheduleName}}
-		if err := f.c.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete schedule %s/%s: %w", f.v.Namespace, ScheduleName, err))
+	if schedule != "" {
+		// Only the Schedule drill created: one of that name that is not
+		// drill's is left as it is.
+		if left, err := f.v.DeleteSchedule(ctx, schedule); err != nil {
+			errs = append(errs, err)
 		} else {
 			f.mu.Lock()
-			f.schedule = false
+			f.schedule = ""
 			f.mu.Unlock()
-			errs = append(errs, f.env.step(ctx, "Schedule "+ScheduleName+" deleted"))
+			step := "Schedule " + schedule + " deleted"
+			if left {
+				step = "Schedule " + schedule + " left as it was: not drill's"
+			}
+			errs = append(errs, f.env.step(ctx, step))
 		}
 	}
 	return errors.Join(errs...)

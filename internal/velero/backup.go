@@ -16,6 +16,8 @@ import (
 	"github.com/drill-sre/drill/internal/kube"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"github.com/vmware-tanzu/velero/pkg/label"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // BackupInput is the input of Backup.
@@ -26,7 +28,7 @@ type BackupInput struct {
 	// TTL is how long Velero keeps the backup; 0 is Velero's default (30
 	// days).
 	TTL time.Duration
-	// StorageLocation defaults to Velero's default location (LocationName).
+	// StorageLocation defaults to drill's location (LocationName).
 	StorageLocation string
 	// Labels are set on the Backup, e.g. to find a drill run's backups.
 	Labels map[string]string
@@ -97,6 +99,9 @@ func (v *Velero) Backup(ctx context.Context, in BackupInput) (BackupResult, erro
 	}
 	if in.Name == "" {
 		return BackupResult{}, errors.New("velero backup: a name is required")
+	}
+	if in.StorageLocation == "" {
+		in.StorageLocation = LocationName
 	}
 	b := &velerov1.Backup{
 		ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: kube.ManagedLabels(in.Labels)},
@@ -288,7 +293,8 @@ type ScheduleInput struct {
 	// server's time zone.
 	Cron string
 	// Template is each backup's spec. Unless it says otherwise, pod
-	// volumes are backed up by the node agent (DefaultVolumesToFsBackup).
+	// volumes are backed up by the node agent (DefaultVolumesToFsBackup),
+	// to drill's location (LocationName).
 	Template velerov1.BackupSpec
 	// SkipImmediately: no backup at creation, only at the Cron times.
 	SkipImmediately bool
@@ -298,9 +304,9 @@ type ScheduleInput struct {
 }
 
 // Schedule creates a Schedule, as `velero schedule create NAME
-// --schedule CRON` does, or replaces the spec of the one of that name, and
-// waits until
-// Velero enables it. A schedule Velero refuses (FailedValidation: a bad cron
+// --schedule CRON` does, or replaces the spec of the one of that name if
+// drill created it (Owned; one that is not drill's is refused), and waits
+// until Velero enables it. A schedule Velero refuses (FailedValidation: a bad cron
 // expression) is an error with its reasons.
 func (v *Velero) Schedule(ctx context.Context, in ScheduleInput) (*velerov1.Schedule, error) {
 	if err := v.check(); err != nil {
@@ -315,11 +321,17 @@ func (v *Velero) Schedule(ctx context.Context, in ScheduleInput) (*velerov1.Sche
 	if spec.Template.DefaultVolumesToFsBackup == nil {
 		spec.Template.DefaultVolumesToFsBackup = ptr.To(true)
 	}
+	if spec.Template.StorageLocation == "" {
+		spec.Template.StorageLocation = LocationName
+	}
 	what := "schedule " + objectName(v.Namespace, in.Name)
 	s := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: v.Namespace, Name: in.Name, Labels: kube.ManagedLabels(in.Labels)}, Spec: spec}
 	err := v.Client.Create(ctx, s)
 	if apierrors.IsAlreadyExists(err) {
-		if err = v.Client.Get(ctx, client.ObjectKeyFromObject(s), s); err == nil {
+		if err = v.Client.Get(ctx, client.ObjectKeyFromObject(s), s); err == nil && !Owned(s) {
+			return nil, errors.New(notDrills(what))
+		}
+		if err == nil {
 			// Schedules have no status subresource: clearing the status
 			// makes Velero validate the new spec afresh, as if created.
 			s.Spec, s.Status = spec, velerov1.ScheduleStatus{}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -54,21 +56,28 @@ func (c InstallConfig) images() (server, plugin string) {
 }
 
 // Resources returns what Install applies into namespace, in order: Velero's
-// CRDs, the namespace, the cluster role binding and service account, the
-// credentials Secret, BackupStorageLocation LocationName, the server
-// Deployment and the node-agent DaemonSet. They are built by Velero's install
-// package from the options `velero install` would get from
+// CRDs, the namespace, the cluster role binding and service account, drill's
+// credentials Secret CredentialsSecret and BackupStorageLocation
+// LocationName, the server Deployment and the
+// node-agent DaemonSet. They are built by Velero's install package from the
+// options `velero install` would get from
 //
-//	--provider aws --plugins PLUGIN --image IMAGE --bucket B --prefix P
-//	--secret-file (Store.CredentialsFile) --backup-location-config (Store.LocationConfig)
+//	--provider aws --plugins PLUGIN --image IMAGE
+//	--no-default-backup-location --no-secret
 //	--use-node-agent --uploader-type kopia --default-volumes-to-fs-backup
 //	--use-volume-snapshots=false
 //
+// and the location as `velero backup-location create drill-s3 --provider aws
+// --bucket B --prefix P --config (Store.LocationConfig) --credential
+// drill-s3-credentials=cloud` would make it: the server has no credentials
+// of its own, only the location has, under names that are not Velero's
+// defaults ("default", "cloud-credentials"), which a user's install has.
+//
 // The pods carry a hash of the credentials (CredentialsAnnotation), so that
-// new credentials roll them; and every container pulls IfNotPresent: the
-// images are loaded into the nodes, there is no registry to pull from.
-// (Velero chooses IfNotPresent itself only for an image name with exactly
-// one ':'.)
+// new credentials roll them, and Velero validates the location again; and
+// every container pulls IfNotPresent: the images are loaded into the nodes,
+// there is no registry to pull from. (Velero chooses IfNotPresent itself
+// only for an image name with exactly one ':'.)
 func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredList, error) {
 	if namespace == "" {
 		return nil, errors.New("velero resources: namespace is empty")
@@ -93,14 +102,11 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 		PodAnnotations:           map[string]string{CredentialsAnnotation: hex.EncodeToString(sum[:8])},
 		Image:                    server,
 		ProviderName:             "aws",
-		Bucket:                   cfg.Store.Bucket,
-		Prefix:                   cfg.Store.Prefix,
 		VeleroPodResources:       serverRes,
 		NodeAgentPodResources:    agentRes,
-		SecretData:               cfg.Store.CredentialsFile(),
+		NoDefaultBackupLocation:  true,
 		UseNodeAgent:             true,
 		UseVolumeSnapshots:       false,
-		BSLConfig:                cfg.Store.LocationConfig(),
 		Plugins:                  []string{plugin},
 		DefaultVolumesToFsBackup: true,
 		UploaderType:             uploader.KopiaType,
@@ -113,6 +119,16 @@ func Resources(namespace string, cfg InstallConfig) (*unstructured.UnstructuredL
 			return nil, fmt.Errorf("velero resources: %w", err)
 		}
 	}
+	loc, err := locationObjects(namespace, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("velero resources: %w", err)
+	}
+	// Before the server, as Velero's install puts its location.
+	at := slices.IndexFunc(list.Items, func(u unstructured.Unstructured) bool { return u.GetKind() == "Deployment" })
+	if at < 0 {
+		at = len(list.Items)
+	}
+	list.Items = slices.Insert(list.Items, at, loc...)
 	return list, nil
 }
 
@@ -159,11 +175,14 @@ func adapt(u *unstructured.Unstructured) error {
 }
 
 // Install installs Velero into the namespace (see Resources), or brings an
-// installation up to date, with server-side apply. It then waits, logging
-// progress, until the server Deployment is available, the node agent is
-// ready on every node and the BackupStorageLocation is Available. A location
-// Velero finds Unavailable (the store unreachable, the bucket missing, the
-// credentials refused) fails Install with Velero's message.
+// installation of drill's up to date, with server-side apply, every object
+// labelled as drill's. It then waits, logging progress, until the server
+// Deployment is available, the node agent is ready on every node and drill's
+// BackupStorageLocation is Available. A location Velero finds Unavailable
+// (the store unreachable, the bucket missing, the credentials refused) fails
+// Install with Velero's message. A Velero drill did not install (Installed)
+// is refused before anything is applied: use it as it is (WaitServer,
+// AddLocation or UseLocation).
 func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	if err := v.check(); err != nil {
 		return err
@@ -171,6 +190,12 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	resources, err := Resources(v.Namespace, cfg)
 	if err != nil {
 		return err
+	}
+	switch inst, err := v.Installed(ctx); {
+	case err != nil:
+		return fmt.Errorf("install velero: %w", err)
+	case inst.IsForeign():
+		return fmt.Errorf("install velero: drill did not install the Velero there (%s) and does not overwrite it", strings.Join(inst.Foreign, ", "))
 	}
 	timeout := v.timeout(cfg.Timeout)
 	server, plugin := cfg.images()
@@ -212,30 +237,10 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	}
 	v.logger().V(0).Infof("Applied %d objects of Velero into %s", len(resources.Items), v.Namespace)
 
-	if err := v.waitFor(ctx, timeout, fmt.Sprintf("deployment %s/%s available", v.Namespace, DeploymentName), func(ctx context.Context) (bool, string, error) {
-		d := &appsv1.Deployment{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: DeploymentName}, d); err != nil {
-			return false, err.Error(), nil
-		}
-		ok, desc := kube.DeploymentReady(d)
-		if !ok {
-			desc = withPodProblems(desc, v.podProblems(ctx, d.Spec.Selector.MatchLabels))
-		}
-		return ok, desc, nil
-	}); err != nil {
+	if err := v.waitServer(ctx, timeout); err != nil {
 		return fmt.Errorf("install velero: %w", err)
 	}
-	if err := v.waitFor(ctx, timeout, fmt.Sprintf("daemonset %s/%s ready", v.Namespace, NodeAgentName), func(ctx context.Context) (bool, string, error) {
-		ds := &appsv1.DaemonSet{}
-		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: NodeAgentName}, ds); err != nil {
-			return false, err.Error(), nil
-		}
-		ok, desc := kube.DaemonSetReady(ds)
-		if !ok {
-			desc = withPodProblems(desc, v.podProblems(ctx, ds.Spec.Selector.MatchLabels))
-		}
-		return ok, desc, nil
-	}); err != nil {
+	if err := v.waitNodeAgent(ctx, timeout); err != nil {
 		return fmt.Errorf("install velero: %w", err)
 	}
 
@@ -260,6 +265,40 @@ func (v *Velero) Install(ctx context.Context, cfg InstallConfig) error {
 	}
 	v.logger().V(0).Infof("Velero is installed in %s (%s)", v.Namespace, time.Since(applied).Round(100*time.Millisecond))
 	return nil
+}
+
+// waitServer waits until the server Deployment is available.
+func (v *Velero) waitServer(ctx context.Context, timeout time.Duration) error {
+	d := &appsv1.Deployment{}
+	return v.waitPods(ctx, timeout, "deployment", DeploymentName, "available", d, func() (bool, string, *metav1.LabelSelector) {
+		ok, desc := kube.DeploymentReady(d)
+		return ok, desc, d.Spec.Selector
+	})
+}
+
+// waitNodeAgent waits until the node agent is ready on every node.
+func (v *Velero) waitNodeAgent(ctx context.Context, timeout time.Duration) error {
+	ds := &appsv1.DaemonSet{}
+	return v.waitPods(ctx, timeout, "daemonset", NodeAgentName, "ready", ds, func() (bool, string, *metav1.LabelSelector) {
+		ok, desc := kube.DaemonSetReady(ds)
+		return ok, desc, ds.Spec.Selector
+	})
+}
+
+// waitPods waits until ready finds obj, read as name in the namespace,
+// ready, and names its pods' problems while it is not.
+func (v *Velero) waitPods(ctx context.Context, timeout time.Duration, kind, name, state string, obj client.Object,
+	ready func() (bool, string, *metav1.LabelSelector)) error {
+	return v.waitFor(ctx, timeout, fmt.Sprintf("%s %s %s", kind, objectName(v.Namespace, name), state), func(ctx context.Context) (bool, string, error) {
+		if err := v.Client.Get(ctx, client.ObjectKey{Namespace: v.Namespace, Name: name}, obj); err != nil {
+			return false, err.Error(), nil
+		}
+		ok, desc, sel := ready()
+		if !ok && sel != nil {
+			desc = withPodProblems(desc, v.podProblems(ctx, sel.MatchLabels))
+		}
+		return ok, desc, nil
+	})
 }
 
 // generations returns the generations of the location and of the server's

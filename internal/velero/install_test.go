@@ -20,6 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 func testStore() Store {
@@ -152,8 +154,22 @@ func TestResources(t *testing.T) {
 
 	var bsl velerov1.BackupStorageLocation
 	convert(t, objs["BackupStorageLocation/"+LocationName], &bsl)
-	if bsl.Spec.Provider != "aws" || bsl.Spec.ObjectStorage.Bucket != "velero" || bsl.Spec.ObjectStorage.Prefix != "drill" || !bsl.Spec.Default {
-		t.Errorf("location spec %+v, want the default aws location in bucket velero prefix drill", bsl.Spec)
+	if bsl.Spec.Provider != "aws" || bsl.Spec.ObjectStorage.Bucket != "velero" || bsl.Spec.ObjectStorage.Prefix != "drill" || bsl.Spec.Default {
+		t.Errorf("location spec %+v, want an aws location in bucket velero prefix drill, not the default", bsl.Spec)
+	}
+	if c := bsl.Spec.Credential; c == nil || c.Name != CredentialsSecret || c.Key != CredentialsKey {
+		t.Errorf("location credential %+v, want key %s of %s", c, CredentialsKey, CredentialsSecret)
+	}
+	// Velero's own names are a user's: drill has none of them.
+	for _, k := range []string{"BackupStorageLocation/default", "Secret/cloud-credentials"} {
+		if objs[k] != nil {
+			t.Errorf("drill's install has %s, the name Velero's install gives a user's", k)
+		}
+	}
+	for _, k := range []string{"Secret/" + CredentialsSecret, "BackupStorageLocation/" + LocationName} {
+		if objs[k].GetLabels()[kube.LabelManagedBy] != kube.ManagedBy {
+			t.Errorf("%s is not labelled as drill's: %v", k, objs[k].GetLabels())
+		}
 	}
 	if bsl.Spec.Config["s3Url"] != testStore().URL || bsl.Spec.Config["region"] != DefaultRegion || bsl.Spec.Config["s3ForcePathStyle"] != "true" {
 		t.Errorf("location config %v", bsl.Spec.Config)
@@ -169,6 +185,11 @@ func TestResources(t *testing.T) {
 		t.Errorf("plugin init container mounts %+v, want plugins at /target", m)
 	}
 	server := pod.Containers[0]
+	for _, e := range server.Env {
+		if e.Name == "AWS_SHARED_CREDENTIALS_FILE" {
+			t.Errorf("the server has credentials of its own (%s=%s): only drill's location has", e.Name, e.Value)
+		}
+	}
 	if server.Image != DefaultImage {
 		t.Errorf("server image %s, want %s", server.Image, DefaultImage)
 	}
@@ -344,7 +365,7 @@ func TestInstallFailsOnUnavailableLocation(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{msg, "velero/default", "bucket velero", "http://versitygw.drill-s3.svc:7070", "Unavailable"} {
+	for _, want := range []string{msg, "velero/" + LocationName, "bucket velero", "http://versitygw.drill-s3.svc:7070", "Unavailable"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

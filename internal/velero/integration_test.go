@@ -160,7 +160,7 @@ func TestIntegration(t *testing.T) {
 		t.Fatalf("backup volumes %+v, want the 1 MiB payload's volume", bres.Volumes)
 	}
 
-	sched, err := v.Schedule(ctx, ScheduleInput{Name: "daily-backup", Cron: "0 2 * * *", SkipImmediately: true,
+	sched, err := v.Schedule(ctx, ScheduleInput{Name: "drill-daily-backup", Cron: "0 2 * * *", SkipImmediately: true,
 		Template: velerov1.BackupSpec{IncludedNamespaces: []string{appNS}}})
 	if err != nil {
 		t.Fatal(err)

@@ -43,15 +43,22 @@ const (
 	DefaultRegion = "us-east-1"
 )
 
-// Names of what Install creates, as Velero's install package names them.
+// Names of what Install creates. The server and the node agent are named
+// as Velero's install package names them; the backup location and its
+// credentials have names of drill's own, so that they are never a user's
+// (Velero's install names them "default" and "cloud-credentials").
 const (
-	// LocationName is the BackupStorageLocation backups go to by default.
-	LocationName   = "default"
 	DeploymentName = "velero"
 	NodeAgentName  = "node-agent"
+	// LocationName is drill's BackupStorageLocation, in drill's S3 store:
+	// the one backups and schedules go to unless told otherwise.
+	LocationName = "drill-s3"
 	// CredentialsSecret holds the store's credentials in the AWS
-	// credentials-file format, under the key "cloud".
-	CredentialsSecret = "cloud-credentials"
+	// credentials-file format, under CredentialsKey. LocationName names it
+	// as its own credential (spec.credential, Velero >= 1.6), so that the
+	// server needs no credentials of its own.
+	CredentialsSecret = "drill-s3-credentials"
+	CredentialsKey    = "cloud"
 )
 
 // FieldManager is the server-side apply field manager of what Install
