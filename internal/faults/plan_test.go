@@ -323,8 +323,8 @@ func TestPlanResolvesFromTheCluster(t *testing.T) {
 		!strings.Contains(got.Target, "default/bare") {
 		t.Errorf("drain zone-b with a bare pod: %q, %v", got.Target, err)
 	}
-	// Velero's Schedule there already, not drill's: the plan says it would
-	// be applied over.
+	// A Schedule of drill's name there already, not drill's: the plan says
+	// a run would be refused.
 	writes := 0
 	vc := veleroFake(t, &writes, &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: ScheduleName}})
 	shipped, err := scenarios.Shipped()
@@ -333,7 +333,7 @@ func TestPlanResolvesFromTheCluster(t *testing.T) {
 	}
 	i := slices.IndexFunc(shipped, func(sc *scenarios.Scenario) bool { return sc.Name == "velero-restore" })
 	got = planOf(t, env, shipped[i], vc)
-	if !slices.Contains(got.Changes, "create Schedule velero/daily-backup (0 2 * * *) (exists, not created by drill: it would be applied over)") || writes > 0 {
+	if !slices.Contains(got.Changes, "a run would be refused before anything is created: schedule velero/drill-daily-backup exists and drill did not create it (no label app.kubernetes.io/managed-by=drill): drill does not replace it") || writes > 0 {
 		t.Errorf("velero-restore over an existing Schedule: %q, %d writes", got.Changes, writes)
 	}
 	readOnly(t, "plans", cs)

@@ -14,9 +14,7 @@ import (
 	"time"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -346,51 +344,50 @@ func (f *veleroRestore) Plan(ctx context.Context) (Plan, error) {
 	if ns == "" {
 		ns, workload = DryRunNamespace, plannedWorkload(f.sc)
 	}
-	exists := func(obj client.Object, namespace, name string) (string, error) {
-		err := f.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj)
-		switch {
-		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err): // no such object, or no Velero CRDs
-			return "", nil
-		case err != nil:
-			return "", fmt.Errorf("get %T %s/%s: %w", obj, namespace, name, err)
-		}
-		managed := "not created by drill"
-		if obj.GetLabels()["app.kubernetes.io/managed-by"] == "drill" {
-			managed = "created by drill"
-		}
-		return fmt.Sprintf(" (exists, %s: it would be applied over)", managed), nil
-	}
-	store, err := exists(&appsv1.Deployment{}, fixtures.S3StoreNamespace, "versitygw")
+	inst, err := f.v.Installed(ctx)
 	if err != nil {
 		return Plan{}, err
 	}
-	server, err := exists(&appsv1.Deployment{}, f.v.Namespace, velero.DeploymentName)
-	if err != nil {
-		return Plan{}, err
-	}
-	var plan Plan
-	plan.Target = fmt.Sprintf("namespace %s (%s)", ns, workload)
-	if loader, ok := f.env.Provider.(cluster.ImageLoader); ok && loader != nil {
-		plan.Changes = append(plan.Changes, fmt.Sprintf("load %s into the nodes (provider %s)", strings.Join(VeleroImages, ", "), f.env.Provider.Name()))
-	}
-	plan.Changes = append(plan.Changes,
-		fmt.Sprintf("apply the S3 store %s in namespace %s, force-owned%s", fixtures.VeleroS3Store, fixtures.S3StoreNamespace, store),
-		fmt.Sprintf("install Velero (%s) in namespace %s with its backup location in the S3 store%s", velero.DefaultImage, f.v.Namespace, server))
+	plan := Plan{Target: fmt.Sprintf("namespace %s (%s)", ns, workload)}
+	add := func(format string, args ...any) { plan.Changes = append(plan.Changes, fmt.Sprintf(format, args...)) }
 	if f.p.Schedule != "" {
-		sched, err := exists(&velerov1.Schedule{}, f.v.Namespace, ScheduleName)
-		if err != nil {
-			return Plan{}, err
+		if err := f.v.CheckSchedule(ctx, ScheduleName); err != nil {
+			add("a run would be refused before anything is created: %v", err)
 		}
-		plan.Changes = append(plan.Changes, fmt.Sprintf("create Schedule %s/%s (%s)%s", f.v.Namespace, ScheduleName, f.p.Schedule, sched))
 	}
-	plan.Changes = append(plan.Changes,
-		fmt.Sprintf("back up namespace %s as Backup %s/drill-<start time>-<random> (file-system backup of its volume)", ns, f.v.Namespace),
-		fmt.Sprintf("keep the workload writing for %s, then delete namespace %s", f.p.WriteAfterBackup, ns))
+	named := f.p.BackupLocation
+	location := cmp.Or(named, velero.LocationName)
+	switch {
+	case named != "" && !inst.Found:
+		add("a run would be refused: fault.params.backupLocation names location %s, but no Velero is installed in namespace %s", named, f.v.Namespace)
+	case named != "":
+		add("use the Velero in namespace %s as it is, and back up to the user's location %s/%s, which must be Available; install nothing, create no store, location or credentials", f.v.Namespace, f.v.Namespace, named)
+	default:
+		if loader, ok := f.env.Provider.(cluster.ImageLoader); ok && loader != nil {
+			add("load %s into the nodes (provider %s)", strings.Join(VeleroImages, ", "), f.env.Provider.Name())
+		}
+		add("apply drill's S3 store %s in namespace %s, its keys in Secret %s/%s", fixtures.VeleroS3Store, fixtures.S3StoreNamespace, fixtures.S3StoreNamespace, fixtures.S3StoreSecret)
+		if inst.IsForeign() {
+			add("use the Velero in namespace %s as it is, not drill's (%s): install nothing of it (it needs the AWS object-store plugin and its node agent)", f.v.Namespace, strings.Join(inst.Foreign, ", "))
+			add("add drill's backup location %s/%s, its credentials in Secret %s/%s", f.v.Namespace, location, f.v.Namespace, velero.CredentialsSecret)
+		} else {
+			there := "not installed yet"
+			if inst.Found {
+				there = "drill's, there already"
+			}
+			add("install Velero (%s) in namespace %s (%s), with drill's backup location %s in the S3 store", velero.DefaultImage, f.v.Namespace, there, location)
+		}
+	}
+	if f.p.Schedule != "" {
+		add("create Schedule %s/%s (%s), backing up to location %s", f.v.Namespace, ScheduleName, f.p.Schedule, location)
+	}
+	add("back up namespace %s as Backup %s/drill-<start time>-<random> to location %s (file-system backup of its volume)", ns, f.v.Namespace, location)
+	add("keep the workload writing for %s, then delete namespace %s", f.p.WriteAfterBackup, ns)
 	plan.Revert = []string{
 		fmt.Sprintf("once namespace %s is gone, restore it from the backup as Restore %s/drill-<start time>-<random>, and wait up to %s for the workload", ns, f.v.Namespace, f.p.RestoreTimeout),
 	}
 	if f.p.Schedule != "" {
-		plan.Revert = append(plan.Revert, fmt.Sprintf("delete Schedule %s/%s", f.v.Namespace, ScheduleName))
+		plan.Revert = append(plan.Revert, fmt.Sprintf("delete Schedule %s/%s if drill created it", f.v.Namespace, ScheduleName))
 	}
 	return plan, nil
 }
