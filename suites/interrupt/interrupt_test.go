@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
+	"github.com/drill-sre/drill/internal/guard"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/reports"
@@ -39,7 +41,9 @@ var (
 	bySIGHUP = wayOut{name: "SIGHUP", signal: syscall.SIGHUP}
 )
 
-func bySIGKILLAt(step string) wayOut { return wayOut{name: "SIGKILL", signal: syscall.SIGKILL, killAt: step} }
+func bySIGKILLAt(step string) wayOut {
+	return wayOut{name: "SIGKILL", signal: syscall.SIGKILL, killAt: step}
+}
 
 var _ = AfterSuite(framework.RemoveDrillBinary)
 
@@ -203,12 +207,20 @@ objectives:
 	}, NodeTimeout(30*time.Minute))
 
 	It("restores the crash-looping Deployment's spec after a SIGHUP", func(ctx SpecContext) {
-		ns, err := suite.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-interrupt-"}}, metav1.CreateOptions{})
+		// A Deployment of the user's, in a namespace drill did not create:
+		// the opt-in must list it (drill cluster opt-in --namespace).
+		ns, err := suite.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "interrupt-shop-"}}, metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) {
 			Expect(framework.DeleteProbeApp(ctx, framework.DeleteProbeAppInput{Clientset: suite.Clientset, Namespace: ns.Name})).To(Succeed())
 			Expect(suite.Clientset.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})).To(Succeed())
 		})
+		optIn, err := guard.Read(ctx, suite.Clientset)
+		Expect(err).NotTo(HaveOccurred())
+		listed := optIn
+		listed.Namespaces = append(slices.Clone(optIn.Namespaces), ns.Name)
+		Expect(guard.OptIn(ctx, suite.Clientset, listed)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { Expect(guard.OptIn(ctx, suite.Clientset, optIn)).To(Succeed()) })
 		app, err := framework.DeployProbeApp(ctx, framework.DeployProbeAppInput{Clientset: suite.Clientset, Namespace: ns.Name, AllocateNodePort: true})
 		Expect(err).NotTo(HaveOccurred())
 		before := app.Deployment.Spec.Template.DeepCopy()
