@@ -11,8 +11,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
@@ -27,20 +25,8 @@ var _ = Describe("drill run --dry-run", framework.SpecLabels(framework.LabelDryR
 		shipped, err := scenarios.Shipped()
 		Expect(err).NotTo(HaveOccurred())
 
-		By("waiting for the cluster to be whole and settled: nothing the last suite deleted still terminating")
-		framework.ExpectClusterWhole(ctx, framework.ExpectClusterWholeInput{Provider: suite.Provider, RESTConfig: suite.RESTConfig,
-			Clientset: suite.Clientset, Timeout: 5 * time.Minute})
-		Eventually(func(g Gomega) {
-			list, err := suite.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-			g.Expect(err).NotTo(HaveOccurred())
-			for _, ns := range list.Items {
-				g.Expect(ns.Status.Phase).NotTo(Equal(corev1.NamespaceTerminating), "namespace %s", ns.Name)
-			}
-		}).WithContext(ctx).WithTimeout(5 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
-
-		By("recording every object and each node's images")
-		before, err := framework.SnapshotCluster(ctx, suite.RESTConfig)
-		Expect(err).NotTo(HaveOccurred())
+		before := settledSnapshot(ctx)
+		By("recording each node's images")
 		imagesBefore := nodeImages(ctx, suite.Provider)
 		leaderBefore := etcdLeader(ctx, suite.Provider)
 

@@ -77,8 +77,7 @@ var _ = Describe("The guard", framework.SpecLabels(framework.LabelGuard, framewo
 	refusedBeforeAnyWrite := func(ctx context.Context, flags []string, body, want string) framework.DrillProcess {
 		file := filepath.Join(GinkgoT().TempDir(), "guard-crash.yaml")
 		Expect(os.WriteFile(file, []byte(body), 0o644)).To(Succeed())
-		before, err := framework.SnapshotCluster(ctx, suite.RESTConfig)
-		Expect(err).NotTo(HaveOccurred())
+		before := settledSnapshot(ctx)
 		reportDir = GinkgoT().TempDir()
 		p := framework.RunDrill(ctx, framework.RunDrillInput{Provider: suite.Provider, ProviderFlags: flags,
 			Name: "guard-crash", File: file, ReportDir: reportDir, JournalDir: GinkgoT().TempDir(), Timeout: 5 * time.Minute})
