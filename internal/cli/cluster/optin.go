@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/cmd"
 	"sigs.k8s.io/kind/pkg/log"
 
@@ -43,11 +44,7 @@ again replaces the list. drill cluster opt-out takes the opt-in back.`, guard.Ma
 			if err := guard.ValidateNamespaces(f.Namespaces); err != nil {
 				return fmt.Errorf("--namespace %w", err)
 			}
-			p, err := f.Build(logger)
-			if err != nil {
-				return err
-			}
-			cs, err := cluster.Clientset(p)
+			p, cs, err := f.clientset(logger)
 			if err != nil {
 				return err
 			}
@@ -74,11 +71,7 @@ func newOptOutCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 			if err := f.ValidateNamed(c.Flags()); err != nil {
 				return err
 			}
-			p, err := f.Build(logger)
-			if err != nil {
-				return err
-			}
-			cs, err := cluster.Clientset(p)
+			p, cs, err := f.clientset(logger)
 			if err != nil {
 				return err
 			}
@@ -121,4 +114,18 @@ func whoAmI() string {
 		name += "@" + host
 	}
 	return name + " (drill cluster opt-in)"
+}
+
+// clientset builds the provider the flags select and a client of its
+// cluster.
+func (f *ProviderFlags) clientset(logger log.Logger) (cluster.Provider, kubernetes.Interface, error) {
+	p, err := f.Build(logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := cluster.Clientset(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, cs, nil
 }

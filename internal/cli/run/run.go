@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kind/pkg/cmd"
 	"sigs.k8s.io/kind/pkg/log"
 
@@ -97,17 +99,25 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	}
 	// Before anything is written to the cluster. A dry run writes nothing:
 	// it says whether a run would be refused.
-	marker, err := framework.GuardCluster(ctx, p, f.Context, "--context")
+	marker, guardErr := framework.GuardCluster(ctx, p, f.Context, "--context")
+	if guardErr != nil && !f.DryRun {
+		return guardErr
+	}
+	cfg, err := cluster.RESTConfig(p.Kubeconfig())
+	if err != nil {
+		return err
+	}
+	cs, err := cluster.Clientset(p)
+	if err != nil {
+		return err
+	}
 	if f.DryRun {
-		if err != nil {
-			logger.Warnf("a run would be refused: %v", err)
+		if guardErr != nil {
+			logger.Warnf("a run would be refused: %v", guardErr)
 		} else {
 			logger.V(0).Infof("cluster %s %s", p.Name(), marker)
 		}
-		return dryRun(ctx, logger, streams, f, p, scs)
-	}
-	if err != nil {
-		return err
+		return dryRun(ctx, logger, streams, f, p, cs, cfg, scs)
 	}
 	logger.V(0).Infof("cluster %s %s", p.Name(), marker)
 	if loader, ok := p.(cluster.ImageLoader); ok {
@@ -122,14 +132,6 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	}
 	logger.V(0).Infof("reports go to %s", f.ReportDir)
 	if err := framework.RecoverJournals(ctx, p, f.JournalDir, logger); err != nil {
-		return err
-	}
-	cfg, err := cluster.RESTConfig(p.Kubeconfig())
-	if err != nil {
-		return err
-	}
-	cs, err := cluster.Clientset(p)
-	if err != nil {
 		return err
 	}
 	var (
@@ -172,15 +174,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 // dryRun plans each drill (framework.PlanScenario) and prints the plans,
 // after the open journals that a run would recover first. It writes
 // nothing to the cluster nor to the run directories.
-func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flags, p cluster.Provider, scs []*scenarios.Scenario) error {
-	cfg, err := cluster.RESTConfig(p.Kubeconfig())
-	if err != nil {
-		return err
-	}
-	cs, err := cluster.Clientset(p)
-	if err != nil {
-		return err
-	}
+func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flags, p cluster.Provider, cs kubernetes.Interface, cfg *rest.Config, scs []*scenarios.Scenario) error {
 	out := streams.Out
 	fmt.Fprintf(out, "Dry run against cluster %s: nothing is created, changed, loaded or recovered.\n", p.Name())
 	open, err := framework.OpenJournals(ctx, p, cs, f.JournalDir)
