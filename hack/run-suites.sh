@@ -77,7 +77,7 @@ if [ -n "$dry_run" ]; then
   teardown=false
   say "dry run: cluster $cluster is not brought up, changed or torn down"
 elif [ -z "${DRILL_KUBECONFIG:-}" ]; then
-  "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" || { rc=$?; exit; }
+  "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" --report-dir "$reports" || { rc=$?; exit; }
 fi
 say "running suites: $*"
 say "reports go to $reports"

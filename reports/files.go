@@ -14,6 +14,7 @@ import (
 	"github.com/drill-sre/drill/internal/atomicfile"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/redact"
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 // DrillsDir is the directory, under a report directory, that holds one file
@@ -60,6 +61,9 @@ func Collect(dir string) (Report, error) {
 		}
 		r.Drills = append(r.Drills, d)
 	}
+	if r.Phases, err = collectPhases(dir); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Report{}, fmt.Errorf("collect drills in %s: %w", dir, err)
 	}
@@ -75,6 +79,49 @@ func Collect(dir string) (Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// PhasesDir is the directory, under a report directory, that holds the
+// phases of the game day outside its drills (WritePhases): bringing the
+// cluster up, loading images, recovering journals.
+const PhasesDir = "phases"
+
+// WritePhases writes phases as dir/phases/<name>.json, atomically, for
+// Collect to add to the game day's time.
+func WritePhases(dir, name string, phases []timing.Phase) error {
+	if err := checkFileName(name); err != nil {
+		return fmt.Errorf("write phases: %w", err)
+	}
+	d := filepath.Join(dir, PhasesDir)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return fmt.Errorf("write phases %s: %w", name, err)
+	}
+	if err := writeJSON(filepath.Join(d, name+".json"), phases); err != nil {
+		return fmt.Errorf("write phases %s: %w", name, err)
+	}
+	return nil
+}
+
+// collectPhases reads every dir/phases/*.json, ordered by start.
+func collectPhases(dir string) ([]timing.Phase, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, PhasesDir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var all []timing.Phase
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var ps []timing.Phase
+		if err := json.Unmarshal(data, &ps); err != nil {
+			return nil, fmt.Errorf("parse phases file %s: %w", path, err)
+		}
+		all = append(all, ps...)
+	}
+	slices.SortStableFunc(all, func(a, b timing.Phase) int { return a.From.Compare(b.From) })
+	return all, nil
 }
 
 // ReadDrill reads dir/drills/<name>.json, as WriteDrill wrote it.

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 // Duration is how long the drill sampled: Finished - Started, or zero when
@@ -141,3 +143,30 @@ func trimLines(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// breakdownText sums a breakdown up in one line: "wall 6m12s: declared
+// waits 3m10s (51%), ...", with the time no phase covered last.
+func breakdownText(b timing.Breakdown) string {
+	if b.Wall <= 0 {
+		return "not recorded"
+	}
+	parts := make([]string, 0, len(timing.Buckets)+1)
+	for _, k := range timing.Buckets {
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", k, durationShort(b.Buckets[k]), percent(b.Share(b.Buckets[k]))))
+	}
+	if b.Unattributed > 0 {
+		parts = append(parts, fmt.Sprintf("not attributed %s (%s)", durationShort(b.Unattributed), percent(b.Share(b.Unattributed))))
+	}
+	return fmt.Sprintf("wall %s: %s", durationShort(b.Wall), strings.Join(parts, ", "))
+}
+
+// durationShort rounds d to the second ("6m12s"), or to the tenth below a
+// minute.
+func durationShort(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func percent(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }

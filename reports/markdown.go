@@ -12,6 +12,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/redact"
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 // WriteMarkdown writes a Markdown summary of r: a title, the cluster, when
@@ -31,6 +32,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, "- Finished: %s\n", timestamp(r.Finished))
 	fmt.Fprintf(&b, "- Wall time: %s\n", wallTime(r.Started, r.Finished))
 	fmt.Fprintf(&b, "- Verdicts: %s\n", verdictCount(r))
+	writeTimeMarkdown(&b, r)
 
 	b.WriteString("\n## Overview\n\n")
 	if len(r.Drills) == 0 {
@@ -51,6 +53,38 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	return nil
 }
 
+// writeTimeMarkdown writes where the game day's time went: the buckets of
+// the whole span and of each drill (package timing).
+func writeTimeMarkdown(b *bytes.Buffer, r Report) {
+	total := r.Time()
+	if total.Wall <= 0 {
+		return
+	}
+	b.WriteString("\n## Where the time went\n\n")
+	fmt.Fprintf(b, "From %s to %s: every second in exactly one bucket, the innermost phase's.\n\n",
+		timestamp(total.From), timestamp(total.To))
+	head := []string{"", "Wall"}
+	for _, k := range timing.Buckets {
+		head = append(head, string(k))
+	}
+	head = append(head, "not attributed")
+	cells := func(t timing.Breakdown) []string {
+		c := []string{durationShort(t.Wall)}
+		for _, k := range timing.Buckets {
+			c = append(c, fmt.Sprintf("%s (%s)", durationShort(t.Buckets[k]), percent(t.Share(t.Buckets[k]))))
+		}
+		return append(c, fmt.Sprintf("%s (%s)", durationShort(t.Unattributed), percent(t.Share(t.Unattributed))))
+	}
+	table(b, head, func(row func(...string)) {
+		row(append([]string{"game day"}, cells(total)...)...)
+		for _, d := range r.Drills {
+			if len(d.Phases) > 0 {
+				row(append([]string{d.Name}, cells(d.Time())...)...)
+			}
+		}
+	})
+}
+
 // writeDrillMarkdown writes the section of one drill.
 func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 	fmt.Fprintf(b, "\n## %s\n\n", line(d.Name))
@@ -67,6 +101,12 @@ func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 		fmt.Fprintf(b, ", every %s", d.SamplingInterval)
 	}
 	b.WriteString("\n")
+	if len(d.Phases) > 0 {
+		fmt.Fprintf(b, "- Time: %s\n", breakdownText(d.Time()))
+	}
+	if d.Host != nil {
+		fmt.Fprintf(b, "- Host: %s\n", line(d.Host.String()))
+	}
 
 	origin, originName := d.Fault.Injected, "injection"
 	if origin.IsZero() {

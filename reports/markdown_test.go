@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/drill-sre/drill/internal/hostload"
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 func TestWriteMarkdown(t *testing.T) {
@@ -68,6 +71,45 @@ func TestCell(t *testing.T) {
 	} {
 		if got := cell(tc.in); got != tc.want {
 			t.Errorf("cell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Where the time went: the game day's buckets (its phases outside the drills
+// included) and each drill's, in the overview and in the drill's section.
+func TestWriteMarkdownTime(t *testing.T) {
+	r := sampleReport()
+	r.Phases = []timing.Phase{{Name: "cluster up", Bucket: timing.Cluster, From: at(-100), To: at(-40)}}
+	d := &r.Drills[0]
+	d.Phases = []timing.Phase{
+		{Name: "drill", Bucket: timing.Harness, From: at(0), To: at(100)},
+		{Name: "baseline", Bucket: timing.Declared, From: at(0), To: at(5)},
+		{Name: "revert", Bucket: timing.Recovery, From: at(60), To: at(75)},
+	}
+	d.Host = &hostload.Summary{Samples: 40, CPUSome: hostload.Stat{Mean: 62, Max: 90}}
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"## Where the time went",
+		"| game day | 3m20s | 5s (2%) | 15s (8%) | 1m0s (30%) | 1m20s (40%) | 40s (20%) |",
+		"| kill-control-plane-etcd-leader | 1m40s | 5s (5%) | 15s (15%) | 0s (0%) | 1m20s (80%) | 0s (0%) |",
+		"- Time: wall 1m40s: declared waits 5s (5%), cluster recovery 15s (15%), cluster and images 0s (0%), harness overhead 1m20s (80%)\n",
+		"- Host: host CPU pressure (some, avg10) mean 62% max 90%",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	var table bytes.Buffer
+	if err := WriteTable(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"time: wall 3m20s: ", "not attributed 40s (20%)", "starved: tasks waited for a CPU 62%"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
 	}
 }

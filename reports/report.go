@@ -14,9 +14,12 @@
 package reports
 
 import (
+	"slices"
 	"time"
 
+	"github.com/drill-sre/drill/internal/hostload"
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 // SchemaVersion names the shape of report.json. It changes whenever a field
@@ -33,6 +36,21 @@ type Report struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Drills   []Drill   `json:"drills"`
+	// Phases are the game day's time outside its drills: the cluster
+	// brought up, images loaded, journals recovered (WritePhases).
+	Phases []timing.Phase `json:"phases,omitempty"`
+}
+
+// Time gives the game day's wall time, from its first phase to its last
+// (the cluster's bring-up to the last drill's judging), out to the buckets
+// of package timing; what no phase covers (between drills, compiling the
+// suites) is Unattributed.
+func (r Report) Time() timing.Breakdown {
+	all := slices.Clone(r.Phases)
+	for _, d := range r.Drills {
+		all = append(all, d.Phases...)
+	}
+	return timing.Whole(all)
 }
 
 // Verdict is the outcome of an objective or of a whole drill.
@@ -89,6 +107,18 @@ type Drill struct {
 	// Journal is the ID of the fault's journal, which drill recover reads
 	// when the harness stopped before the revert finished.
 	Journal string `json:"journal,omitempty"`
+	// Phases are where the drill's time went, from its setup to its
+	// judging (package timing); Time sums them up in buckets.
+	Phases []timing.Phase `json:"phases,omitempty"`
+	// Host is how starved the machine running drill was during the
+	// drill; nil when not recorded.
+	Host *hostload.Summary `json:"host,omitempty"`
+}
+
+// Time gives the drill's wall time, from its first phase's start to its
+// last phase's end, out to the buckets of package timing.
+func (d Drill) Time() timing.Breakdown {
+	return timing.Whole(d.Phases)
 }
 
 // Check is one preflight check of the cluster.

@@ -53,6 +53,9 @@ func WriteTable(w io.Writer, r Report) error {
 		}
 	}
 	out.WriteString(verdictCount(r) + "\n")
+	if t := r.Time(); t.Wall > 0 {
+		out.WriteString("time: " + breakdownText(t) + "\n")
+	}
 	if _, err := w.Write(out.Bytes()); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
@@ -73,6 +76,12 @@ func writeDrillDetails(w *bytes.Buffer, d Drill) error {
 	}
 	for _, f := range d.Failures {
 		fmt.Fprintf(tw, "    failure\t%s\n", clip(f, failureWidth))
+	}
+	if len(d.Phases) > 0 {
+		fmt.Fprintf(tw, "    time\t%s\n", breakdownText(d.Time()))
+	}
+	if d.Host != nil && d.Host.Starved() != "" {
+		fmt.Fprintf(tw, "    host\tstarved: %s\n", d.Host.Starved())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"github.com/docker/docker/client"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 // LoadImages implements ImageLoader. An image present in the local docker is
@@ -20,6 +22,7 @@ import (
 // inspecti). Images absent locally are left for the kubelet to pull.
 func (k *Kind) LoadImages(ctx context.Context, images ...string) (LoadResult, error) {
 	res := LoadResult{Loaded: map[string][]string{}}
+	defer timing.Start(ctx, "load images", timing.Cluster)()
 	if err := k.mustExist(ctx); err != nil {
 		return res, err
 	}

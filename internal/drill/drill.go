@@ -26,9 +26,11 @@ import (
 	"github.com/drill-sre/drill/internal/alerts"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/faults"
+	"github.com/drill-sre/drill/internal/hostload"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/safe"
+	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -139,7 +141,18 @@ func Run(ctx context.Context, env Env, sc *scenarios.Scenario, opts Options) rep
 		SamplingInterval: sc.Sampling.Interval,
 		Fault:            reports.Fault{Type: string(sc.Fault.Type)},
 	}}
+	// Every phase is recorded (package timing), into the caller's
+	// recorder when the context carries one.
+	rec := timing.FromContext(ctx)
+	if rec == nil {
+		rec = timing.NewRecorder()
+		ctx = timing.WithRecorder(ctx, rec)
+	}
+	r.rec = rec
+	end := rec.Start("drill", timing.Harness)
 	r.run(ctx)
+	end()
+	r.d.Phases = rec.Phases()
 	return r.d
 }
 
@@ -151,6 +164,8 @@ type run struct {
 
 	fault   faults.Fault
 	s       Samplers
+	host    *hostload.Sampler
+	rec     *timing.Recorder
 	journal *journal.Journal
 	// targeted says the fault's Target was called: its revert must run.
 	targeted bool
@@ -227,7 +242,11 @@ func (r *run) run(ctx context.Context) {
 	r.d.Verdict = reports.Pass
 	var err error
 	if r.opts.Preflight != nil {
+		// Mostly waiting for the cluster to be whole again after the
+		// drill before.
+		end := timing.Start(ctx, "preflight", timing.Recovery)
 		checks, err := r.opts.Preflight(ctx)
+		end()
 		r.d.Preflight = checks
 		if err != nil {
 			r.fail(reports.Error, "preflight: the cluster is not whole, nothing was injected: %v", err)
@@ -242,6 +261,7 @@ func (r *run) run(ctx context.Context) {
 		r.fail(reports.Error, "%v", err)
 		return
 	}
+	endSetup := timing.Start(ctx, "samplers", timing.Harness)
 	if r.s = r.opts.Samplers; r.s == nil {
 		runID := fmt.Sprintf("%s-%d", r.sc.Name, time.Now().Unix())
 		if r.s, err = newSamplers(ctx, r.env, r.sc, runID); err != nil {
@@ -259,14 +279,18 @@ func (r *run) run(ctx context.Context) {
 	})
 	r.d.Started = time.Now()
 	r.s.Start(ctx)
+	r.host = hostload.Start(ctx, hostload.DefaultDir, hostSampling)
+	endSetup()
 	defer r.finish(ctx)
 
 	r.logf("sampling for %s before injection", r.opts.Baseline)
-	if err := faults.Hold(ctx, r.opts.Baseline); err != nil {
+	if err := r.phase(ctx, "baseline", timing.Declared, func(ctx context.Context) error {
+		return faults.Hold(ctx, r.opts.Baseline)
+	}); err != nil {
 		r.fail(reports.Error, "interrupted before injection: %v", context.Cause(ctx))
 		return
 	}
-	if err := r.checkAlertRules(ctx); err != nil {
+	if err := r.phase(ctx, "alert rules", timing.Harness, r.checkAlertRules); err != nil {
 		r.fail(reports.Error, "%v", err)
 		return
 	}
@@ -282,7 +306,10 @@ func (r *run) run(ctx context.Context) {
 		r.opts.Register(r.revert)
 	}
 	r.targeted = true
-	if r.d.Fault.Target, err = r.fault.Target(ctx); err != nil {
+	endTarget := timing.Start(ctx, "target", timing.Harness)
+	r.d.Fault.Target, err = r.fault.Target(ctx)
+	endTarget()
+	if err != nil {
 		r.fail(reports.Error, "resolve the fault's target: %v", err)
 		return
 	}
@@ -302,7 +329,7 @@ func (r *run) run(ctx context.Context) {
 	r.mu.Lock()
 	r.d.Fault.Injected = time.Now()
 	r.mu.Unlock()
-	err = r.fault.Inject(ctx)
+	err = r.phase(ctx, "inject", timing.Harness, r.fault.Inject)
 	r.checkpoint()
 	if err != nil {
 		r.fail(reports.Error, "inject %s: %v", r.sc.Fault.Type, err)
@@ -316,7 +343,9 @@ func (r *run) run(ctx context.Context) {
 		r.opts.Injected()
 	}
 	if ec, ok := r.fault.(faults.EffectChecker); ok {
+		endCheck := timing.Start(ctx, "fact check", timing.Harness)
 		facts, err := ec.Effect(ctx)
+		endCheck()
 		r.d.Fault.Facts = facts
 		if err != nil && ctx.Err() != nil {
 			return // finish reports the interruption
@@ -333,12 +362,28 @@ func (r *run) run(ctx context.Context) {
 		return
 	}
 	if h, ok := r.fault.(faults.Holder); ok {
-		if err := h.Hold(ctx); err != nil && ctx.Err() == nil {
+		// A fault's hold waits for the cluster to take the fault (the
+		// survivors to take over, the drain to end); a declared holdFor
+		// inside it is marked as such by the fault.
+		if err := r.phase(ctx, "hold", timing.Recovery, h.Hold); err != nil && ctx.Err() == nil {
 			r.fail(reports.Fail, "%v", err)
 			return
 		}
 	}
-	r.awaitFiring(ctx)
+	_ = r.phase(ctx, "alerts firing", timing.Declared, func(ctx context.Context) error {
+		r.awaitFiring(ctx)
+		return nil
+	})
+}
+
+// hostSampling is how often the host's pressure is read: its avg10 figures
+// move over 10 s.
+const hostSampling = 2 * time.Second
+
+// phase runs f as a phase of the drill's time (package timing).
+func (r *run) phase(ctx context.Context, name string, b timing.Bucket, f func(context.Context) error) error {
+	defer timing.Start(ctx, name, b)()
+	return f(ctx)
 }
 
 // faultEnv is what the drill's fault acts through.
@@ -394,6 +439,9 @@ func (r *run) revert(ctx context.Context) error {
 		defer close(r.revertDone)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.RevertTimeout)
 		defer cancel()
+		// The revert may run from the caller's cleanup, whose context
+		// carries no recorder.
+		defer r.rec.Start("revert", timing.Recovery)()
 		r.mu.Lock()
 		r.d.Fault.RevertStarted = time.Now()
 		r.mu.Unlock()
@@ -454,10 +502,21 @@ func (r *run) finish(ctx context.Context) {
 		r.mu.Unlock()
 	}
 	if ctx.Err() == nil {
-		_ = faults.Hold(ctx, r.opts.Settle)
-		r.awaitResolved(ctx)
+		_ = r.phase(ctx, "settle", timing.Declared, func(ctx context.Context) error {
+			return faults.Hold(ctx, r.opts.Settle)
+		})
+		_ = r.phase(ctx, "alerts resolved", timing.Declared, func(ctx context.Context) error {
+			r.awaitResolved(ctx)
+			return nil
+		})
 	}
+	defer timing.Start(ctx, "read-back and judging", timing.Harness)()
 	r.d.Samplers = r.s.Stop()
+	host := r.host.Stop()
+	r.d.Host = &host
+	if why := host.Starved(); why != "" {
+		r.d.Findings = append(r.d.Findings, "measured on a starved host, so its figures may show the machine more than the cluster: "+why)
+	}
 	r.d.Finished = time.Now()
 	if ctx.Err() != nil {
 		var p *safe.Panic

@@ -19,6 +19,7 @@ import (
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/rpo"
 	"github.com/drill-sre/drill/internal/safe"
+	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -397,6 +398,47 @@ func TestEngineRevertsWhenTheTargetFailed(t *testing.T) {
 		}
 		if open, _ := r.store.List(); len(open) != 0 {
 			t.Errorf("open journals: %v", open)
+		}
+	})
+}
+
+// The drill's time is given out to the buckets: the baseline, settle and a
+// declared holdFor are declared waits, the rest of the hold is the cluster's
+// recovery, and the buckets add up to the wall time.
+func TestEngineRecordsWhereTheTimeWent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := runEngine(t, context.Background(), func(f *fakeFault, _ *fakeSamplers) {
+			f.hold = func(ctx context.Context) error {
+				time.Sleep(10 * time.Second) // the survivors taking over
+				defer timing.Start(ctx, "holdFor", timing.Declared)()
+				time.Sleep(20 * time.Second)
+				return nil
+			}
+		})
+		if r.d.Verdict != reports.Pass {
+			t.Fatalf("verdict %s: %q", r.d.Verdict, r.d.Failures)
+		}
+		b := r.d.Time()
+		want := map[timing.Bucket]time.Duration{timing.Declared: 30 * time.Second, timing.Recovery: 10 * time.Second}
+		for _, k := range timing.Buckets {
+			if b.Buckets[k] != want[k] {
+				t.Errorf("%s = %s, want %s (phases %+v)", k, b.Buckets[k], want[k], r.d.Phases)
+			}
+		}
+		if b.Wall != 40*time.Second || b.Unattributed != 0 {
+			t.Errorf("wall %s, unattributed %s: want 40s, 0", b.Wall, b.Unattributed)
+		}
+		var names []string
+		for _, p := range r.d.Phases {
+			names = append(names, p.Name)
+		}
+		for _, n := range []string{"drill", "baseline", "target", "inject", "fact check", "hold", "holdFor", "revert", "settle", "read-back and judging"} {
+			if !slices.Contains(names, n) {
+				t.Errorf("no phase %q in %q", n, names)
+			}
+		}
+		if r.d.Host == nil {
+			t.Error("the host's pressure was not recorded")
 		}
 	})
 }

@@ -43,6 +43,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
 )
 
@@ -232,6 +233,13 @@ func Hold(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// declaredHold holds the fault for the drill file's holdFor, marked as a
+// declared wait in the drill's time (package timing).
+func declaredHold(ctx context.Context, d time.Duration) error {
+	defer timing.Start(ctx, "holdFor", timing.Declared)()
+	return Hold(ctx, d)
 }
 
 // seconds is a Measurement of d in seconds.

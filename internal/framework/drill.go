@@ -29,6 +29,7 @@ import (
 	"github.com/drill-sre/drill/internal/preflight"
 	"github.com/drill-sre/drill/internal/probeapp"
 	"github.com/drill-sre/drill/internal/recovery"
+	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -80,6 +81,11 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 			input.ReportDir = abs
 		}
 	}
+	// Where the drill's time goes, from here to its judging (package
+	// timing); the engine adds its own phases.
+	rec := timing.NewRecorder()
+	ctx = timing.WithRecorder(ctx, rec)
+	endSetup := rec.Start("harness", timing.Harness)
 	if stopped, why := GameDayStopped(input.ReportDir); stopped {
 		return notInjected(input.ReportDir, sc, notRun+why)
 	}
@@ -121,12 +127,18 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		defer env.Etcd.Close()
 	}
 	if sc.Workload != nil {
-		if env.App, err = deployWorkload(ctx, input, ns.Name, logger); err != nil {
+		endDeploy := rec.Start("deploy the workload", timing.Harness)
+		env.App, err = deployWorkload(ctx, input, ns.Name, logger)
+		endDeploy()
+		if err != nil {
 			return reports.Drill{}, err
 		}
 	}
 
-	if env.Alerts, err = scenarioMonitoring(ctx, input, logger); err != nil {
+	endMonitoring := rec.Start("monitoring", timing.Harness)
+	env.Alerts, err = scenarioMonitoring(ctx, input, logger)
+	endMonitoring()
+	if err != nil {
 		return reports.Drill{}, err
 	}
 
@@ -148,6 +160,8 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		}
 	}
 	d := drill.Run(ctx, env, sc, opts)
+	endSetup()
+	d.Phases = rec.Phases()
 	if d.Fault.RevertError != "" {
 		if err := StopGameDay(input.ReportDir, fmt.Sprintf("the revert of drill %s failed (%s); its journal %s is open: run drill recover",
 			sc.Name, d.Fault.RevertError, d.Journal)); err != nil {

@@ -21,6 +21,8 @@ import (
 	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/internal/redact"
 	"github.com/drill-sre/drill/internal/runs"
+	"github.com/drill-sre/drill/internal/timing"
+	"github.com/drill-sre/drill/reports"
 )
 
 // RepoRoot is the repository's root as seen from a suite's directory
@@ -72,6 +74,16 @@ func BringUpCluster(ctx context.Context) {
 		ginkgo.AddReportEntry("dry run", fmt.Sprintf("cluster %s, %d nodes: not brought up, no journal recovered, no image loaded", p.Name(), len(nodes)))
 		return
 	}
+	// The game day's time outside its drills, for drill report's
+	// breakdown.
+	rec := timing.NewRecorder()
+	ctx = timing.WithRecorder(ctx, rec)
+	defer func() {
+		name := fmt.Sprintf("bring-up-%d", time.Now().UnixNano())
+		if err := reports.WritePhases(ReportDir(), name, rec.Phases()); err != nil {
+			ginkgo.GinkgoWriter.Printf("record the bring-up's time: %v\n", err)
+		}
+	}()
 	ginkgo.By("bringing cluster " + p.Name() + " up")
 	res, err := p.Up(ctx)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "bring cluster %s up", p.Name())
@@ -83,7 +95,9 @@ func BringUpCluster(ctx context.Context) {
 	_, err = GuardCluster(ctx, p, os.Getenv("DRILL_CONTEXT"), "DRILL_CONTEXT")
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.By("recovering the faults an earlier harness left in place, if any")
+	endRecover := rec.Start("recover journals", timing.Harness)
 	gomega.Expect(RecoverJournals(ctx, p, JournalDir(), logger)).To(gomega.Succeed())
+	endRecover()
 	if loader, ok := p.(cluster.ImageLoader); ok {
 		ginkgo.By(fmt.Sprintf("loading %v into the nodes", FixtureImages))
 		start := time.Now()

@@ -1,16 +1,21 @@
 package cluster
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kind/pkg/cmd"
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/timing"
+	"github.com/drill-sre/drill/reports"
 )
 
 type upFlags struct {
 	ProviderFlags
-	Retain bool
+	Retain    bool
+	ReportDir string
 }
 
 func newUpCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
@@ -32,6 +37,7 @@ the cluster answers and its nodes are Ready.`,
 	}
 	flags.AddFlags(c.Flags())
 	c.Flags().BoolVar(&flags.Retain, "retain", false, "keep the node containers if creation fails, for debugging")
+	c.Flags().StringVar(&flags.ReportDir, "report-dir", "", "a run's report directory: the time bringing the cluster up took is recorded in DIR/phases, for drill report's breakdown")
 	return c
 }
 
@@ -40,6 +46,14 @@ func runUp(c *cobra.Command, logger log.Logger, _ cmd.IOStreams, flags *upFlags)
 	if err != nil {
 		return err
 	}
-	_, err = p.Up(c.Context())
+	if flags.ReportDir == "" {
+		_, err = p.Up(c.Context())
+		return err
+	}
+	rec := timing.NewRecorder()
+	_, err = p.Up(timing.WithRecorder(c.Context(), rec))
+	if werr := reports.WritePhases(flags.ReportDir, "cluster-up", rec.Phases()); werr != nil {
+		return errors.Join(err, werr)
+	}
 	return err
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/drill-sre/drill/internal/framework"
 	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/internal/runs"
+	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -120,6 +121,9 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		return dryRun(ctx, logger, streams, f, p, cs, cfg, scs)
 	}
 	logger.V(0).Infof("cluster %s %s", p.Name(), marker)
+	// The run's time outside its drills, for drill report's breakdown.
+	rec := timing.NewRecorder()
+	ctx = timing.WithRecorder(ctx, rec)
 	if loader, ok := p.(cluster.ImageLoader); ok {
 		if _, err := loader.LoadImages(ctx, framework.FixtureImages...); err != nil {
 			return err
@@ -131,7 +135,13 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		}
 	}
 	logger.V(0).Infof("reports go to %s", f.ReportDir)
-	if err := framework.RecoverJournals(ctx, p, f.JournalDir, logger); err != nil {
+	endRecover := rec.Start("recover journals", timing.Harness)
+	err = framework.RecoverJournals(ctx, p, f.JournalDir, logger)
+	endRecover()
+	if werr := reports.WritePhases(f.ReportDir, "run", rec.Phases()); werr != nil {
+		logger.Warnf("record the run's time: %v", werr)
+	}
+	if err != nil {
 		return err
 	}
 	var (
@@ -159,6 +169,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		report.Started, report.Finished = report.Drills[0].Started, report.Drills[len(report.Drills)-1].Finished
 	}
 	report.Cluster = p.Name()
+	report.Phases = rec.Phases()
 	if err := reports.WriteTable(streams.Out, report); err != nil {
 		return err
 	}
