@@ -482,9 +482,28 @@ ENTRYPOINT [\"/kube-state-metrics\", \"--port=8080\", \"--telemetry-port=8081\"]
 }
 
 # The images kubeadm pulls for the control plane, by the names it prints.
+# control_plane_images: the images kubeadm $K8S_VERSION asks for, from the
+# versions in versions.sh, so that a machine with every image present lists
+# them without compiling kubeadm. When this run built kubeadm, its own list
+# must match: a version bump that forgets one fails here, not in kind.
 control_plane_images() {
-  build_k8s_bins
-  "$bin/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null
+  local i want
+  want=$(for i in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+           echo "registry.k8s.io/$i:$K8S_VERSION"
+         done
+         echo "registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
+         echo "registry.k8s.io/pause:$PAUSE_VERSION"
+         echo "registry.k8s.io/etcd:$ETCD_VERSION-0")
+  if [ -n "${k8s_built:-}" ]; then
+    local got; got=$("$bin/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null) \
+      || die "kubeadm config images list failed"
+    [ "$got" = "$want" ] || die "images/versions.sh does not match what kubeadm $K8S_VERSION asks for:
+versions.sh:
+$want
+kubeadm:
+$got"
+  fi
+  echo "$want"
 }
 
 image_by_name() { # NAME: the builder for one image kubeadm asks for
@@ -524,7 +543,8 @@ storage_manifest() {
 image_node() {
   local kind images=() i hash ids base ctx cid tmp pause
   kind=$(kind_dir)
-  mapfile -t images < <(control_plane_images)
+  local listed; listed=$(control_plane_images) || exit 1
+  mapfile -t images <<<"$listed"
   [ "${#images[@]}" -gt 0 ] || die "kubeadm config images list printed nothing"
   for i in "${images[@]}"; do image_by_name "$i"; done
   pause=$(printf '%s\n' "${images[@]}" | grep /pause:)
@@ -542,6 +562,7 @@ image_node() {
   try_pull "$NODE_IMAGE" && return 0
 
   build_k8s_bins
+  control_plane_images >/dev/null || exit 1   # the list checked against kubeadm
   say "go build crictl $CRICTL_VERSION, drill-runc"
   gobuild cri-tools "" sigs.k8s.io/cri-tools/cmd/crictl
   (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/drill-runc" ./cmd/drill-runc) || die "go build drill-runc failed"
@@ -645,7 +666,13 @@ prefetch_pid=$!
 # node, agnhost and the control plane need Kubernetes' binaries.
 ( tools_rootfs >/dev/null && node_rootfs >/dev/null ) &
 rootfs_pid=$!
-case " ${targets[*]} " in *" node "*|*" agnhost "*|*" control-plane "*) build_k8s_bins ;; esac
+# Only when an image that needs them is missing: with every image present,
+# nothing is compiled, even with a cold Go build cache.
+case " ${targets[*]} " in *" node "*|*" agnhost "*|*" control-plane "*)
+  if [ -n "${FORCE:-}" ] || ! docker image inspect "$NODE_IMAGE" "$AGNHOST_IMAGE" >/dev/null 2>&1; then
+    build_k8s_bins
+  fi ;;
+esac
 # Cold, also compile every other component at once: downloads, compiles and
 # single-threaded links overlap, where one after the other would leave a
 # core idle.
@@ -684,7 +711,7 @@ for t in "${targets[@]}"; do
     kube-state-metrics) image_kube_state_metrics ;;
     kube-router) image_kube_router ;;
     local-path) image_local_path ;;
-    control-plane) for i in $(control_plane_images); do image_by_name "$i"; done ;;
+    control-plane) cp_images=$(control_plane_images) || exit 1; for i in $cp_images; do image_by_name "$i"; done ;;
     *) die "unknown image $t (known: ${all[*]} kube-router local-path control-plane prometheus alertmanager node-exporter kube-state-metrics)" ;;
   esac
 done

@@ -114,3 +114,45 @@ func TestShippedKindConfig(t *testing.T) {
 		t.Errorf("networking %+v, want the default CNI and kube-proxy iptables", cfg.Networking)
 	}
 }
+
+// A node that names no image gets the locally built node image through
+// kind's node-image option, not kind's default, which is pinned by a digest
+// the local build lacks.
+func TestNodeImage(t *testing.T) {
+	if DefaultNodeImage != "kindest/node:v1.34.0" {
+		t.Errorf("DefaultNodeImage = %q, want kindest/node:v1.34.0 (images/versions.sh NODE_IMAGE)", DefaultNodeImage)
+	}
+	header := "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n"
+	cases := []struct {
+		name, yaml, want, err string
+	}{
+		{name: "no node names an image", yaml: header + "nodes:\n- role: control-plane\n- role: worker\n", want: DefaultNodeImage},
+		{name: "no nodes at all", yaml: header + "networking:\n  ipFamily: ipv4\n", want: DefaultNodeImage},
+		{name: "every node names one", yaml: header + "nodes:\n- role: control-plane\n  image: my/node:v1\n", want: ""},
+		{name: "some do and some do not", yaml: header + "nodes:\n- role: control-plane\n  image: my/node:v1\n- role: worker\n", err: "nodes[1].image: empty while nodes[0] names my/node:v1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "my-cluster.yaml")
+			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := NodeImage(path)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("err %v, want one naming %s and %q", err, path, c.err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Errorf("NodeImage = %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+	if got, err := NodeImage(""); err != nil || got != DefaultNodeImage {
+		t.Errorf("without a config: %q, %v; want %s", got, err, DefaultNodeImage)
+	}
+	if got, err := NodeImage("../../" + DefaultKindConfig); err != nil || got != "" {
+		t.Errorf("the shipped config names its images: got %q, %v", got, err)
+	}
+}

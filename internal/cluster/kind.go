@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/internal/guard"
+	"github.com/drill-sre/drill/internal/timing"
 )
 
 // Defaults of the Kind provider, shared with the CLI and the suites.
@@ -157,12 +159,12 @@ func (k *Kind) Kubeconfig() Kubeconfig {
 // kind's creation is not cancellable: ctx is checked before it starts and
 // honoured by every later step.
 func (k *Kind) Up(ctx context.Context) (UpResult, error) {
+	defer timing.Start(ctx, "cluster up", timing.Cluster)()
 	start := time.Now()
 	res := UpResult{}
-	if k.configPath != "" {
-		if _, err := LoadKindConfig(k.configPath); err != nil {
-			return res, err
-		}
+	nodeImage, err := NodeImage(k.configPath)
+	if err != nil {
+		return res, err
 	}
 	if err := checkDocker(ctx, k.docker); err != nil {
 		return res, err
@@ -181,7 +183,11 @@ func (k *Kind) Up(ctx context.Context) (UpResult, error) {
 		}
 	} else {
 		createStart := time.Now()
-		if err := k.create(); err != nil {
+		if nodeImage != "" {
+			k.logger.V(0).Infof(" • No node of %s names an image: using %s, the node image make images builds (kind's default is pinned by a digest a local build does not have)",
+				cmp.Or(k.configPath, "kind's default cluster"), nodeImage)
+		}
+		if err := k.create(nodeImage); err != nil {
 			return res, err
 		}
 		res.Created = true
@@ -221,7 +227,8 @@ func (k *Kind) Up(ctx context.Context) (UpResult, error) {
 	return res, nil
 }
 
-func (k *Kind) create() error {
+// create creates the cluster, with every node on nodeImage unless it is "".
+func (k *Kind) create(nodeImage string) error {
 	opts := []kindcluster.CreateOption{
 		kindcluster.CreateWithKubeconfigPath(k.kubeconfig),
 		kindcluster.CreateWithRetain(k.retain),
@@ -233,6 +240,9 @@ func (k *Kind) create() error {
 	}
 	if k.configPath != "" {
 		opts = append(opts, kindcluster.CreateWithConfigFile(k.configPath))
+	}
+	if nodeImage != "" {
+		opts = append(opts, kindcluster.CreateWithNodeImage(nodeImage))
 	}
 	if err := k.kind.Create(k.name, opts...); err != nil {
 		if k.configPath != "" {
