@@ -19,6 +19,9 @@
 # (ginkgo --focus); GINKGO_TIMEOUT bounds the whole run (default 85m). On failure, the cluster's logs are exported
 # to _output/reports/logs. --teardown deletes the kind cluster at the end,
 # pass or fail, unless KEEP_CLUSTER=1.
+# IMAGES_LATER names images (images/build.sh targets) to build in the
+# background while the cluster comes up and the first drills run; a drill
+# that needs one of them waits for it (log: _output/images/background.log).
 # DRILL_DRY_RUN=1 makes it a dry run: the cluster must be up already (it is
 # neither created nor torn down), no journal is recovered and no image
 # loaded; each drill spec prints its plan (what it would act on, change and
@@ -51,7 +54,12 @@ t0=$(date +%s)
 say() { printf '[suites %4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 
 rc=0
+bg_pid=
 finish() {
+  if [ -n "$bg_pid" ] && kill -0 "$bg_pid" 2>/dev/null; then
+    say "stopping the background image build (pid $bg_pid)"
+    kill -- -"$bg_pid" 2>/dev/null || kill "$bg_pid" 2>/dev/null || true
+  fi
   if [ -d "$reports/drills" ]; then
     say "report of the drills that ran"
     "$drill" report --dir "$reports" || rc=1
@@ -77,6 +85,15 @@ if [ -n "$dry_run" ]; then
   teardown=false
   say "dry run: cluster $cluster is not brought up, changed or torn down"
 elif [ -z "${DRILL_KUBECONFIG:-}" ]; then
+  if [ -n "${IMAGES_LATER:-}" ]; then
+    mkdir -p _output/images
+    # Its own process group, so that finish stops its compilers too.
+    setsid ./images/build.sh $IMAGES_LATER > _output/images/background.log 2>&1 &
+    bg_pid=$!
+    echo "$bg_pid" > _output/images/background.pid
+    export DRILL_IMAGES_BUILDING=$PWD/_output/images/background.pid
+    say "building $IMAGES_LATER in the background (pid $bg_pid, log _output/images/background.log)"
+  fi
   "$drill" cluster up --name "$cluster" --config "$config" --kubeconfig "$kubeconfig" --report-dir "$reports" || { rc=$?; exit; }
 fi
 say "running suites: $*"
