@@ -88,7 +88,7 @@ elif [ -z "${DRILL_KUBECONFIG:-}" ]; then
   if [ -n "${IMAGES_LATER:-}" ]; then
     mkdir -p _output/images
     # Its own process group, so that finish stops its compilers too.
-    setsid ./images/build.sh $IMAGES_LATER > _output/images/background.log 2>&1 &
+    IMAGES_REPORT=$PWD/_output/images/background setsid ./images/build.sh $IMAGES_LATER > _output/images/background.log 2>&1 &
     bg_pid=$!
     echo "$bg_pid" > _output/images/background.pid
     export DRILL_IMAGES_BUILDING=$PWD/_output/images/background.pid

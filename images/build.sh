@@ -559,11 +559,16 @@ image_node() {
   # cluster has to load them into its nodes (measured in README, "Images").
   # One missing (a cold machine building it in the background) is loaded
   # by the drill that needs it, and the next make images adds it here.
+  # Their names, not their IDs, are inputs of the node image: a new build
+  # of one (probe-app, as drill changes) does not rebuild the node, and a
+  # cluster's LoadImages replaces the stale copy, which it tells by ID.
+  local preload=()
   for i in "${PRELOAD_IMAGES[@]}"; do
-    if docker image inspect "$i" >/dev/null 2>&1; then images+=("$i"); else say "not preloading $i: not built yet"; fi
+    if docker image inspect "$i" >/dev/null 2>&1; then preload+=("$i"); else say "not preloading $i: not built yet"; fi
   done
 
-  ids=$(for i in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done)
+  ids=$(for i in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done; printf '%s\n' "${preload[@]}")
+  images+=("${preload[@]}")
   hash=$( { echo "$ids"; declare -f kube_router_manifest storage_manifest; } | inputs_hash image_node "$root"/cmd/drill-runc/*.go "$root"/internal/runcwrap/*.go "$here/src/cri-tools/go.sum" "$here/src/kubernetes/go.sum")
   present "$NODE_IMAGE" "$hash" && return 0
   try_pull "$NODE_IMAGE" && return 0
@@ -705,6 +710,32 @@ if [[ " ${targets[*]} " == *" node "* ]] && { ! docker image inspect "$NODE_IMAG
   mv "$bin/server" "$bin/etcd"   # the main package of go.etcd.io/etcd/server/v3
   say "Go binaries built"
 fi
+# target_images TARGET: the names of the images a target makes.
+target_images() {
+  case "$1" in
+    node) echo "$NODE_IMAGE" ;;
+    haproxy) echo "$HAPROXY_IMAGE" ;;
+    agnhost) echo "$AGNHOST_IMAGE" ;;
+    probe-app) echo "$PROBE_APP_IMAGE" ;;
+    velero) echo "$VELERO_IMAGE"; echo "$VELERO_AWS_PLUGIN_IMAGE" ;;
+    versitygw) echo "$VERSITYGW_IMAGE" ;;
+    monitoring) printf '%s\n' "$PROMETHEUS_IMAGE" "$ALERTMANAGER_IMAGE" "$NODE_EXPORTER_IMAGE" "$KUBE_STATE_METRICS_IMAGE" ;;
+    prometheus) echo "$PROMETHEUS_IMAGE" ;;
+    alertmanager) echo "$ALERTMANAGER_IMAGE" ;;
+    node-exporter) echo "$NODE_EXPORTER_IMAGE" ;;
+    kube-state-metrics) echo "$KUBE_STATE_METRICS_IMAGE" ;;
+    kube-router) echo "$KUBE_ROUTER_IMAGE" ;;
+    local-path) echo "$LOCAL_PATH_IMAGE"; echo "$LOCAL_PATH_HELPER_IMAGE" ;;
+    control-plane) control_plane_images ;;
+  esac
+}
+# IMAGES_REPORT=BASE (hack/run-suites.sh, for a build in the background):
+# BASE.plan lists every image this run makes, BASE.done each one once made,
+# so that a drill waits only for an image still to come (DRILL_IMAGES_BUILDING).
+if [ -n "${IMAGES_REPORT:-}" ]; then
+  for t in "${targets[@]}"; do target_images "$t"; done > "$IMAGES_REPORT.plan"
+  : > "$IMAGES_REPORT.done"
+fi
 wait "$rootfs_pid" || die "building the Debian root filesystems failed"
 for t in "${targets[@]}"; do
   case "$t" in
@@ -724,6 +755,7 @@ for t in "${targets[@]}"; do
     control-plane) cp_images=$(control_plane_images) || exit 1; for i in $cp_images; do image_by_name "$i"; done ;;
     *) die "unknown image $t (known: ${all[*]} kube-router local-path control-plane prometheus alertmanager node-exporter kube-state-metrics)" ;;
   esac
+  [ -z "${IMAGES_REPORT:-}" ] || target_images "$t" >> "$IMAGES_REPORT.done"
 done
 wait "$prefetch_pid" || true
 say "ready: ${targets[*]}"

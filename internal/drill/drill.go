@@ -104,6 +104,9 @@ type Options struct {
 	// JournalEntry is what the caller knows for the journal: the cluster,
 	// the drill file, the report directory, the drill's namespaces.
 	JournalEntry journal.Entry
+	// HostPressureDir is where the host's pressure stall information is
+	// read (default hostload.DefaultDir); tests give their own.
+	HostPressureDir string
 	// Checkpoint, when set, is given the drill's report as it stands
 	// after the injection and after the revert, so that a harness that dies
 	// leaves evidence behind.
@@ -265,6 +268,7 @@ func (r *run) run(ctx context.Context) {
 	if r.s = r.opts.Samplers; r.s == nil {
 		runID := fmt.Sprintf("%s-%d", r.sc.Name, time.Now().Unix())
 		if r.s, err = newSamplers(ctx, r.env, r.sc, runID); err != nil {
+			endSetup()
 			r.fail(reports.Error, "set up the samplers: %v", err)
 			return
 		}
@@ -279,7 +283,7 @@ func (r *run) run(ctx context.Context) {
 	})
 	r.d.Started = time.Now()
 	r.s.Start(ctx)
-	r.host = hostload.Start(ctx, hostload.DefaultDir, hostSampling)
+	r.host = hostload.Start(ctx, r.opts.HostPressureDir, hostSampling)
 	endSetup()
 	defer r.finish(ctx)
 

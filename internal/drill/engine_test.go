@@ -41,6 +41,8 @@ type fakeFault struct {
 	reverts         int
 	registered      *bool
 	journalAtInject journal.Entry
+	// pressureDir is where the host's pressure is read; "" the host's own.
+	pressureDir string
 }
 
 func (f *fakeFault) call(name string) {
@@ -189,8 +191,9 @@ func runEngine(t *testing.T, ctx context.Context, setup func(*fakeFault, *fakeSa
 	d := Run(ctx, Env{}, fakeScenario(), Options{
 		NewFault: func(env faults.Env, _ *scenarios.Scenario) (faults.Fault, error) { f.env = env; return f, nil },
 		Samplers: s, Journal: store, JournalEntry: journal.Entry{ReportDir: keep},
-		Register:   func(revert func(context.Context) error) { registered = true; callerRevert = revert },
-		Checkpoint: func(d reports.Drill) { checkpoints = append(checkpoints, d) },
+		Register:        func(revert func(context.Context) error) { registered = true; callerRevert = revert },
+		Checkpoint:      func(d reports.Drill) { checkpoints = append(checkpoints, d) },
+		HostPressureDir: f.pressureDir,
 	})
 	out := engineRun{d: d, fault: f, samplers: s, store: store, keepDir: keep, checkpoints: checkpoints}
 	if callerRevert != nil {
@@ -437,8 +440,34 @@ func TestEngineRecordsWhereTheTimeWent(t *testing.T) {
 				t.Errorf("no phase %q in %q", n, names)
 			}
 		}
-		if r.d.Host == nil {
-			t.Error("the host's pressure was not recorded")
+		if r.d.Host == nil || (r.d.Host.Samples == 0 && r.d.Host.Unavailable == "") {
+			t.Errorf("the host's pressure was not recorded: %+v", r.d.Host)
 		}
 	})
+}
+
+// A drill run on a starved host says so among its findings, with the
+// figures; one run on a quiet host does not.
+func TestEngineFlagsAStarvedHost(t *testing.T) {
+	for _, c := range []struct {
+		cpu  string
+		want bool
+	}{{"85.00", true}, {"12.00", false}} {
+		dir := t.TempDir()
+		for name, text := range map[string]string{
+			"cpu":    "some avg10=" + c.cpu + " avg60=0 avg300=0 total=1\nfull avg10=0.00 avg60=0 avg300=0 total=0\n",
+			"memory": "some avg10=0.00 avg60=0 avg300=0 total=1\nfull avg10=0.00 avg60=0 avg300=0 total=0\n",
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Test(t, func(t *testing.T) {
+			r := runEngine(t, context.Background(), func(f *fakeFault, _ *fakeSamplers) { f.pressureDir = dir })
+			flagged := strings.Contains(strings.Join(r.d.Findings, "\n"), "measured on a starved host")
+			if flagged != c.want || r.d.Host.Samples == 0 {
+				t.Errorf("CPU pressure %s%%: flagged %v, want %v (host %+v, findings %q)", c.cpu, flagged, c.want, r.d.Host, r.d.Findings)
+			}
+		})
+	}
 }

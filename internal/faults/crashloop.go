@@ -244,7 +244,7 @@ func (f *crashloopPods) Effect(ctx context.Context) ([]string, error) {
 }
 
 func (f *crashloopPods) Hold(ctx context.Context) error {
-	if err := declaredHold(ctx, f.p.HoldFor); err != nil {
+	if err := declaredHold(ctx, "holdFor", f.p.HoldFor); err != nil {
 		return err
 	}
 	_, err := f.crashing(ctx) // the restarts at the end of the hold

@@ -19,6 +19,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/safe"
+	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -360,11 +361,18 @@ func (f *drainZone) refusedPods() string {
 // otherwise it must have completed. Then the workload must have all its
 // replicas Ready again.
 func (f *drainZone) Hold(ctx context.Context) error {
+	endWait := func() {}
+	if f.p.ExpectBlocked {
+		// A blocked drain runs until the drill file's timeout.
+		endWait = timing.Start(ctx, "drain timeout", timing.Declared)
+	}
 	select {
 	case <-ctx.Done():
+		endWait()
 		return ctx.Err()
 	case <-f.done:
 	}
+	endWait()
 	f.mu.Lock()
 	drainErr := f.drainErr
 	f.mu.Unlock()

@@ -300,7 +300,7 @@ func (f *etcdRestore) startSnapshots(ctx context.Context, endpoint string) error
 		return err
 	}
 	f.env.Logger.V(0).Infof("first etcd snapshot taken; the disaster strikes %s after it", f.p.DisasterAfter)
-	if err := Hold(ctx, time.Until(first.Add(f.p.DisasterAfter))); err != nil {
+	if err := declaredHold(ctx, "disasterAfter", time.Until(first.Add(f.p.DisasterAfter))); err != nil {
 		f.stopSched()
 		return err
 	}

@@ -235,10 +235,10 @@ func Hold(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// declaredHold holds the fault for the drill file's holdFor, marked as a
-// declared wait in the drill's time (package timing).
-func declaredHold(ctx context.Context, d time.Duration) error {
-	defer timing.Start(ctx, "holdFor", timing.Declared)()
+// declaredHold waits d, a duration the drill file declared (its field
+// name), marked as a declared wait in the drill's time (package timing).
+func declaredHold(ctx context.Context, name string, d time.Duration) error {
+	defer timing.Start(ctx, name, timing.Declared)()
 	return Hold(ctx, d)
 }
 

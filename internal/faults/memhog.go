@@ -258,7 +258,7 @@ func (f *memoryHog) Effect(ctx context.Context) ([]string, error) {
 	return []string{fmt.Sprintf("node %s's memory %.1f%% in use; the hog holds %s", f.node.Name, reached.Used*100, gib(reached.Held)) + f.stalled()}, nil
 }
 
-func (f *memoryHog) Hold(ctx context.Context) error { return declaredHold(ctx, f.p.HoldFor) }
+func (f *memoryHog) Hold(ctx context.Context) error { return declaredHold(ctx, "holdFor", f.p.HoldFor) }
 
 // Revert deletes the hog's pod and waits until it is gone: its memory is
 // the kernel's again.

@@ -244,7 +244,7 @@ func (f *veleroRestore) Target(ctx context.Context) (string, error) {
 		return "", err
 	}
 	f.env.Logger.V(0).Infof("backup %s completed; the workload keeps taking writes for %s", res.Name, f.p.WriteAfterBackup)
-	if err := Hold(ctx, f.p.WriteAfterBackup); err != nil {
+	if err := declaredHold(ctx, "writeAfterBackup", f.p.WriteAfterBackup); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("namespace %s (deployment %s and its volume), backed up by Velero as %s to location %s", f.env.Namespace, f.env.Deployment, res.Name, location), nil

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kind/pkg/cmd"
@@ -52,7 +54,7 @@ func runUp(c *cobra.Command, logger log.Logger, _ cmd.IOStreams, flags *upFlags)
 	}
 	rec := timing.NewRecorder()
 	_, err = p.Up(timing.WithRecorder(c.Context(), rec))
-	if werr := reports.WritePhases(flags.ReportDir, "cluster-up", rec.Phases()); werr != nil {
+	if werr := reports.WritePhases(flags.ReportDir, fmt.Sprintf("cluster-up-%d", time.Now().UnixNano()), rec.Phases()); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err

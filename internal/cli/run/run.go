@@ -138,7 +138,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	endRecover := rec.Start("recover journals", timing.Harness)
 	err = framework.RecoverJournals(ctx, p, f.JournalDir, logger)
 	endRecover()
-	if werr := reports.WritePhases(f.ReportDir, "run", rec.Phases()); werr != nil {
+	if werr := reports.WritePhases(f.ReportDir, fmt.Sprintf("run-%d", time.Now().UnixNano()), rec.Phases()); werr != nil {
 		logger.Warnf("record the run's time: %v", werr)
 	}
 	if err != nil {
