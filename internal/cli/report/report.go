@@ -1,6 +1,7 @@
 // Package report implements `drill report`: gather the drills of a game day
 // into one report and render it as JSON, Markdown, JUnit and a terminal
-// table.
+// table; or, with --history, build the history site of every run kept
+// (package history).
 package report
 
 import (
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 
 	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/reports/history"
 )
 
 // Files written by `drill report`, in the report directory.
@@ -29,11 +31,19 @@ const (
 // DefaultDir is where drills write their reports unless told otherwise.
 const DefaultDir = "_output/runs/latest"
 
+// HistoryDir is where --history writes the site unless --out says
+// otherwise, under the runs directory.
+const HistoryDir = "history"
+
 type flagpole struct {
 	Dir  string
 	From string
 	// DirSet says --dir was given, as opposed to defaulted.
 	DirSet bool
+	// History is the runs directory to build the history of; Out where
+	// to write it.
+	History, Out     string
+	FailOnRegression bool
 }
 
 // NewCommand returns the `report` command.
@@ -52,15 +62,88 @@ DIR/junit-drills.xml, and prints a summary table. With --from, an existing
 report.json is rendered instead: report.md, report.html and junit-drills.xml
 are written beside it, or to --dir if given.
 
-The command fails when any drill's verdict is not pass.`,
+The command fails when any drill's verdict is not pass.
+
+With --history RUNS (the directory that keeps one directory per run,
+_output/runs), report builds the history of every run under RUNS instead,
+from each run's report.json or else its drills/, into --out, by default
+RUNS/history (which is not mistaken for a run):
+
+  index.html        a grid of runs x drills, runs as columns with the newest
+                    first (on the left): each cell the drill's verdict and
+                    its first objective's measured value, empty where it did
+                    not run; each drill's pass rate and a flaky badge; the
+                    regressions listed at the top and marked in their cells
+  drill-NAME.html   per drill, a trend chart of each objective across runs,
+                    oldest on the left, with its bound where it is a number
+
+A figure (an objective's measured value) regresses when it is worse than
+the P95 of the same drill's previous 10 runs that measured it (the P5, and
+smaller, for a floor such as Ready pods) by more than 1 in its unit or 20%,
+whichever is more, once there are 5 such runs; it can regress while
+passing its objective. A drill is flaky when its verdict flipped between
+pass and not pass in the last 10 runs. The pages load nothing from
+elsewhere and open offline. A summary (runs, drills, pass rates, flaky
+drills, regressions) is printed. The command then fails only with
+--fail-on-regression, when the newest run has a regression.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			flags.DirSet = c.Flags().Changed("dir")
+			if flags.History != "" {
+				if flags.DirSet || flags.From != "" {
+					return fmt.Errorf("--history builds the history of every run: it takes no --dir or --from")
+				}
+				return runHistory(logger, streams, flags)
+			}
+			if c.Flags().Changed("out") || flags.FailOnRegression {
+				return fmt.Errorf("--out and --fail-on-regression go with --history")
+			}
 			return runE(logger, streams, flags)
 		},
 	}
 	c.Flags().StringVar(&flags.Dir, "dir", DefaultDir, "the report directory: drills are read from DIR/drills, reports written to DIR")
 	c.Flags().StringVar(&flags.From, "from", "", "render this report.json instead of collecting DIR/drills")
+	c.Flags().StringVar(&flags.History, "history", "", "build the history site of every run under this runs directory (_output/runs)")
+	c.Flags().StringVar(&flags.Out, "out", "", "with --history, where to write the site (default RUNS/"+HistoryDir+")")
+	c.Flags().BoolVar(&flags.FailOnRegression, "fail-on-regression", false, "with --history, fail when the newest run has a regression")
 	return c
+}
+
+// runHistory builds the history site of the runs under flags.History and
+// prints its summary.
+func runHistory(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error {
+	logger.V(1).Infof("Reading the runs in %s", flags.History)
+	h, err := history.Load(flags.History)
+	if err != nil {
+		return err
+	}
+	if len(h.Runs) == 0 {
+		return fmt.Errorf("no runs in %s: no directory under it holds a %s or a %s/ with drills",
+			flags.History, history.ReportFile, reports.DrillsDir)
+	}
+	out := flags.Out
+	if out == "" {
+		out = filepath.Join(flags.History, HistoryDir)
+	}
+	a := history.Analyze(h, history.DefaultThresholds(), history.DefaultFlakyRule())
+	written, err := history.WriteSite(out, a)
+	if err != nil {
+		return err
+	}
+	logger.V(0).Infof("Wrote the history of %d runs to %s (%d pages)", len(h.Runs), written[0], len(written))
+	if err := history.WriteSummary(streams.Out, a); err != nil {
+		return err
+	}
+	if !flags.FailOnRegression {
+		return nil
+	}
+	if regs := a.NewestRegressions(); len(regs) > 0 {
+		names := make([]string, len(regs))
+		for i, r := range regs {
+			names[i] = r.Drill + " " + r.Figure
+		}
+		return fmt.Errorf("the newest run %s regressed: %s", regs[0].Point.RunID, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 func runE(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error {

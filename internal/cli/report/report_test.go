@@ -10,6 +10,7 @@ import (
 
 	"github.com/drill-sre/drill/internal/cli/clitest"
 	"github.com/drill-sre/drill/reports"
+	"github.com/drill-sre/drill/reports/history/historytest"
 )
 
 var t0 = time.Date(2025, 11, 27, 14, 0, 0, 0, time.UTC)
@@ -181,5 +182,117 @@ func TestFromOtherSchema(t *testing.T) {
 	_, err := run(t, "--from", from)
 	if err == nil || !strings.Contains(err.Error(), "drill.sre/report/v0") || !strings.Contains(err.Error(), from) {
 		t.Fatalf("error %v, want one naming the file and its version", err)
+	}
+}
+
+// writeHistory writes historytest's 30 runs, the regression in run
+// regressionRun, and returns the runs directory.
+func writeHistory(t *testing.T, regressionRun int) historytest.Want {
+	t.Helper()
+	o := historytest.DefaultOptions()
+	o.RegressionRun = regressionRun
+	want, err := historytest.Write(t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+func TestHistory(t *testing.T) {
+	want := writeHistory(t, 24)
+	out, err := run(t, "--history", want.Dir)
+	if err != nil {
+		t.Fatalf("error: %v", err)
+	}
+	for _, s := range []string{
+		"30 runs from " + want.RunIDs[0] + " to " + want.RunIDs[29] + ", 5 drills\n",
+		historytest.FlakyDrill + " ",
+		"flaky (9 flips)",
+		"no regression in the newest run " + want.RunIDs[29],
+		"1 regression in earlier runs",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("summary lacks %q:\n%s", s, out)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(want.Dir, HistoryDir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(index, []byte(`<table class="grid">`)) || !bytes.Contains(index, []byte(want.RegressionRunID)) {
+		t.Errorf("index.html lacks the grid or the regression")
+	}
+
+	// Again, with the site beside the runs: it is not a run.
+	if _, err := run(t, "--history", want.Dir); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+
+	// Elsewhere.
+	dst := filepath.Join(t.TempDir(), "site")
+	if _, err := run(t, "--history", want.Dir, "--out", dst); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"index.html", "drill-" + historytest.FlakyDrill + ".html"} {
+		if _, err := os.Stat(filepath.Join(dst, f)); err != nil {
+			t.Errorf("--out: %v", err)
+		}
+	}
+}
+
+func TestHistoryFailOnRegression(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		regressionRun int
+		args          []string
+		wantErr       string
+	}{
+		{name: "regression in an earlier run", regressionRun: 24, args: []string{"--fail-on-regression"}},
+		{name: "regression in the newest run, not asked to fail", regressionRun: 29},
+		{
+			name: "regression in the newest run", regressionRun: 29, args: []string{"--fail-on-regression"},
+			wantErr: "regressed: " + historytest.RegressedDrill + " " + historytest.RegressedFigure,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := writeHistory(t, tc.regressionRun)
+			out, err := run(t, append([]string{"--history", want.Dir}, tc.args...)...)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("error: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), want.RunIDs[29])):
+				t.Fatalf("error %v, want one naming %s and %q", err, want.RunIDs[29], tc.wantErr)
+			}
+			// The site and the summary are written whatever the outcome.
+			if !strings.Contains(out, "30 runs") {
+				t.Errorf("no summary:\n%s", out)
+			}
+			if _, err := os.Stat(filepath.Join(want.Dir, HistoryDir, "index.html")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestHistoryFlags(t *testing.T) {
+	runsDir := writeHistory(t, 24).Dir
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "with --dir", args: []string{"--history", runsDir, "--dir", runsDir}, wantErr: "takes no --dir or --from"},
+		{name: "with --from", args: []string{"--history", runsDir, "--from", "report.json"}, wantErr: "takes no --dir or --from"},
+		{name: "--out alone", args: []string{"--out", t.TempDir()}, wantErr: "go with --history"},
+		{name: "--fail-on-regression alone", args: []string{"--fail-on-regression"}, wantErr: "go with --history"},
+		{name: "no runs", args: []string{"--history", t.TempDir()}, wantErr: "no runs in"},
+		{name: "no such directory", args: []string{"--history", filepath.Join(t.TempDir(), "none")}, wantErr: "load history"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := run(t, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+			}
+		})
 	}
 }
