@@ -41,7 +41,7 @@ func WriteSite(dir string, a Analysis) ([]string, error) {
 		return nil, fmt.Errorf("write history site: %w", err)
 	}
 	for _, s := range a.Drills {
-		page, err := newDrillPage(a, s, pages)
+		page, err := newDrillPage(a, s)
 		if err != nil {
 			return nil, fmt.Errorf("write history site: drill %s: %w", s.Name, err)
 		}
@@ -195,7 +195,7 @@ type pointRow struct {
 	Regressed                       bool
 }
 
-func newDrillPage(a Analysis, s DrillStats, pages map[string]string) (drillPage, error) {
+func newDrillPage(a Analysis, s DrillStats) (drillPage, error) {
 	runs := a.History.Runs
 	p := drillPage{Name: s.Name, Stats: s, PassRate: percent(s.PassRate()), Runs: len(runs), FlakyRule: a.FlakyRule}
 	for i := len(runs) - 1; i >= 0; i-- {
