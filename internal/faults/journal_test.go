@@ -550,3 +550,51 @@ func TestVeleroRevertFromJournal(t *testing.T) {
 		t.Errorf("second revert: %v, %d creates", err, creates)
 	}
 }
+
+// A harness killed after journalling the namespace's deletion but before
+// issuing it left the namespace as it was: the revert restores nothing and
+// does not wait for a deletion that never comes (the kill matrix's case).
+func TestVeleroRevertWhenTheNamespaceWasNeverDeleted(t *testing.T) {
+	scheme, err := velero.Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedule := &velerov1.Schedule{ObjectMeta: metav1.ObjectMeta{Namespace: velero.DefaultNamespace, Name: ScheduleName, Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy}}}
+	var creates int
+	c := ctrlfake.NewClientBuilder().WithScheme(scheme).WithObjects(schedule).WithInterceptorFuncs(interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			creates++
+			return c.Create(ctx, obj, opts...)
+		},
+	}).Build()
+	v := velero.New(c, "", nil)
+	v.Interval = 5 * time.Millisecond
+	cs := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "app"}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}})
+	j := &testJournal{}
+	f := &veleroRestore{env: Env{Clientset: cs, Namespace: "another-drill", Deployment: "probe-app", Logger: log.NoopLogger{}, Timeout: time.Minute, Journal: j},
+		p: &scenarios.VeleroRestoreParams{RestoreTimeout: 5 * time.Second}, v: v, c: c, run: "drill-2", steps: stepLog{locator: LocatorVelero}}
+	j.f = f
+	state, _ := json.Marshal(veleroRestoreJournal{Namespace: "app", Deployment: "probe-app", Run: "drill-1", Schedule: true, ScheduleName: ScheduleName,
+		Location: velero.LocationName, Backup: "drill-1", Deleted: true})
+	if err := f.RestoreJournal(state); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := f.Revert(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the revert took %s: it waited for a deletion", took)
+	}
+	if creates != 0 {
+		t.Errorf("%d creates: a Restore was made of a namespace that is there", creates)
+	}
+	wantSteps := []string{"namespace app was never deleted: nothing to restore", "Schedule drill-daily-backup deleted"}
+	if got := j.steps(); !slices.Equal(got, wantSteps) {
+		t.Errorf("journal steps %q, want %q", got, wantSteps)
+	}
+	var js veleroRestoreJournal
+	if err := json.Unmarshal(j.last(t), &js); err != nil || js.Deleted {
+		t.Errorf("journal %+v, %v: want the deletion no longer recorded", js, err)
+	}
+}

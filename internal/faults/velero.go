@@ -585,6 +585,15 @@ func (f *veleroRestore) restoreNamespace(ctx context.Context, backup string) err
 	done := f.restored // as far as an earlier attempt got
 	f.mu.Unlock()
 	if !done.Started {
+		// A harness killed between journalling the deletion and issuing it
+		// left the namespace as it was: there is nothing to restore.
+		ns, err := f.env.Clientset.CoreV1().Namespaces().Get(ctx, f.env.Namespace, metav1.GetOptions{})
+		if err == nil && ns.DeletionTimestamp == nil {
+			f.mu.Lock()
+			f.deleted = false
+			f.mu.Unlock()
+			return f.env.step(ctx, "namespace "+f.env.Namespace+" was never deleted: nothing to restore")
+		}
 		// Velero restores nothing that still exists: a namespace still
 		// terminating would swallow the restore.
 		if err := f.waitNamespaceGone(ctx); err != nil {
