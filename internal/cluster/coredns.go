@@ -44,6 +44,21 @@ func SpreadCoreDNS(ctx context.Context, cs kubernetes.Interface, timeout time.Du
 	return WaitForRollout(ctx, cs, coreDNSNamespace, coreDNSDeployment, timeout)
 }
 
+// CoreDNSSpreadable says whether kube-system/coredns's replicas fit on nodes
+// nodes once spread (one per hostname, required), and its replica count. A
+// one-node cluster from a user's own kind config cannot spread two.
+func CoreDNSSpreadable(ctx context.Context, cs kubernetes.Interface, nodes int) (bool, int32, error) {
+	d, err := cs.AppsV1().Deployments(coreDNSNamespace).Get(ctx, coreDNSDeployment, metav1.GetOptions{})
+	if err != nil {
+		return false, 0, fmt.Errorf("spread coredns: get deployment %s/%s: %w", coreDNSNamespace, coreDNSDeployment, err)
+	}
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	return int(replicas) <= nodes, replicas, nil
+}
+
 func ensureCoreDNSPDB(ctx context.Context, cs kubernetes.Interface) error {
 	raw, err := fixtures.Cluster.ReadFile("cluster/coredns-pdb.yaml")
 	if err != nil {

@@ -137,3 +137,21 @@ func TestRolledOut(t *testing.T) {
 		t.Error("rollout with an old replica left counted as done")
 	}
 }
+
+// A cluster with fewer nodes than CoreDNS replicas (a user's one-node kind
+// config) cannot spread them one per node: Up leaves CoreDNS as it is.
+func TestCoreDNSSpreadable(t *testing.T) {
+	cs := fake.NewClientset(kubeadmCoreDNS()) // 2 replicas
+	for _, c := range []struct {
+		nodes int
+		want  bool
+	}{{1, false}, {2, true}, {6, true}} {
+		got, replicas, err := CoreDNSSpreadable(context.Background(), cs, c.nodes)
+		if err != nil || got != c.want || replicas != 2 {
+			t.Errorf("%d nodes: spreadable %v (%d replicas, %v), want %v", c.nodes, got, replicas, err, c.want)
+		}
+	}
+	if _, _, err := CoreDNSSpreadable(context.Background(), fake.NewClientset(), 3); err == nil {
+		t.Error("no error without a coredns deployment")
+	}
+}

@@ -208,7 +208,13 @@ func (k *Kind) Up(ctx context.Context) (UpResult, error) {
 	}); err != nil {
 		return res, fmt.Errorf("cluster %s: %w", k.name, err)
 	}
-	if err := step(k.logger, "Spreading CoreDNS over zones", func() error {
+	spreadable, replicas, err := CoreDNSSpreadable(ctx, cs, len(internal))
+	if err != nil {
+		return res, fmt.Errorf("cluster %s: %w", k.name, err)
+	}
+	if !spreadable {
+		k.logger.V(0).Infof(" • Not spreading CoreDNS: its %d replicas need %d nodes, one each, and the cluster has %d", replicas, replicas, len(internal))
+	} else if err := step(k.logger, "Spreading CoreDNS over zones", func() error {
 		return SpreadCoreDNS(ctx, cs, k.wait)
 	}); err != nil {
 		return res, fmt.Errorf("cluster %s: %w", k.name, err)
