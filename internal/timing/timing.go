@@ -51,14 +51,13 @@ type Phase struct {
 // records nothing.
 type Recorder struct {
 	mu     sync.Mutex
-	phases []Phase
-	open   map[int]bool
+	phases []Phase // an open phase has a zero To
 	now    func() time.Time
 }
 
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder {
-	return &Recorder{open: map[int]bool{}, now: time.Now}
+	return &Recorder{now: time.Now}
 }
 
 // Start begins a phase and returns the function that ends it; calling that
@@ -70,13 +69,11 @@ func (r *Recorder) Start(name string, b Bucket) (end func()) {
 	r.mu.Lock()
 	i := len(r.phases)
 	r.phases = append(r.phases, Phase{Name: name, Bucket: b, From: r.now()})
-	r.open[i] = true
 	r.mu.Unlock()
 	return func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if r.open[i] {
-			delete(r.open, i)
+		if r.phases[i].To.IsZero() {
 			r.phases[i].To = r.now()
 		}
 	}
@@ -92,8 +89,10 @@ func (r *Recorder) Phases() []Phase {
 	defer r.mu.Unlock()
 	out := slices.Clone(r.phases)
 	now := r.now()
-	for i := range r.open {
-		out[i].To = now
+	for i := range out {
+		if out[i].To.IsZero() {
+			out[i].To = now
+		}
 	}
 	return out
 }
