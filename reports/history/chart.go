@@ -1,21 +1,17 @@
 package history
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
-	"image/color"
 	"math"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/drill-sre/drill/internal/svgplot"
 	"github.com/drill-sre/drill/reports"
 )
 
@@ -24,14 +20,6 @@ import (
 const (
 	chartWidth  = 480
 	chartHeight = 170
-)
-
-// Colours of the charts, as the page's verdict classes.
-var (
-	colourLine  = color.RGBA{R: 0x57, G: 0x60, B: 0x6a, A: 0xff}
-	colourPass  = color.RGBA{R: 0x1a, G: 0x7f, B: 0x37, A: 0xff}
-	colourFail  = color.RGBA{R: 0xcf, G: 0x22, B: 0x2e, A: 0xff}
-	colourBound = color.RGBA{R: 0xbc, G: 0x4c, B: 0x00, A: 0xff}
 )
 
 // chart is a trend chart: an SVG document gonum drew, left open so that the
@@ -59,9 +47,8 @@ type mark struct {
 // a dashed line.
 func drawChart(s Series, runs int, regressed map[int]bool) (chart, error) {
 	p := plot.New()
-	sans := font.Font{Typeface: "Liberation", Variant: "Sans"}
-	p.X.Tick.Label.Font = font.From(sans, 9)
-	p.Y.Tick.Label.Font = font.From(sans, 9)
+	p.X.Tick.Label.Font = svgplot.Sans(9)
+	p.Y.Tick.Label.Font = svgplot.Sans(9)
 	p.X.Min, p.X.Max = 0.5, float64(runs)+0.5
 	p.X.Tick.Marker = runTicks(runs)
 	p.Y.Tick.Marker = plot.DefaultTicks{}
@@ -89,7 +76,7 @@ func drawChart(s Series, runs int, regressed map[int]bool) (chart, error) {
 		if err != nil {
 			return chart{}, fmt.Errorf("draw bound: %w", err)
 		}
-		l.Color, l.Width, l.Dashes = colourBound, vg.Points(1), []vg.Length{vg.Points(4), vg.Points(3)}
+		l.Color, l.Width, l.Dashes = svgplot.Bound, vg.Points(1), []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
 	}
 	for _, seg := range segments(s.Points) {
@@ -100,7 +87,7 @@ func drawChart(s Series, runs int, regressed map[int]bool) (chart, error) {
 		if err != nil {
 			return chart{}, fmt.Errorf("draw values: %w", err)
 		}
-		l.Color, l.Width = colourLine, vg.Points(1.2)
+		l.Color, l.Width = svgplot.Line, vg.Points(1.2)
 		p.Add(l)
 	}
 	xys := make(plotter.XYs, len(s.Points))
@@ -112,35 +99,26 @@ func drawChart(s Series, runs int, regressed map[int]bool) (chart, error) {
 		return chart{}, fmt.Errorf("draw values: %w", err)
 	}
 	dots.GlyphStyleFunc = func(i int) draw.GlyphStyle {
-		g := draw.GlyphStyle{Color: colourPass, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		g := draw.GlyphStyle{Color: svgplot.Pass, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 		if s.Points[i].Verdict != reports.Pass {
-			g.Color = colourFail
+			g.Color = svgplot.Fail
 		}
 		if regressed[s.Points[i].Run] {
-			g.Color, g.Radius, g.Shape = colourFail, vg.Points(4.5), draw.RingGlyph{}
+			g.Color, g.Radius, g.Shape = svgplot.Fail, vg.Points(4.5), draw.RingGlyph{}
 		}
 		return g
 	}
 	p.Add(dots)
 
-	c := vgsvg.New(vg.Points(chartWidth), vg.Points(chartHeight))
-	dc := draw.New(c)
-	p.Draw(dc)
-	data := p.DataCanvas(dc)
-	tx, ty := p.Transforms(&data)
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
+	fig, err := svgplot.Draw(p, chartWidth, chartHeight, svgplot.Inset{})
+	if err != nil {
 		return chart{}, fmt.Errorf("draw chart: %w", err)
 	}
-	svg, err := openSVG(buf.String())
-	if err != nil {
-		return chart{}, err
-	}
-	out := chart{SVG: template.HTML(svg), HasBound: len(bounds) > 0} //nolint:gosec // gonum's own SVG: numbers only, its text escaped
+	out := chart{SVG: fig.SVG, HasBound: len(bounds) > 0}
 	for _, pt := range s.Points {
 		out.Marks = append(out.Marks, mark{
-			X:     coord(tx(x(pt)).Points()),
-			Y:     coord(chartHeight - ty(pt.Value).Points()),
+			X:     svgplot.Coord(fig.X(x(pt))),
+			Y:     svgplot.Coord(fig.Y(pt.Value)),
 			Title: fmt.Sprintf("%s: %s (%s)", pt.RunID, pt.Measured, pt.Verdict),
 		})
 	}
@@ -184,19 +162,4 @@ func runTicks(runs int) plot.ConstantTicks {
 		ticks = append(ticks, t)
 	}
 	return ticks
-}
-
-// coord formats an SVG coordinate.
-func coord(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
-
-// openSVG strips gonum's SVG document of what cannot be inlined in HTML (its
-// XML prolog and comment) and of its closing tag, which the page writes
-// after the marks.
-func openSVG(doc string) (string, error) {
-	start := strings.Index(doc, "<svg")
-	end := strings.LastIndex(doc, "</svg>")
-	if start < 0 || end < start {
-		return "", fmt.Errorf("draw chart: gonum wrote no <svg> element")
-	}
-	return doc[start:end], nil
 }
