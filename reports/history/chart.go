@@ -43,7 +43,7 @@ type mark struct {
 // drawChart draws s across runs runs (numbered from 1, oldest left): the
 // values as a line broken where the drill did not run, a dot per run
 // (red when the objective failed, ringed when it regressed) and, where the
-// bound reads as a number in the figure's unit (ParseBound), the bound as
+// bound reads as a number in the figure's unit (reports.ParseBound), the bound as
 // a dashed line.
 func drawChart(s Series, runs int, regressed map[int]bool) (chart, error) {
 	p := plot.New()
@@ -58,7 +58,7 @@ func drawChart(s Series, runs int, regressed map[int]bool) (chart, error) {
 	var bounds plotter.XYs
 	for _, pt := range s.Points {
 		note(pt.Value)
-		if b, ok := ParseBound(pt.Bound, s.Unit); ok {
+		if b, ok := reports.ParseBound(pt.Bound, s.Unit); ok {
 			bounds = append(bounds, plotter.XY{X: x(pt), Y: b})
 			note(b)
 		}

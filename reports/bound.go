@@ -1,4 +1,4 @@
-package history
+package reports
 
 import (
 	"math"
@@ -8,7 +8,8 @@ import (
 )
 
 // ParseBound reads an objective's Bound as a number in unit, for drawing it
-// beside the figure; ok is false when unsure. The bounds drill writes are
+// beside the figure (the history's trend charts, report.html's gauges and
+// deadlines); ok is false when unsure. The bounds drill writes are
 // read:
 //
 //   - in seconds (unit "s"), a Go duration, after "within" and before "of
