@@ -15,7 +15,8 @@
 #                To fit CI's 90 minutes it leaves out TEST_SKIP: drills whose
 #                fault another drill of the run already exercises.
 #
-# Other targets: setup, images, build, unit, up, down, status, suites.
+# Other targets: setup, images, build, unit, up, down, status, suites, pages,
+# kill-matrix.
 
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
@@ -43,7 +44,7 @@ DRILL       := bin/drill
 
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: drill test setup images build unit up down status suites lint kill-matrix
+.PHONY: drill test setup images build unit up down status suites lint kill-matrix pages
 
 export LABEL_FILTER
 export DRILL_DRY_RUN
@@ -62,6 +63,20 @@ drill: setup build
 
 test: unit setup images build
 	SKIP='$(TEST_SKIP)' ./hack/run-suites.sh --teardown $(SUITES)
+	$(MAKE) --no-print-directory pages PAGES_REPORT=_output/runs/latest/report.json PAGES_OUT=_output/runs/latest/pages
+
+# The pages in a headless Chromium (internal/pagecheck, tag browser):
+# report.html drawn from PAGES_REPORT (a report.json recorded from a real
+# run; make test gives the run it just made) and the history site of a
+# generated 30-run history: every drill's timeline and its rows, the
+# regression and the flaky drill flagged, no console error, no request
+# leaving the page, no sideways scroll on a phone, at most 1 MB. Screenshots,
+# printed PDFs and measurements.json (page sizes, load events) go to
+# PAGES_OUT.
+PAGES_REPORT ?= internal/pagecheck/testdata/report.json
+PAGES_OUT    ?= _output/pages
+pages: setup
+	go test -tags browser -count=1 -v ./internal/pagecheck -args -report=$(abspath $(PAGES_REPORT)) -out=$(abspath $(PAGES_OUT))
 
 setup:
 	./hack/host-setup.sh
@@ -75,6 +90,7 @@ build:
 # Everything but the suites, which need a cluster.
 unit:
 	go vet ./...
+	go vet -tags browser ./internal/pagecheck
 	go test -race -count=1 $$(go list ./... | grep -v /suites/)
 
 up: build
