@@ -1,7 +1,7 @@
 // Package report implements `drill report`: gather the drills of a game day
-// into one report and render it as JSON, Markdown, JUnit and a terminal
-// table; or, with --history, build the history site of every run kept
-// (package history).
+// into one report and render it as JSON, Markdown, HTML, JUnit, Prometheus
+// metrics, a short Markdown summary and a terminal table; or, with
+// --history, build the history site of every run kept (package history).
 package report
 
 import (
@@ -16,8 +16,10 @@ import (
 	"sigs.k8s.io/kind/pkg/cmd"
 	"sigs.k8s.io/kind/pkg/log"
 
+	"github.com/drill-sre/drill/internal/atomicfile"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/reports/history"
+	"github.com/drill-sre/drill/reports/metrics"
 )
 
 // Files written by `drill report`, in the report directory.
@@ -26,6 +28,19 @@ const (
 	MarkdownFile = "report.md"
 	HTMLFile     = "report.html"
 	JUnitFile    = "junit-drills.xml"
+	// PrometheusFile holds the report's metrics (package metrics), for
+	// node-exporter's textfile collector, which reads *.prom.
+	PrometheusFile = "report.prom"
+	// SummaryFile is the short Markdown summary, for a CI job summary or a
+	// pull request comment.
+	SummaryFile = "summary.md"
+)
+
+// Formats of what `drill report` prints on stdout.
+const (
+	FormatTable      = "table"
+	FormatPrometheus = "prometheus"
+	FormatSummary    = "summary"
 )
 
 // DefaultDir is where drills write their reports unless told otherwise.
@@ -44,6 +59,9 @@ type flagpole struct {
 	// to write it.
 	History, Out     string
 	FailOnRegression bool
+	// Format is what to print on stdout; Link where the summary says the
+	// full report is.
+	Format, Link string
 }
 
 // NewCommand returns the `report` command.
@@ -58,11 +76,47 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 Every drill writes DIR/drills/NAME.json when it ends. report collects them,
 in the order they ran, into DIR/report.json, renders DIR/report.md,
 DIR/report.html (the same summary as one self-contained page) and
-DIR/junit-drills.xml, and prints a summary table. With --from, an existing
-report.json is rendered instead: report.md, report.html and junit-drills.xml
-are written beside it, or to --dir if given.
+DIR/junit-drills.xml, DIR/report.prom and DIR/summary.md, and prints a
+summary table. With --from, an existing report.json is rendered instead:
+the other files are written beside it, or to --dir if given.
 
-The command fails when any drill's verdict is not pass.
+--format says what is printed on stdout, the files being written alike:
+
+  table       (the default) a table of the drills and their objectives
+  prometheus  report.prom: the metrics below, in Prometheus' text
+              exposition format, without sample timestamps, for piping to
+              a Pushgateway (drill report --format prometheus | curl
+              --data-binary @- http://pushgateway:9091/metrics/job/drill).
+              For node-exporter's textfile collector, point
+              --collector.textfile.directory at the runs' latest link
+              (_output/runs/latest), or copy report.prom into its directory
+              (cp to a temporary name there, then mv: it must appear whole)
+  summary     summary.md: a short Markdown summary sized for a CI job
+              summary or a pull request comment (the verdict, a row per
+              drill with its RTOs and RPOs against their bounds, why the
+              others failed, and --link to the full report), kept under
+              60000 bytes: past that, failures and then rows are left out
+              and it says so (drill report --format summary >>
+              "$GITHUB_STEP_SUMMARY")
+
+The metrics (all gauges, labelled drill and objective):
+
+  drill_objective_value_<unit>   each measured objective's value, in its
+                                 base unit; left out when not measured
+  drill_objective_bound_<unit>   its bound, when the bound is a number
+  drill_objective_pass           1 passed, 0 failed or not measured
+  drill_drill_pass               1 the drill passed, else 0
+  drill_drill_verdict            1 for the drill's verdict label (pass,
+                                 fail or error), 0 for the other two
+  drill_report_finished_timestamp_seconds   when the last drill finished
+
+Units become Prometheus base units: s (and ms, min, h) seconds, % ratio;
+count and none no suffix; any other (writes, pods, records, alerts) names
+itself: drill_objective_value_seconds{drill="kill-apiserver",
+objective="rto.api"} 11.3.
+
+The command fails when any drill's verdict is not pass, after writing
+every file and printing its output.
 
 With --history RUNS (the directory that keeps one directory per run,
 _output/runs), report builds the history of every run under RUNS instead,
@@ -89,13 +143,18 @@ drills, regressions) is printed. The command then fails only with
 		RunE: func(c *cobra.Command, _ []string) error {
 			flags.DirSet = c.Flags().Changed("dir")
 			if flags.History != "" {
-				if flags.DirSet || flags.From != "" {
-					return fmt.Errorf("--history builds the history of every run: it takes no --dir or --from")
+				if flags.DirSet || flags.From != "" || c.Flags().Changed("format") || c.Flags().Changed("link") {
+					return fmt.Errorf("--history builds the history of every run: it takes no --dir, --from, --format or --link")
 				}
 				return runHistory(logger, streams, flags)
 			}
 			if c.Flags().Changed("out") || flags.FailOnRegression {
 				return fmt.Errorf("--out and --fail-on-regression go with --history")
+			}
+			switch flags.Format {
+			case FormatTable, FormatPrometheus, FormatSummary:
+			default:
+				return fmt.Errorf("--format %q: want %s, %s or %s", flags.Format, FormatTable, FormatPrometheus, FormatSummary)
 			}
 			return runE(logger, streams, flags)
 		},
@@ -105,6 +164,8 @@ drills, regressions) is printed. The command then fails only with
 	c.Flags().StringVar(&flags.History, "history", "", "build the history site of every run under this runs directory (_output/runs)")
 	c.Flags().StringVar(&flags.Out, "out", "", "with --history, where to write the site (default RUNS/"+HistoryDir+")")
 	c.Flags().BoolVar(&flags.FailOnRegression, "fail-on-regression", false, "with --history, fail when the newest run has a regression")
+	c.Flags().StringVar(&flags.Format, "format", FormatTable, "what to print on stdout: "+FormatTable+", "+FormatPrometheus+" (report.prom) or "+FormatSummary+" (summary.md)")
+	c.Flags().StringVar(&flags.Link, "link", "", "the URL of the full report, for the summary to link to (e.g. where drill publish puts the run)")
 	return c
 }
 
@@ -160,12 +221,20 @@ func runE(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error {
 	}
 	// A report read with --from is rendered, not rewritten.
 	withJSON := flags.From == ""
-	written, err := render(out, r, withJSON)
+	written, err := render(out, r, withJSON, reports.SummaryOptions{Link: flags.Link})
 	if err != nil {
 		return err
 	}
 	logger.V(0).Infof("Wrote %s to %s", strings.Join(written, ", "), out)
-	if err := reports.WriteTable(streams.Out, r); err != nil {
+	switch flags.Format {
+	case FormatPrometheus:
+		err = metrics.Write(streams.Out, r)
+	case FormatSummary:
+		err = reports.WriteSummary(streams.Out, r, reports.SummaryOptions{Link: flags.Link})
+	default:
+		err = reports.WriteTable(streams.Out, r)
+	}
+	if err != nil {
 		return err
 	}
 	return verdictError(r)
@@ -190,8 +259,10 @@ func load(logger log.Logger, flags *flagpole) (reports.Report, string, error) {
 }
 
 // render writes the report's renderings to dir, and report.json when
-// withJSON, and returns the names of the files it wrote.
-func render(dir string, r reports.Report, withJSON bool) ([]string, error) {
+// withJSON, and returns the names of the files it wrote. Each is written
+// whole or not at all (atomicfile), so that a textfile collector never
+// reads half a report.prom.
+func render(dir string, r reports.Report, withJSON bool, summary reports.SummaryOptions) ([]string, error) {
 	var written []string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write reports: %w", err)
@@ -209,12 +280,14 @@ func render(dir string, r reports.Report, withJSON bool) ([]string, error) {
 		{MarkdownFile, reports.WriteMarkdown},
 		{HTMLFile, reports.WriteHTML},
 		{JUnitFile, reports.WriteJUnit},
+		{PrometheusFile, metrics.Write},
+		{SummaryFile, func(w io.Writer, r reports.Report) error { return reports.WriteSummary(w, r, summary) }},
 	} {
 		var buf bytes.Buffer
 		if err := f.render(&buf, r); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
 			return nil, fmt.Errorf("write reports: %w", err)
 		}
 		written = append(written, f.name)

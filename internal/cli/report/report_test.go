@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/drill-sre/drill/internal/cli/clitest"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/reports/history/historytest"
@@ -281,8 +284,9 @@ func TestHistoryFlags(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{name: "with --dir", args: []string{"--history", runsDir, "--dir", runsDir}, wantErr: "takes no --dir or --from"},
-		{name: "with --from", args: []string{"--history", runsDir, "--from", "report.json"}, wantErr: "takes no --dir or --from"},
+		{name: "with --dir", args: []string{"--history", runsDir, "--dir", runsDir}, wantErr: "takes no --dir, --from"},
+		{name: "with --from", args: []string{"--history", runsDir, "--from", "report.json"}, wantErr: "takes no --dir, --from"},
+		{name: "with --format", args: []string{"--history", runsDir, "--format", "summary"}, wantErr: "--format"},
 		{name: "--out alone", args: []string{"--out", t.TempDir()}, wantErr: "go with --history"},
 		{name: "--fail-on-regression alone", args: []string{"--fail-on-regression"}, wantErr: "go with --history"},
 		{name: "no runs", args: []string{"--history", t.TempDir()}, wantErr: "no runs in"},
@@ -294,5 +298,46 @@ func TestHistoryFlags(t *testing.T) {
 				t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestFormat(t *testing.T) {
+	dir := t.TempDir()
+	writeDrills(t, dir, drill("a", 0, reports.Pass), drill("b", 2, reports.Fail))
+
+	// Every file is written whatever is printed.
+	out, err := run(t, "--dir", dir, "--format", "prometheus")
+	if err == nil || err.Error() != "1 of 2 drills failed: b" {
+		t.Errorf("error %v, want 1 of 2 drills failed: b", err)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("stdout is not the exposition format: %v\n%s", err, out)
+	}
+	if mf := fams["drill_objective_value_seconds"]; mf == nil || len(mf.Metric) != 2 || mf.Metric[0].GetGauge().GetValue() != 11.3 {
+		t.Errorf("drill_objective_value_seconds: %v", mf)
+	}
+	prom, err := os.ReadFile(filepath.Join(dir, PrometheusFile))
+	if err != nil || string(prom) != out {
+		t.Errorf("%s differs from stdout (%v):\n%s", PrometheusFile, err, prom)
+	}
+
+	out, _ = run(t, "--dir", dir, "--format", "summary", "--link", "https://example.com/r/report.html")
+	for _, want := range []string{"## ❌ Drills: 1 of 2 did not pass", "| b | ❌ **fail** | api 11.3s / 20s |", "[https://example.com/r/report.html]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if md, err := os.ReadFile(filepath.Join(dir, SummaryFile)); err != nil || string(md) != out {
+		t.Errorf("%s differs from stdout (%v)", SummaryFile, err)
+	}
+
+	// The table by default.
+	if out, _ := run(t, "--dir", dir); !strings.Contains(out, "2 drills: 1 pass, 1 fail") {
+		t.Errorf("table:\n%s", out)
+	}
+	if _, err := run(t, "--dir", dir, "--format", "json"); err == nil || !strings.Contains(err.Error(), `--format "json"`) {
+		t.Errorf("error %v, want one naming the format", err)
 	}
 }
