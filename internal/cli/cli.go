@@ -19,6 +19,7 @@ import (
 	cleanupcli "github.com/drill-sre/drill/internal/cli/cleanup"
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
+	publishcli "github.com/drill-sre/drill/internal/cli/publish"
 	recovercli "github.com/drill-sre/drill/internal/cli/recover"
 	"github.com/drill-sre/drill/internal/cli/report"
 	"github.com/drill-sre/drill/internal/cli/rules"
@@ -112,6 +113,7 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(cleanupcli.NewCommand(logger, streams))
 	c.AddCommand(runscli.NewCommand(logger, streams))
 	c.AddCommand(report.NewCommand(logger, streams))
+	c.AddCommand(publishcli.NewCommand(logger, streams))
 	c.AddCommand(rules.NewCommand(logger, streams))
 	c.InitDefaultCompletionCmd() // now, so that it is walked below too
 	refuseUnknownSubcommands(c)

@@ -14,7 +14,7 @@ import (
 )
 
 // NewCommand returns the `runs` command.
-func NewCommand(_ log.Logger, streams cmd.IOStreams) *cobra.Command {
+func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	var root string
 	c := &cobra.Command{
 		Use:   "runs",
@@ -22,6 +22,7 @@ func NewCommand(_ log.Logger, streams cmd.IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	c.PersistentFlags().StringVar(&root, "root", runs.DefaultRoot, "where runs are kept")
+	c.AddCommand(fetchCommand(logger, streams, &root))
 	c.AddCommand(&cobra.Command{
 		Use:   "new",
 		Short: "Create the directory of a run starting now, point latest at it, and print its path",
