@@ -48,7 +48,7 @@ func TestHistory(t *testing.T) {
 		// Still firing at the end of the window.
 		series("ClusterDown", "firing", samples(700, 900), "instance", "10.0.0.2:6443"),
 	}
-	got := History(m, eval, at(905))
+	got := History(m, eval, at(905), nil)
 	if len(got) != 3 {
 		t.Fatalf("got %d alerts, want 3: %+v", len(got), got)
 	}
@@ -395,11 +395,59 @@ func TestHistoryReadQuietAfterTheEnd(t *testing.T) {
 	m := model.Matrix{series("PodCrashLooping", "firing", samples(330, 600))}
 	// Read right after the last sample, a stretch that just ended looks open;
 	// read Quiet later, it is closed one evaluation after its last sample.
-	if got := History(m, eval, at(610)); !got[0].Firing[0].Open {
+	if got := History(m, eval, at(610), nil); !got[0].Firing[0].Open {
 		t.Errorf("read 10 s after the last sample: %+v, want open (cannot tell yet)", got[0].Firing)
 	}
-	got := History(m, eval, at(600).Add(Quiet(eval)))
+	got := History(m, eval, at(600).Add(Quiet(eval)), nil)
 	if s := got[0].Firing[0]; s.Open || !s.To.Equal(at(615)) {
 		t.Errorf("read Quiet after: %+v, want closed at 615 s", s)
+	}
+}
+
+// What was active at the end (the instant query ALERTS) decides whether a
+// last stretch is open, so the history can be read right after the window:
+// no wait, whatever the last sample's age.
+func TestHistoryReadWithWhatIsActive(t *testing.T) {
+	m := model.Matrix{
+		series("PodCrashLooping", "firing", samples(330, 600), "pod", "a"),
+		series("PodCrashLooping", "firing", samples(330, 600), "pod", "b"),
+		// Active at the end though its last sample is old: a slow
+		// evaluation.
+		series("ClusterDown", "firing", samples(100, 300)),
+		// Pending at the end, in the active vector as firing: not the
+		// same series.
+		series("Flappy", "pending", samples(500, 600)),
+	}
+	active := model.Vector{
+		{Metric: series("PodCrashLooping", "firing", nil, "pod", "b").Metric},
+		{Metric: series("ClusterDown", "firing", nil).Metric},
+		{Metric: series("Flappy", "firing", nil).Metric},
+	}
+	got := History(m, eval, at(605), active)
+	byKey := map[string]reports.Span{}
+	for _, a := range got {
+		s := a.Pending
+		if len(a.Firing) > 0 {
+			s = a.Firing
+		}
+		byKey[a.Name+a.Labels["pod"]] = s[len(s)-1]
+	}
+	for key, want := range map[string]reports.Span{
+		"PodCrashLoopinga": {From: at(330), To: at(615)},
+		"PodCrashLoopingb": {From: at(330), To: at(605), Open: true},
+		"ClusterDown":      {From: at(100), To: at(605), Open: true},
+		"Flappy":           {From: at(500), To: at(605)}, // last sample at 590
+	} {
+		if g := byKey[key]; !g.From.Equal(want.From) || !g.To.Equal(want.To) || g.Open != want.Open {
+			t.Errorf("%s: %+v, want %+v", key, g, want)
+		}
+	}
+	// An empty vector (nothing active) closes every stretch.
+	for _, a := range History(m, eval, at(605), model.Vector{}) {
+		for _, s := range append(a.Pending, a.Firing...) {
+			if s.Open {
+				t.Errorf("%s %+v: open with nothing active", a.Name, s)
+			}
+		}
 	}
 }

@@ -35,9 +35,10 @@ const (
 // Prometheus do not split one).
 const gapFactor = 2.5
 
-// Quiet is how long after a window's end its History must be read for the
-// stretches that ended near the end to be told from those still open: a
-// stretch is open when its last sample is within this of the time read.
+// Quiet is how long after a window's end its History must be read, when
+// what was active at the end is not known (active nil), for the stretches
+// that ended near the end to be told from those still open: a stretch is
+// then open when its last sample is within this of the time read.
 func Quiet(eval time.Duration) time.Duration {
 	return time.Duration(float64(eval)*gapFactor) + time.Second
 }
@@ -46,9 +47,24 @@ func Quiet(eval time.Duration) time.Duration {
 // answer to ALERTS[window] evaluated at end) into one Alert per alertname
 // and label set, ordered by their first activity. eval is the rule
 // evaluation interval: a stretch ends one evaluation after its last
-// sample, when the next evaluation found the alert in another state, and
-// is Open when its last sample is within gapFactor evaluations of end.
-func History(m model.Matrix, eval time.Duration, end time.Time) []reports.Alert {
+// sample, when the next evaluation found the alert in another state.
+//
+// active is the answer to the instant query ALERTS at end: the series
+// active at the last evaluation before end (Prometheus marks a series
+// stale at the evaluation that finds it inactive). A series' last stretch
+// is Open, until end, when active holds it, however recent its last
+// sample: so History can be read as soon as the window ends. With active
+// nil, what was active is guessed from timing: a last stretch is Open when
+// its last sample is within gapFactor evaluations of end, which needs the
+// read to wait Quiet after the window's end.
+func History(m model.Matrix, eval time.Duration, end time.Time, active model.Vector) []reports.Alert {
+	var still map[string]bool
+	if active != nil {
+		still = make(map[string]bool, len(active))
+		for _, s := range active {
+			still[seriesKey(s.Metric)] = true
+		}
+	}
 	byKey := map[string]*reports.Alert{}
 	var keys []string
 	for _, ss := range m {
@@ -69,7 +85,12 @@ func History(m model.Matrix, eval time.Duration, end time.Time) []reports.Alert 
 			byKey[key] = a
 			keys = append(keys, key)
 		}
-		spans := stretches(ss.Values, eval, end)
+		open := func(last time.Time) bool { return end.Sub(last) <= time.Duration(float64(eval)*gapFactor) }
+		if still != nil {
+			isActive := still[seriesKey(ss.Metric)]
+			open = func(time.Time) bool { return isActive }
+		}
+		spans := stretches(ss.Values, eval, end, open)
 		switch string(ss.Metric[labelState]) {
 		case statePend:
 			a.Pending = append(a.Pending, spans...)
@@ -102,8 +123,20 @@ func toLabelSet(m map[string]string) model.LabelSet {
 	return ls
 }
 
-// stretches splits one state's samples into spans.
-func stretches(vs []model.SamplePair, eval time.Duration, end time.Time) []reports.Span {
+// seriesKey names an ALERTS series by its labels, alertstate included.
+func seriesKey(m model.Metric) string {
+	ls := make(model.LabelSet, len(m))
+	for k, v := range m {
+		if k != model.MetricNameLabel {
+			ls[k] = v
+		}
+	}
+	return ls.String()
+}
+
+// stretches splits one state's samples into spans; the last is open, to
+// end, when open says so of its last sample.
+func stretches(vs []model.SamplePair, eval time.Duration, end time.Time, open func(last time.Time) bool) []reports.Span {
 	gap := time.Duration(float64(eval) * gapFactor)
 	var out []reports.Span
 	var cur *reports.Span
@@ -122,7 +155,7 @@ func stretches(vs []model.SamplePair, eval time.Duration, end time.Time) []repor
 	}
 	if cur != nil {
 		cur.To = last.Add(eval)
-		if end.Sub(last) <= gap {
+		if open(last) {
 			cur.To, cur.Open = end, true
 		}
 		out = append(out, *cur)

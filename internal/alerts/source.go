@@ -59,8 +59,9 @@ func (s *Source) Record(seen []reports.Alert) *reports.Alerts {
 	return r
 }
 
-// History reads the ALERTS samples between from and to and returns what
-// every alert did (see History), with the receiver's notifications.
+// History reads the ALERTS samples between from and to, and what is
+// active at to, and returns what every alert did (see History), with the
+// receiver's notifications. It can be read as soon as to has passed.
 func (s *Source) History(ctx context.Context, from, to time.Time) ([]reports.Alert, error) {
 	window := time.Duration(math.Ceil(to.Sub(from).Seconds())) * time.Second
 	if window <= 0 {
@@ -75,7 +76,20 @@ func (s *Source) History(ctx context.Context, from, to time.Time) ([]reports.Ale
 	if !ok {
 		return nil, fmt.Errorf("query Prometheus %s for %s: got a %s, not a range vector", s.PrometheusURL, q, v.Type())
 	}
-	seen := History(m, s.EvaluationInterval, to)
+	// What is active at the window's end tells a stretch still open from
+	// one that just ended, with no need to wait for later evaluations.
+	av, _, err := s.api.Query(ctx, "ALERTS", to)
+	if err != nil {
+		return nil, fmt.Errorf("query Prometheus %s for ALERTS: %w", s.PrometheusURL, err)
+	}
+	active, ok := av.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("query Prometheus %s for ALERTS: got a %s, not an instant vector", s.PrometheusURL, av.Type())
+	}
+	if active == nil {
+		active = model.Vector{}
+	}
+	seen := History(m, s.EvaluationInterval, to, active)
 	if s.Receiver != nil {
 		AddNotifications(seen, s.Receiver.Notifications(from))
 	}

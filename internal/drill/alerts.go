@@ -152,10 +152,9 @@ func (r *run) judgeAlerts(ctx context.Context, judged bool) {
 	if src == nil {
 		return
 	}
-	// Read the window some evaluations after its end: an alert that
-	// resolved just before the end must show no sample after its last,
-	// or it would look still open.
-	_ = faults.Hold(ctx, time.Until(r.d.Finished.Add(alerts.Quiet(src.EvaluationInterval))))
+	// Read right away: what is active now tells an alert still open from
+	// one that just resolved (alerts.History), with no wait for later
+	// evaluations.
 	end := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
