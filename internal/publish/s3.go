@@ -212,12 +212,19 @@ func (s *S3) error(op, url string, err error) error {
 	switch {
 	case code == "NoSuchBucket":
 		msg = fmt.Sprintf("%s %s: bucket %q does not exist (%s)", op, url, s.bucket, detail)
-	case code == "AccessDenied" || code == "AllAccessDisabled" || code == "InvalidAccessKeyId" ||
-		code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "InvalidToken" || status == http.StatusForbidden:
+	case accessDenied[code] || status == http.StatusForbidden:
 		msg = fmt.Sprintf("%s %s: access denied: check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and what they may do on bucket %q (%s)",
 			op, url, s.bucket, detail)
 	}
 	return &scrubbedError{msg: s.scrub(msg), err: err}
+}
+
+// accessDenied are the error codes that mean the credentials are wrong or
+// may not do what was asked: AWS's, and versitygw's for an access key it
+// does not know (XAdminUserNotFound, with HTTP 404).
+var accessDenied = map[string]bool{
+	"AccessDenied": true, "AllAccessDisabled": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+	"ExpiredToken": true, "InvalidToken": true, "XAdminUserNotFound": true,
 }
 
 // scrub takes the credentials' values out of text.

@@ -63,6 +63,7 @@ func TestS3Errors(t *testing.T) {
 		{"access denied", http.StatusForbidden, "AccessDenied", "access denied: check the credentials"},
 		{"wrong secret", http.StatusForbidden, "SignatureDoesNotMatch", "access denied: check the credentials"},
 		{"unknown key", http.StatusForbidden, "InvalidAccessKeyId", "access denied: check the credentials"},
+		{"unknown key, versitygw", http.StatusNotFound, "XAdminUserNotFound", "access denied: check the credentials"},
 		{"something else", http.StatusInternalServerError, "InternalError", "InternalError: you sent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
