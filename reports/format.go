@@ -170,3 +170,23 @@ func durationShort(d time.Duration) string {
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+
+// bucketNames are the columns of a time breakdown: each bucket of package
+// timing, then the time no phase covered.
+func bucketNames() []string {
+	names := make([]string, 0, len(timing.Buckets)+1)
+	for _, k := range timing.Buckets {
+		names = append(names, string(k))
+	}
+	return append(names, "not attributed")
+}
+
+// breakdownCells are a breakdown's wall time, then each bucket's time and
+// share as bucketNames orders them ("15s (8%)").
+func breakdownCells(t timing.Breakdown) []string {
+	c := []string{durationShort(t.Wall)}
+	for _, k := range timing.Buckets {
+		c = append(c, fmt.Sprintf("%s (%s)", durationShort(t.Buckets[k]), percent(t.Share(t.Buckets[k]))))
+	}
+	return append(c, fmt.Sprintf("%s (%s)", durationShort(t.Unattributed), percent(t.Share(t.Unattributed))))
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/internal/redact"
-	"github.com/drill-sre/drill/internal/timing"
 )
 
 // WriteMarkdown writes a Markdown summary of r: a title, the cluster, when
@@ -63,23 +62,12 @@ func writeTimeMarkdown(b *bytes.Buffer, r Report) {
 	b.WriteString("\n## Where the time went\n\n")
 	fmt.Fprintf(b, "From %s to %s: every second in exactly one bucket, the innermost phase's.\n\n",
 		timestamp(total.From), timestamp(total.To))
-	head := []string{"", "Wall"}
-	for _, k := range timing.Buckets {
-		head = append(head, string(k))
-	}
-	head = append(head, "not attributed")
-	cells := func(t timing.Breakdown) []string {
-		c := []string{durationShort(t.Wall)}
-		for _, k := range timing.Buckets {
-			c = append(c, fmt.Sprintf("%s (%s)", durationShort(t.Buckets[k]), percent(t.Share(t.Buckets[k]))))
-		}
-		return append(c, fmt.Sprintf("%s (%s)", durationShort(t.Unattributed), percent(t.Share(t.Unattributed))))
-	}
+	head := append([]string{"", "Wall"}, bucketNames()...)
 	table(b, head, func(row func(...string)) {
-		row(append([]string{"game day"}, cells(total)...)...)
+		row(append([]string{"game day"}, breakdownCells(total)...)...)
 		for _, d := range r.Drills {
 			if len(d.Phases) > 0 {
-				row(append([]string{d.Name}, cells(d.Time())...)...)
+				row(append([]string{d.Name}, breakdownCells(d.Time())...)...)
 			}
 		}
 	})
@@ -114,47 +102,10 @@ func writeDrillMarkdown(b *bytes.Buffer, d Drill) {
 	}
 
 	fmt.Fprintf(b, "\n### Fault timeline\n\nOffsets are from %s.\n\n", originName)
-	at := func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return offset(t, origin)
-	}
-	f := d.Fault
-	steps := slices.Clone(f.Steps)
-	slices.SortStableFunc(steps, func(a, b monitor.Interval) int { return a.From.Compare(b.From) })
 	table(b, []string{"Event", "At", "Detail"}, func(row func(...string)) {
-		// The fault's own steps, where they fall: backups before the
-		// injection, restore steps after the revert started.
-		stepsUntil := func(t time.Time) {
-			for len(steps) > 0 && (t.IsZero() || steps[0].From.Before(t)) {
-				s := steps[0]
-				steps = steps[1:]
-				msg := s.Message
-				if s.Level == monitor.Error {
-					msg = "failed: " + msg
-				}
-				row(s.Locator, at(s.From), fmt.Sprintf("%s (%s)", msg, seconds(s.Duration())))
-			}
+		for _, e := range faultEvents(d, origin) {
+			row(e.Event, e.At, e.Detail)
 		}
-		stepsUntil(cmp.Or(f.Injected, d.Finished))
-		row("Injected", at(f.Injected), cmp.Or(timestampIf(f.Injected), "not injected"))
-		effective := strings.Join(f.Facts, "; ")
-		if f.Effective.IsZero() {
-			effective = "did not take effect"
-		}
-		row("Effective", at(f.Effective), effective)
-		stepsUntil(f.RevertStarted)
-		row("Revert started", at(f.RevertStarted), "")
-		stepsUntil(time.Time{})
-		reverted := ""
-		switch {
-		case f.RevertError != "":
-			reverted = "revert failed: " + f.RevertError
-		case f.Reverted.IsZero() && !f.RevertStarted.IsZero():
-			reverted = "not reverted"
-		}
-		row("Reverted", at(f.Reverted), reverted)
 	})
 
 	b.WriteString("\n### Objectives\n\n")
@@ -357,4 +308,58 @@ func durationText(d time.Duration) string {
 		return ""
 	}
 	return d.String()
+}
+
+// faultEvent is a line of a drill's fault timeline: the injection, the
+// effect, the revert, and the fault's own steps where they fall.
+type faultEvent struct {
+	Event, At, Detail string
+}
+
+// faultEvents lists d's fault timeline, offsets from origin: the fault's
+// own steps where they fall (backups before the injection, restore steps
+// after the revert started), the injection, the effect with its facts, the
+// revert's start and its end or failure.
+func faultEvents(d Drill, origin time.Time) []faultEvent {
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return offset(t, origin)
+	}
+	f := d.Fault
+	steps := slices.Clone(f.Steps)
+	slices.SortStableFunc(steps, func(a, b monitor.Interval) int { return a.From.Compare(b.From) })
+	var out []faultEvent
+	row := func(event, at, detail string) { out = append(out, faultEvent{event, at, detail}) }
+	stepsUntil := func(t time.Time) {
+		for len(steps) > 0 && (t.IsZero() || steps[0].From.Before(t)) {
+			s := steps[0]
+			steps = steps[1:]
+			msg := s.Message
+			if s.Level == monitor.Error {
+				msg = "failed: " + msg
+			}
+			row(s.Locator, at(s.From), fmt.Sprintf("%s (%s)", msg, seconds(s.Duration())))
+		}
+	}
+	stepsUntil(cmp.Or(f.Injected, d.Finished))
+	row("Injected", at(f.Injected), cmp.Or(timestampIf(f.Injected), "not injected"))
+	effective := strings.Join(f.Facts, "; ")
+	if f.Effective.IsZero() {
+		effective = "did not take effect"
+	}
+	row("Effective", at(f.Effective), effective)
+	stepsUntil(f.RevertStarted)
+	row("Revert started", at(f.RevertStarted), "")
+	stepsUntil(time.Time{})
+	reverted := ""
+	switch {
+	case f.RevertError != "":
+		reverted = "revert failed: " + f.RevertError
+	case f.Reverted.IsZero() && !f.RevertStarted.IsZero():
+		reverted = "not reverted"
+	}
+	row("Reverted", at(f.Reverted), reverted)
+	return out
 }
