@@ -8,6 +8,13 @@
 // versioned schema (SchemaVersion), as JUnit for CI, and summed up as a
 // terminal table and a Markdown page.
 //
+// report.html (WriteHTML) is the page people read: the game day's verdict,
+// a table of the drills with their RTO and RPO against their bounds, and
+// per drill a timeline drawn from its Drill alone (drawTimeline: the
+// samplers' outages, Ready pods and the PDB, the fault and its steps, the
+// alerts, the objectives' deadlines, each with its recorded message as a
+// tooltip) above its tables. It loads nothing and runs no script.
+//
 // Each drill writes its own file (WriteDrill) as soon as it ends, so that a
 // game day cut short still leaves evidence; Collect gathers them into one
 // Report.

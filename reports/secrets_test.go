@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,7 +127,8 @@ func TestHTMLRendersNoRecordedMarkup(t *testing.T) {
 	d.Findings = hostile
 	d.Objectives = append(d.Objectives, Objective{Name: "rto.app", Verdict: Fail, Detail: all})
 	d.Measurements = []Measurement{{Name: "m", Detail: all}}
-	d.Intervals = append(d.Intervals, monitor.Interval{From: at(1), To: at(2), Locator: all, Level: monitor.Error, Message: all})
+	d.Intervals = append(d.Intervals, monitor.Interval{From: at(1), To: at(2), Locator: all, Level: monitor.Error, Message: all},
+		monitor.Interval{From: at(101), To: at(102), Locator: monitor.LocatorApp, Level: monitor.Error, Message: all})
 	d.Preflight = []Check{{Name: "api", Status: "failed", Detail: all}}
 	d.Alerts = &Alerts{Prometheus: "javascript:alert(8)", Seen: []Alert{{Name: all, Labels: map[string]string{"x": all}}}}
 	dir := t.TempDir()
@@ -145,12 +147,18 @@ func TestHTMLRendersNoRecordedMarkup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every element is one the page's template writes (or gonum's SVG:
+	// g, path, text); an <svg> is a timeline's or a gauge's.
+	allowed := strings.Fields(`html head meta title style body header main h1 h2 h3 p strong dl dt dd code
+		div table thead tbody tr th td a span section ul li figure figcaption svg g text rect path`)
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "script", "img", "svg", "iframe", "object", "embed":
+			if !slices.Contains(allowed, n.Data) {
 				t.Errorf("element <%s> rendered", n.Data)
+			}
+			if n.Data == "svg" && !hasClass("figure", "timeline")(n.Parent) && !hasClass("svg", "gauge")(n) {
+				t.Errorf("<svg> rendered outside a timeline")
 			}
 			for _, a := range n.Attr {
 				v := strings.ToLower(strings.TrimSpace(a.Val))
@@ -167,8 +175,12 @@ func TestHTMLRendersNoRecordedMarkup(t *testing.T) {
 		}
 	}
 	walk(doc)
-	// The text still shows as written.
+	// The text still shows as written, in the timeline's tooltips too.
 	if !strings.Contains(textOf(doc), "<script>alert(1)</script>") {
 		t.Errorf("the recorded text is not shown as text")
+	}
+	app := findFirst(doc, func(n *html.Node) bool { return n.Data == "g" && attr(n, "data-row") == "app" })
+	if titles := findAll(app, tag("title")); len(titles) == 0 || !strings.Contains(textOf(app), "<script>alert(1)</script> <img src=x onerror=alert(1)>") {
+		t.Errorf("the app's outage in the timeline does not show its message as text: %q", textOf(app))
 	}
 }

@@ -98,7 +98,7 @@ func TestCollect(t *testing.T) {
 			}
 			for f, want := range map[string]string{
 				MarkdownFile: "| b | kill-control-plane | node drill-control-plane2 |",
-				HTMLFile:     "<td>b</td>\n<td>kill-control-plane</td>\n<td>node drill-control-plane2</td>",
+				HTMLFile:     "<tr data-drill=\"b\">\n<td><a href=\"#drill-b\">b</a></td>",
 				JUnitFile:    `<testcase name="b" classname="kill-control-plane" time="60.000">`,
 			} {
 				data, err := os.ReadFile(filepath.Join(dir, f))
