@@ -31,10 +31,12 @@ REPORTS     ?= _output/reports
 # its pods onto the other workers loaded this 2-core machine enough for the
 # probe app's 1 s readiness probes to fail (fewest Ready 1 under a PDB of 2).
 DRILL_SUITES ?= ./suites/cluster ./suites/zones ./suites/restore ./suites/controlplane ./suites/workloads
-# The guard suite (after the cluster checks) checks what drill refuses and
-# that a dry run changes nothing; the cleanup suite, last, that drill cleanup
-# leaves nothing of drill's. make drill's DRILL_SUITES leave both out.
-SUITES      ?= ./suites/cluster ./suites/guard ./suites/zones ./suites/interrupt ./suites/restore ./suites/controlplane ./suites/workloads ./suites/cleanup
+# The publish suite (first: half a minute, no cluster) publishes runs to an
+# S3 store (versitygw in Docker on 127.0.0.1) and fetches them back. The
+# guard suite (after the cluster checks) checks what drill refuses and that a
+# dry run changes nothing; the cleanup suite, last, that drill cleanup leaves
+# nothing of drill's. make drill's DRILL_SUITES leave the three out.
+SUITES      ?= ./suites/publish ./suites/cluster ./suites/guard ./suites/zones ./suites/interrupt ./suites/restore ./suites/controlplane ./suites/workloads ./suites/cleanup
 LABEL_FILTER ?=
 # Left out of make test (a ginkgo --skip regular expression): the same
 # etcd-restore fault as etcd-restore-quorum-loss, with every member lost;
