@@ -75,10 +75,12 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 
 Every drill writes DIR/drills/NAME.json when it ends. report collects them,
 in the order they ran, into DIR/report.json, renders DIR/report.md,
-DIR/report.html (the same summary as one self-contained page),
-DIR/junit-drills.xml, DIR/report.prom (Prometheus metrics) and
-DIR/summary.md (a short summary for CI), and prints a summary table. With --from, an existing report.json is rendered instead:
-the other files are written beside it, or to --dir if given.
+DIR/report.html (one self-contained page: the game day's verdict, a row per
+drill, and per drill its timeline, objectives, measurements, findings and
+alerts), DIR/junit-drills.xml, DIR/report.prom (Prometheus metrics) and
+DIR/summary.md (a short summary for CI), and prints a summary table. With
+--from, an existing report.json is rendered instead: the other files are
+written beside it, or to --dir if given.
 
 --format says what is printed on stdout, the files being written alike:
 
