@@ -153,8 +153,7 @@ func (k *Kind) Kubeconfig() Kubeconfig {
 
 // Up implements Provider. It creates the cluster from the config file, or
 // reuses the cluster of that name if it exists, writes the kubeconfig, waits
-// until every node is Ready and, meanwhile, spreads CoreDNS over zones
-// (SpreadCoreDNS).
+// until every node is Ready and spreads CoreDNS over zones (SpreadCoreDNS).
 // Every step is idempotent, so Up also repairs a half set-up cluster.
 //
 // kind's creation is not cancellable: ctx is checked before it starts and
@@ -204,34 +203,20 @@ func (k *Kind) Up(ctx context.Context) (UpResult, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := step(k.logger, fmt.Sprintf("Waiting ≤ %s for %d nodes Ready", k.wait, len(internal)), func() error {
+		return WaitForNodesReady(ctx, cs, len(internal), k.wait)
+	}); err != nil {
+		return res, fmt.Errorf("cluster %s: %w", k.name, err)
+	}
 	spreadable, replicas, err := CoreDNSSpreadable(ctx, cs, len(internal))
 	if err != nil {
 		return res, fmt.Errorf("cluster %s: %w", k.name, err)
 	}
-	// Spreading CoreDNS needs only its Deployment, there since the first
-	// control-plane node came up: it goes on while the nodes get Ready (its
-	// rollout ends once the workers are), rather than after them.
-	spreadCtx, stopSpread := context.WithCancel(ctx)
-	defer stopSpread()
-	spread := make(chan error, 1)
-	if spreadable {
-		go func() {
-			spread <- step(k.logger, "Spreading CoreDNS over zones", func() error {
-				return SpreadCoreDNS(spreadCtx, cs, k.wait)
-			})
-		}()
-	} else {
+	if !spreadable {
 		k.logger.V(0).Infof(" • Not spreading CoreDNS: its %d replicas need %d nodes, one each, and the cluster has %d", replicas, replicas, len(internal))
-		spread <- nil
-	}
-	if err := step(k.logger, fmt.Sprintf("Waiting ≤ %s for %d nodes Ready", k.wait, len(internal)), func() error {
-		return WaitForNodesReady(ctx, cs, len(internal), k.wait)
+	} else if err := step(k.logger, "Spreading CoreDNS over zones", func() error {
+		return SpreadCoreDNS(ctx, cs, k.wait)
 	}); err != nil {
-		stopSpread()
-		<-spread
-		return res, fmt.Errorf("cluster %s: %w", k.name, err)
-	}
-	if err := <-spread; err != nil {
 		return res, fmt.Errorf("cluster %s: %w", k.name, err)
 	}
 	if res.Created {
