@@ -378,6 +378,10 @@ func htmlOutages(intervals []monitor.Interval, origin time.Time) []htmlOutage {
 // slugUnsafe are the characters a section's id leaves out.
 var slugUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
+// DrillAnchors gives the id of each drill's section in report.html, in the
+// order of drills: a link to RUN/report.html#ID opens that drill.
+func DrillAnchors(drills []Drill) []string { return drillSlugs(drills) }
+
 // drillSlugs gives each drill its section's id: "drill-" and its name,
 // every run of characters other than letters, digits, "-", "_" and "."
 // made one "-", and a number added when two drills would share one.

@@ -168,7 +168,12 @@ func Publish(ctx context.Context, in Input) (Result, error) {
 	res.Latest = newest.ID
 	a := history.Analyze(h, history.DefaultThresholds(), history.DefaultFlakyRule())
 	siteDir := filepath.Join(staging, "site")
-	pages, err := history.WriteSite(siteDir, a)
+	pages, err := history.WriteSite(siteDir, a, history.RunReports(func(id string) string {
+		if slices.Contains(files[id], "report.html") {
+			return RunsDir + "/" + id + "/report.html"
+		}
+		return ""
+	}))
 	if err != nil {
 		return res, fmt.Errorf("publish: %w", err)
 	}

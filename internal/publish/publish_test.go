@@ -148,6 +148,12 @@ func TestPublishDir(t *testing.T) {
 	if err != nil || !strings.Contains(string(runsIndex), `<a href="`+want.RunIDs[5]+`/report.html">`) {
 		t.Errorf("runs index (%v):\n%s", err, runsIndex)
 	}
+	// The history's columns link the runs' report.html, where they have one.
+	histIndex, err := os.ReadFile(filepath.Join(dest, history.IndexFile))
+	if err != nil || !strings.Contains(string(histIndex), `<a href="runs/`+want.RunIDs[5]+`/report.html">`) ||
+		strings.Contains(string(histIndex), `runs/`+newest+`/report.html`) {
+		t.Errorf("history index (%v) does not link run %s's report.html, or links the newest's, which has none", err, want.RunIDs[5])
+	}
 
 	// Again: nothing changed, nothing written.
 	res = publish(t, want.Dir, dest, false)

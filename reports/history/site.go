@@ -26,14 +26,18 @@ const IndexFile = "index.html"
 // from an artifact store. Recorded text is escaped by html/template and
 // redacted (redact.Value) as every report is. It returns the paths it
 // wrote, the index first.
-func WriteSite(dir string, a Analysis) ([]string, error) {
+func WriteSite(dir string, a Analysis, opts ...SiteOption) ([]string, error) {
+	var o siteOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	a = redact.Value(a)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write history site: %w", err)
 	}
 	pages := pageNames(a.History.Drills())
 	var buf bytes.Buffer
-	if err := indexTemplate.Execute(&buf, newIndexPage(a, pages)); err != nil {
+	if err := indexTemplate.Execute(&buf, newIndexPage(a, pages, o)); err != nil {
 		return nil, fmt.Errorf("write history site: render %s: %w", IndexFile, err)
 	}
 	written := []string{filepath.Join(dir, IndexFile)}
@@ -56,6 +60,20 @@ func WriteSite(dir string, a Analysis) ([]string, error) {
 		written = append(written, path)
 	}
 	return written, nil
+}
+
+// SiteOption changes what WriteSite writes.
+type SiteOption func(*siteOptions)
+
+type siteOptions struct {
+	runReport func(runID string) string
+}
+
+// RunReports links each run's column to its report.html, and each cell to
+// its drill's section there: link gives the URL of a run's report.html
+// relative to the site, "" for a run that has none.
+func RunReports(link func(runID string) string) SiteOption {
+	return func(o *siteOptions) { o.runReport = link }
 }
 
 // pageNames gives each drill its page's file name: drill-NAME.html, with
@@ -96,6 +114,8 @@ type indexPage struct {
 
 type runColumn struct {
 	ID, Started string
+	// Link is the run's report.html, "" when unknown.
+	Link string
 }
 
 type gridRow struct {
@@ -110,6 +130,9 @@ type gridCell struct {
 	Ran bool
 	// Class is the verdict's class: pass, fail, error or other.
 	Class, Mark, Headline, Title string
+	// Link is the drill's section in its run's report.html, "" when
+	// unknown.
+	Link string
 	// Regressions say, one each, which figure regressed and by how much.
 	Regressions []string
 }
@@ -119,11 +142,15 @@ type regressionLine struct {
 	Newest                                                 bool
 }
 
-func newIndexPage(a Analysis, pages map[string]string) indexPage {
+func newIndexPage(a Analysis, pages map[string]string, o siteOptions) indexPage {
 	p := indexPage{Thresholds: a.Thresholds, FlakyRule: a.FlakyRule}
 	runs := a.History.Runs
+	links := make([]string, len(runs))
 	for i := len(runs) - 1; i >= 0; i-- {
-		p.Runs = append(p.Runs, runColumn{ID: runs[i].ID, Started: timestamp(runs[i])})
+		if o.runReport != nil {
+			links[i] = o.runReport(runs[i].ID)
+		}
+		p.Runs = append(p.Runs, runColumn{ID: runs[i].ID, Started: timestamp(runs[i]), Link: links[i]})
 	}
 	if len(runs) > 0 {
 		p.Oldest, p.Newest = runs[0].ID, runs[len(runs)-1].ID
@@ -150,6 +177,9 @@ func newIndexPage(a Analysis, pages map[string]string) indexPage {
 				continue
 			}
 			c := gridCell{Ran: true, Class: verdictClass(d.Verdict), Mark: verdictMark(d.Verdict)}
+			if links[i] != "" {
+				c.Link = links[i] + "#" + anchor(runs[i].Report.Drills, s.Name)
+			}
 			if len(d.Objectives) > 0 {
 				c.Headline = d.Objectives[0].Measured
 			}
@@ -315,4 +345,16 @@ func timestamp(r Run) string {
 		return ""
 	}
 	return r.Started.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// anchor is the id of drill name's section in the report.html of a run
+// with drills.
+func anchor(drills []reports.Drill, name string) string {
+	ids := reports.DrillAnchors(drills)
+	for i, d := range drills {
+		if d.Name == name {
+			return ids[i]
+		}
+	}
+	return ""
 }

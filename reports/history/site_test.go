@@ -187,3 +187,45 @@ func TestWriteSummary(t *testing.T) {
 		}
 	}
 }
+
+// With RunReports, a run's column links to its report.html and each cell
+// to its drill's section there; a run without one links nowhere.
+func TestWriteSiteLinksRuns(t *testing.T) {
+	want, a := generated(t)
+	noReport := want.RunIDs[3]
+	out := t.TempDir()
+	if _, err := WriteSite(out, a, RunReports(func(id string) string {
+		if id == noReport {
+			return ""
+		}
+		return "runs/" + id + "/report.html"
+	})); err != nil {
+		t.Fatal(err)
+	}
+	index, err := os.ReadFile(filepath.Join(out, IndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(index)
+	reg := want.RegressionRunID
+	for _, s := range []string{
+		`<a href="runs/` + reg + `/report.html">` + reg + `</a></th>`,
+		`<a class="cell" href="runs/` + reg + `/report.html#drill-` + historytest.RegressedDrill + `">`,
+		`>` + noReport + `</th>`,
+	} {
+		if !strings.Contains(html, s) {
+			t.Errorf("index.html lacks %s", s)
+		}
+	}
+	if strings.Contains(html, "runs/"+noReport+"/") {
+		t.Errorf("index.html links run %s, which has no report.html", noReport)
+	}
+	// Without the option, nothing links to a run.
+	plain := t.TempDir()
+	if _, err := WriteSite(plain, a); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(plain, IndexFile)); strings.Contains(string(b), "report.html") {
+		t.Errorf("index.html links a report.html without RunReports")
+	}
+}

@@ -27,6 +27,7 @@ a{color:#0969da}.note{color:#59636e;font-size:.9em}
 table{border-collapse:collapse}th,td{border:1px solid #d1d9e0;padding:.2em .4em;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}
 .grid td.c{font-size:12px;white-space:nowrap;min-width:3.5em}
+.grid td.c a.cell{color:inherit;text-decoration:none}.grid td.c a.cell:hover{text-decoration:underline}
 .grid th.run{writing-mode:vertical-rl;font-weight:normal;font-size:11px;padding:.3em .1em}
 .grid th.drill{position:sticky;left:0;z-index:1;white-space:nowrap}
 .pass{background:#dafbe1}.fail{background:#ffebe9}.error{background:#fff1c2}.other{background:#eaeef2}.none{background:#fff}
@@ -67,10 +68,10 @@ Runs are columns, newest first. A cell is the drill's verdict (✓ pass, ✗ fai
 {{end}}<p class="note">Flaky: among the last {{.FlakyRule.Window}} runs, its verdict flipped between pass and not pass at least {{.FlakyRule.Flips}} time(s).</p>
 <h2 id="grid">Runs × drills</h2>
 <div class="wrap"><table class="grid">
-<thead><tr><th class="drill">Drill</th><th>Passed</th>{{range .Runs}}<th class="run" title="{{.Started}}">{{.ID}}</th>{{end}}</tr></thead>
+<thead><tr><th class="drill">Drill</th><th>Passed</th>{{range .Runs}}<th class="run" title="{{.Started}}">{{if .Link}}<a href="{{.Link}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr><th class="drill"><a href="{{.Page}}">{{.Drill}}</a>{{if .Stats.Flaky}} <span class="badge" title="{{.Stats.Flips}} flips in its last {{.Stats.Recent}} runs">flaky</span>{{end}}</th><td>{{.PassRate}} <span class="note">{{.Stats.Passed}}/{{.Stats.Ran}}</span></td>
-{{range .Cells}}{{if .Ran}}<td class="c {{.Class}}{{if .Regressions}} reg{{end}}" title="{{.Title}}">{{.Mark}} {{.Headline}}{{range .Regressions}}<span class="rn">{{.}}</span>{{end}}</td>{{else}}<td class="c none"></td>{{end}}{{end}}</tr>
+{{range .Cells}}{{if .Ran}}<td class="c {{.Class}}{{if .Regressions}} reg{{end}}" title="{{.Title}}">{{if .Link}}<a class="cell" href="{{.Link}}">{{.Mark}} {{.Headline}}</a>{{else}}{{.Mark}} {{.Headline}}{{end}}{{range .Regressions}}<span class="rn">{{.}}</span>{{end}}</td>{{else}}<td class="c none"></td>{{end}}{{end}}</tr>
 {{end}}</tbody>
 </table></div>
 </body>

@@ -188,7 +188,18 @@ func runHistory(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error
 		out = filepath.Join(flags.History, HistoryDir)
 	}
 	a := history.Analyze(h, history.DefaultThresholds(), history.DefaultFlakyRule())
-	written, err := history.WriteSite(out, a)
+	// Each run's column links to its report.html, where there is one.
+	written, err := history.WriteSite(out, a, history.RunReports(func(id string) string {
+		page := filepath.Join(flags.History, id, HTMLFile)
+		if _, err := os.Stat(page); err != nil {
+			return ""
+		}
+		rel, err := filepath.Rel(out, page)
+		if err != nil {
+			return ""
+		}
+		return filepath.ToSlash(rel)
+	}))
 	if err != nil {
 		return err
 	}
