@@ -1,0 +1,179 @@
+// Package agent is drill's node agent: what a short-lived privileged pod
+// runs on one node of a cluster that drill reaches only through its
+// kubeconfig, to put a fault on that node and take it off again.
+//
+// The pod runs with hostPID and hostNetwork, so the agent acts on the node
+// itself: it enters the namespaces of the node's PID 1 (NSEnter) and runs
+// the node's own tools there (iptables, systemctl, crictl), and moves the
+// kubelet's static-pod manifests.
+//
+// The harness and the agent talk through one Lease (Control): the harness
+// renews it while it is alive and asks for the revert there; the agent
+// writes where it is. The agent puts the fault back on its own:
+//   - when the harness asks (Revert requested);
+//   - when the harness stopped renewing the Lease for longer than the
+//     fault's declared hold plus a margin: the dead-man's switch;
+//   - for a fault that cuts the node off (Isolate), when the declared hold
+//     ends, on its own clock, since nobody can reach it meanwhile;
+//   - when the agent is told to stop (its context ends: SIGTERM).
+//
+// Every step is idempotent: a revert run twice, or after a half-done
+// injection, leaves the node as it was.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Host runs a command on the node.
+type Host interface {
+	Run(ctx context.Context, name string, args ...string) (string, error)
+}
+
+// NSEnter runs commands in the mount, UTS, IPC, network and PID namespaces
+// of the node's PID 1, which a pod with hostPID sees as its own PID 1: the
+// node's binaries, its systemd, its iptables.
+type NSEnter struct{}
+
+var _ Host = NSEnter{}
+
+// Run implements Host.
+func (NSEnter) Run(ctx context.Context, name string, args ...string) (string, error) {
+	argv := append([]string{"--target", "1", "--mount", "--uts", "--ipc", "--net", "--pid", "--", name}, args...)
+	out, err := exec.CommandContext(ctx, "nsenter", argv...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s on the node: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// Fault is what the agent does to its node, and undoes.
+type Fault interface {
+	// Name says what the fault is, for the agent's state ("isolate").
+	Name() string
+	// Inject puts the fault on the node.
+	Inject(ctx context.Context, h Host) error
+	// Revert takes it off; it is idempotent, and safe after a failed or
+	// partial Inject.
+	Revert(ctx context.Context, h Host) error
+	// Reachable says whether the harness can still reach the agent while
+	// the fault is on: an isolated node cannot, and ends the fault on its
+	// own clock.
+	Reachable() bool
+}
+
+// Control is the Lease the harness and the agent share.
+type Control interface {
+	// Read returns when the harness last renewed the Lease, and whether
+	// it asks for the revert.
+	Read(ctx context.Context) (renewed time.Time, revert bool, err error)
+	// Report records the agent's state ("injected", "reverted: ...") on
+	// the Lease, for the harness and the journal.
+	Report(ctx context.Context, state string) error
+}
+
+// Plan is how long the fault stays on and how the agent watches over it.
+type Plan struct {
+	// Hold is the fault's declared hold.
+	Hold time.Duration
+	// Margin is how much longer than Hold the agent waits for a harness
+	// that stopped renewing the Lease before it reverts on its own.
+	Margin time.Duration
+	// Poll is how often the agent reads the Lease. Default 2 s.
+	Poll time.Duration
+}
+
+// Why the agent reverted.
+const (
+	ReasonAsked    = "the harness asked"
+	ReasonDeadMan  = "the harness stopped renewing its lease"
+	ReasonHoldEnd  = "the declared hold ended"
+	ReasonStopped  = "the agent was stopped"
+	ReasonInjectKO = "the injection failed"
+)
+
+// Outcome is what the agent did.
+type Outcome struct {
+	Injected, Reverted time.Time
+	// Reason is one of the Reason* constants.
+	Reason string
+}
+
+// revertTimeout bounds a revert that runs after the agent's context ended.
+const revertTimeout = 2 * time.Minute
+
+// Run injects f, watches over it by p, reverts it and reports each step on
+// c. A failed injection is reverted too. Run returns once the fault is off,
+// or with the error that kept it on.
+func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, error) {
+	if p.Poll <= 0 {
+		p.Poll = 2 * time.Second
+	}
+	var out Outcome
+	report := func(state string) {
+		// A report that does not get through (the node cut off, the API
+		// gone) is not a reason to keep the fault on.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = c.Report(rctx, state)
+	}
+	revert := func(reason string) (Outcome, error) {
+		out.Reason = reason
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+		defer cancel()
+		if err := f.Revert(rctx, h); err != nil {
+			report(fmt.Sprintf("revert failed (%s): %v", reason, err))
+			return out, fmt.Errorf("revert %s (%s): %w", f.Name(), reason, err)
+		}
+		out.Reverted = time.Now()
+		report("reverted: " + reason)
+		return out, nil
+	}
+
+	out.Injected = time.Now()
+	if err := f.Inject(ctx, h); err != nil {
+		o, rerr := revert(ReasonInjectKO)
+		return o, errors.Join(fmt.Errorf("inject %s: %w", f.Name(), err), rerr)
+	}
+	report("injected " + f.Name())
+
+	if !f.Reachable() {
+		// Cut off: no Lease to read. The hold ends on this clock.
+		t := time.NewTimer(p.Hold)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return revert(ReasonHoldEnd)
+		case <-ctx.Done():
+			return revert(ReasonStopped)
+		}
+	}
+	lastRenewed := out.Injected
+	tick := time.NewTicker(p.Poll)
+	defer tick.Stop()
+	for {
+		renewed, asked, err := c.Read(ctx)
+		if err == nil {
+			if asked {
+				return revert(ReasonAsked)
+			}
+			if renewed.After(lastRenewed) {
+				lastRenewed = renewed
+			}
+		}
+		// A Lease that cannot be read counts as not renewed.
+		if time.Since(lastRenewed) > p.Hold+p.Margin {
+			return revert(ReasonDeadMan)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return revert(ReasonStopped)
+		}
+	}
+}
