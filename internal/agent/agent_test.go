@@ -350,3 +350,18 @@ func TestRunStoppedAndFailed(t *testing.T) {
 		t.Errorf("after a failed injection the table is %v, want it as it was", n.chains)
 	}
 }
+
+// Main refuses what it cannot run, before touching the node.
+func TestMainRefuses(t *testing.T) {
+	for _, args := range [][]string{
+		{"--fault", "reboot", "--hold", "1m", "--lease-namespace", "n", "--lease", "l"},
+		{"--fault", "isolate", "--lease-namespace", "n", "--lease", "l"},
+		{"--fault", "isolate", "--hold", "1m"},
+		{"--nope"},
+	} {
+		var stderr strings.Builder
+		if code := Main(args, &stderr); code != 2 || stderr.Len() == 0 {
+			t.Errorf("%q: exit %d, %q: want 2 and why", args, code, stderr.String())
+		}
+	}
+}
