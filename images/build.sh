@@ -283,6 +283,26 @@ ENTRYPOINT [\"/probe-app\"]" "$bin/probe-app"
   }
 }
 
+# Named here, not in versions.sh, whose every change rebuilds every image.
+DRILL_AGENT_IMAGE=drill.local/drill-agent:v1   # internal/agent.Image; never pulled
+
+# drill's node agent (cmd/drill-agent): the pod drill puts on a node of a
+# cluster it reaches through its kubeconfig alone, for node faults. It runs
+# the node's own tools in the node's namespaces (nsenter, from util-linux,
+# which every Debian base has), so it needs nothing else. Always built.
+image_drill_agent() {
+  local hash base
+  hash=$(inputs_hash image_drill_agent "$root"/cmd/drill-agent/*.go "$root"/internal/agent/*.go "$root"/internal/kube/*.go "$root/go.mod" </dev/null); base=$(tools_rootfs)
+  present "$DRILL_AGENT_IMAGE" "$hash" || {
+    say "go build drill-agent"
+    (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/drill-agent" ./cmd/drill-agent) || die "go build drill-agent failed"
+    docker_build "$DRILL_AGENT_IMAGE" "$hash" "FROM $base
+COPY drill-agent /drill-agent
+RUN chmod 0755 /drill-agent && command -v nsenter
+ENTRYPOINT [\"/drill-agent\"]" "$bin/drill-agent"
+  }
+}
+
 # --- Backup and restore: Velero and an S3 store ---------------------------------
 
 # Velero's server image, as upstream lays it out: the three binaries at /, run
@@ -660,7 +680,7 @@ docker_ref() {
 # --- main ----------------------------------------------------------------------
 
 # The node comes last: it preloads the images before it.
-all=(haproxy agnhost probe-app velero versitygw monitoring node)
+all=(haproxy agnhost probe-app drill-agent velero versitygw monitoring node)
 PRELOAD_IMAGES=("$AGNHOST_IMAGE" "$PROBE_APP_IMAGE" "$VELERO_IMAGE" "$VELERO_AWS_PLUGIN_IMAGE" "$VERSITYGW_IMAGE"
   "$PROMETHEUS_IMAGE" "$ALERTMANAGER_IMAGE" "$NODE_EXPORTER_IMAGE" "$KUBE_STATE_METRICS_IMAGE")
 targets=("$@")
@@ -717,6 +737,7 @@ target_images() {
     haproxy) echo "$HAPROXY_IMAGE" ;;
     agnhost) echo "$AGNHOST_IMAGE" ;;
     probe-app) echo "$PROBE_APP_IMAGE" ;;
+    drill-agent) echo "$DRILL_AGENT_IMAGE" ;;
     velero) echo "$VELERO_IMAGE"; echo "$VELERO_AWS_PLUGIN_IMAGE" ;;
     versitygw) echo "$VERSITYGW_IMAGE" ;;
     monitoring) printf '%s\n' "$PROMETHEUS_IMAGE" "$ALERTMANAGER_IMAGE" "$NODE_EXPORTER_IMAGE" "$KUBE_STATE_METRICS_IMAGE" ;;
@@ -743,6 +764,7 @@ for t in "${targets[@]}"; do
     haproxy) image_haproxy ;;
     agnhost) image_agnhost ;;
     probe-app) image_probe_app ;;
+    drill-agent) image_drill_agent ;;
     velero) image_velero; image_velero_aws_plugin ;;
     versitygw) image_versitygw ;;
     monitoring) image_prometheus; image_alertmanager; image_node_exporter; image_kube_state_metrics ;;
