@@ -406,17 +406,17 @@ func TestHistoryReadQuietAfterTheEnd(t *testing.T) {
 
 // What was active at the end (the instant query ALERTS) decides whether a
 // last stretch is open, so the history can be read right after the window:
-// no wait, whatever the last sample's age.
+// no wait, whatever the last sample's age within the gap.
 func TestHistoryReadWithWhatIsActive(t *testing.T) {
 	m := model.Matrix{
 		series("PodCrashLooping", "firing", samples(330, 600), "pod", "a"),
 		series("PodCrashLooping", "firing", samples(330, 600), "pod", "b"),
-		// Active at the end though its last sample is old: a slow
-		// evaluation.
+		// Active at the end, but last sampled long before it: never
+		// marked stale (Prometheus was stopped), not open.
 		series("ClusterDown", "firing", samples(100, 300)),
-		// Pending at the end, in the active vector as firing: not the
-		// same series.
-		series("Flappy", "pending", samples(500, 600)),
+		// Pending until its last sample at 590; firing since, in the
+		// instant query only (it began between the two reads).
+		series("Flappy", "pending", samples(500, 590)),
 	}
 	active := model.Vector{
 		{Metric: series("PodCrashLooping", "firing", nil, "pod", "b").Metric},
@@ -424,23 +424,30 @@ func TestHistoryReadWithWhatIsActive(t *testing.T) {
 		{Metric: series("Flappy", "firing", nil).Metric},
 	}
 	got := History(m, eval, at(605), active)
-	byKey := map[string]reports.Span{}
+	spans := map[string]reports.Span{}
 	for _, a := range got {
-		s := a.Pending
-		if len(a.Firing) > 0 {
-			s = a.Firing
+		for _, s := range a.Pending {
+			spans[a.Name+a.Labels["pod"]+" pending"] = s
 		}
-		byKey[a.Name+a.Labels["pod"]] = s[len(s)-1]
+		for _, s := range a.Firing {
+			spans[a.Name+a.Labels["pod"]+" firing"] = s
+		}
 	}
 	for key, want := range map[string]reports.Span{
-		"PodCrashLoopinga": {From: at(330), To: at(615)},
-		"PodCrashLoopingb": {From: at(330), To: at(605), Open: true},
-		"ClusterDown":      {From: at(100), To: at(605), Open: true},
-		"Flappy":           {From: at(500), To: at(605)}, // last sample at 590
+		// Closed: no later than the end, though the next evaluation
+		// (615 s) comes after it.
+		"PodCrashLoopinga firing": {From: at(330), To: at(605)},
+		"PodCrashLoopingb firing": {From: at(330), To: at(605), Open: true},
+		"ClusterDown firing":      {From: at(100), To: at(310)}, // last sample at 295
+		"Flappy pending":          {From: at(500), To: at(605)},
+		"Flappy firing":           {From: at(590), To: at(605), Open: true},
 	} {
-		if g := byKey[key]; !g.From.Equal(want.From) || !g.To.Equal(want.To) || g.Open != want.Open {
+		if g := spans[key]; !g.From.Equal(want.From) || !g.To.Equal(want.To) || g.Open != want.Open {
 			t.Errorf("%s: %+v, want %+v", key, g, want)
 		}
+	}
+	if len(spans) != 5 {
+		t.Errorf("%d spans, want 5: %+v", len(spans), spans)
 	}
 	// An empty vector (nothing active) closes every stretch.
 	for _, a := range History(m, eval, at(605), model.Vector{}) {

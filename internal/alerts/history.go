@@ -52,12 +52,15 @@ func Quiet(eval time.Duration) time.Duration {
 // active is the answer to the instant query ALERTS at end: the series
 // active at the last evaluation before end (Prometheus marks a series
 // stale at the evaluation that finds it inactive). A series' last stretch
-// is Open, until end, when active holds it, however recent its last
-// sample: so History can be read as soon as the window ends. With active
-// nil, what was active is guessed from timing: a last stretch is Open when
-// its last sample is within gapFactor evaluations of end, which needs the
-// read to wait Quiet after the window's end.
+// is Open, until end, when active holds it and its last sample is within
+// gapFactor evaluations of end; one active but not in m (it began between
+// the two reads) is Open from one evaluation before end. So History can be
+// read as soon as the window ends. With active nil, what was active is
+// guessed from timing alone (the last sample within gapFactor evaluations
+// of end), which needs the read to wait Quiet after the window's end. No
+// stretch ends after end.
 func History(m model.Matrix, eval time.Duration, end time.Time, active model.Vector) []reports.Alert {
+	gap := time.Duration(float64(eval) * gapFactor)
 	var still map[string]bool
 	if active != nil {
 		still = make(map[string]bool, len(active))
@@ -67,17 +70,14 @@ func History(m model.Matrix, eval time.Duration, end time.Time, active model.Vec
 	}
 	byKey := map[string]*reports.Alert{}
 	var keys []string
-	for _, ss := range m {
-		if len(ss.Values) == 0 {
-			continue
-		}
+	add := func(metric model.Metric, spans []reports.Span) {
 		labels := map[string]string{}
-		for k, v := range ss.Metric {
+		for k, v := range metric {
 			if k != labelName && k != labelState && k != model.MetricNameLabel {
 				labels[string(k)] = string(v)
 			}
 		}
-		name := string(ss.Metric[labelName])
+		name := string(metric[labelName])
 		key := name + model.LabelSet(toLabelSet(labels)).String()
 		a := byKey[key]
 		if a == nil {
@@ -85,17 +85,32 @@ func History(m model.Matrix, eval time.Duration, end time.Time, active model.Vec
 			byKey[key] = a
 			keys = append(keys, key)
 		}
-		open := func(last time.Time) bool { return end.Sub(last) <= time.Duration(float64(eval)*gapFactor) }
-		if still != nil {
-			isActive := still[seriesKey(ss.Metric)]
-			open = func(time.Time) bool { return isActive }
-		}
-		spans := stretches(ss.Values, eval, end, open)
-		switch string(ss.Metric[labelState]) {
+		switch string(metric[labelState]) {
 		case statePend:
 			a.Pending = append(a.Pending, spans...)
 		case stateFire:
 			a.Firing = append(a.Firing, spans...)
+		}
+	}
+	inRange := map[string]bool{}
+	for _, ss := range m {
+		if len(ss.Values) == 0 {
+			continue
+		}
+		k := seriesKey(ss.Metric)
+		inRange[k] = true
+		// Active at the end, and sampled lately: a series active in the
+		// instant query but last sampled long ago is one Prometheus never
+		// marked stale (it was stopped meanwhile), not an open alert.
+		open := func(last time.Time) bool { return end.Sub(last) <= gap && (still == nil || still[k]) }
+		add(ss.Metric, stretches(ss.Values, eval, end, open))
+	}
+	// A series active at the end that the window's samples lack began at
+	// an evaluation between the two reads: it is open since about then.
+	for _, s := range active {
+		if k := seriesKey(s.Metric); !inRange[k] {
+			inRange[k] = true
+			add(s.Metric, []reports.Span{{From: end.Add(-eval), To: end, Open: true}})
 		}
 	}
 	out := make([]reports.Alert, 0, len(keys))
@@ -155,8 +170,10 @@ func stretches(vs []model.SamplePair, eval time.Duration, end time.Time, open fu
 	}
 	if cur != nil {
 		cur.To = last.Add(eval)
-		if open(last) {
-			cur.To, cur.Open = end, true
+		if open(last) || cur.To.After(end) {
+			// Open, or closed by an evaluation after the end: it lasted
+			// to the end at least.
+			cur.To, cur.Open = end, open(last)
 		}
 		out = append(out, *cur)
 	}

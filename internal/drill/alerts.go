@@ -144,6 +144,50 @@ func (r *run) await(ctx context.Context, deadline time.Time, what string, cond f
 	}
 }
 
+// notifyGrace bounds how long a drill waits, after it ends, for
+// Alertmanager to notify an expected alert that fired: its group_wait
+// (Alertmanager's default is 30 s; drill's monitoring, 5 s) and an
+// evaluation.
+func (r *run) notifyGrace() time.Duration { return 30*time.Second + r.env.Alerts.EvaluationInterval }
+
+// awaitNotified waits, up to notifyGrace, until every expected alert that
+// fired since the injection has reached the receiver, adding the
+// notifications to seen as they come: the history is read as soon as the
+// drill ends, before Alertmanager's group_wait may have passed. Alerts
+// that did not fire are not waited for.
+func (r *run) awaitNotified(ctx context.Context, seen []reports.Alert, spec *scenarios.Alerts) {
+	deadline := time.Now().Add(r.notifyGrace())
+	for {
+		var waiting []string
+		for _, a := range seen {
+			if !a.Notified.IsZero() || !firedSince(a, r.d.Fault.Injected) {
+				continue
+			}
+			for _, e := range spec.Expect {
+				if alerts.Matches(a, e.Name, e.Labels) {
+					waiting = append(waiting, a.Name)
+					break
+				}
+			}
+		}
+		if len(waiting) == 0 || ctx.Err() != nil || !time.Now().Before(deadline) {
+			return
+		}
+		_ = faults.Hold(ctx, time.Second)
+		alerts.AddNotifications(seen, r.env.Alerts.Receiver.Notifications(r.d.Started))
+	}
+}
+
+// firedSince says whether a fired at or after t.
+func firedSince(a reports.Alert, t time.Time) bool {
+	for _, s := range a.Firing {
+		if !s.To.Before(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // judgeAlerts reads what the alerts did over the drill's window and judges
 // the alerts objectives. Every drill with an alert source records what
 // fired, whether or not it declares alerts.
@@ -168,6 +212,9 @@ func (r *run) judgeAlerts(ctx context.Context, judged bool) {
 	if err != nil {
 		r.fail(reports.Error, "alerts: %v", err)
 		return
+	}
+	if spec != nil && judged && src.Receiver != nil {
+		r.awaitNotified(ctx, seen, spec)
 	}
 	r.d.Alerts = src.Record(seen)
 	if spec == nil || !judged {
