@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Host setup for drill, idempotent: a running Docker engine that can start
-# privileged containers (kind's nodes are privileged), and Chromium.
+# privileged containers (kind's nodes are privileged).
 #
-# - Installs Debian's docker.io when dockerd is missing, and Debian's
-#   chromium (the pages' browser test) when it is.
+# - Installs Debian's docker.io when dockerd is missing.
 # - When this host's capability bounding set lacks a capability (this CI
 #   machine lacks CAP_SYS_RESOURCE), runc cannot grant it to a privileged
 #   container and `docker run --privileged` fails with "unable to apply caps".
@@ -28,16 +27,6 @@ if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_ apt-get update -qq || die "apt-get update failed: cannot install docker.io"
   $sudo_ apt-get install -y -qq docker.io >/dev/null || die "apt-get install docker.io failed"
-fi
-
-# --- 1b. Chromium, for the test of the pages ----------------------------------
-# make test opens report.html and the history site in a headless Chromium
-# (internal/pagecheck): Debian's chromium package.
-if ! command -v chromium >/dev/null 2>&1; then
-  say "Chromium is missing: installing Debian's chromium (the pages' browser test)"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_ apt-get update -qq || die "apt-get update failed: cannot install chromium"
-  $sudo_ apt-get install -y -qq --no-install-recommends chromium >/dev/null || die "apt-get install chromium failed"
 fi
 
 # --- 2. Does this host need the runc wrapper? ---------------------------------

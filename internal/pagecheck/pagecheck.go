@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -22,8 +23,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// Chromium is the browser's command, Debian's chromium package.
-const Chromium = "chromium"
+// Chromiums are the commands a Chromium goes by, Debian's first.
+var Chromiums = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
 
 // Browser is one headless Chromium; each Open is a new tab of it.
 type Browser struct {
@@ -31,16 +32,23 @@ type Browser struct {
 	cancel func()
 }
 
-// Start starts a headless Chromium from execPath, or from Chromium in
-// PATH when execPath is "". It runs without the sandbox, which root needs,
-// and with nothing of a user profile. Close stops it.
+// Start starts a headless Chromium from execPath, or from the first of
+// Chromiums in PATH when execPath is "". It runs without the sandbox,
+// which root needs, and with nothing of a user profile. Close stops it.
 func Start(ctx context.Context, execPath string) (*Browser, error) {
-	if execPath == "" {
-		execPath = Chromium
+	var path string
+	var err error
+	if execPath != "" {
+		path, err = exec.LookPath(execPath)
+	} else {
+		for _, c := range Chromiums {
+			if path, err = exec.LookPath(c); err == nil {
+				break
+			}
+		}
 	}
-	path, err := exec.LookPath(execPath)
 	if err != nil {
-		return nil, fmt.Errorf("start chromium: %w (Debian's chromium package; hack/host-setup.sh installs it)", err)
+		return nil, fmt.Errorf("start chromium: %w (hack/chromium-setup.sh finds one or installs Debian's chromium; DRILL_CHROMIUM names one)", err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -215,12 +223,20 @@ func (p *Page) PDF(path string) error {
 func (p *Page) Outside() []string {
 	var out []string
 	for _, r := range p.Requests {
-		if r == p.URL || strings.HasPrefix(r, "data:") {
+		if sameURL(r, p.URL) || strings.HasPrefix(r, "data:") {
 			continue
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// sameURL says whether a and b name the same resource once
+// percent-decoded: Chromium requests a file:// URL with its path encoded.
+func sameURL(a, b string) bool {
+	da, errA := url.PathUnescape(a)
+	db, errB := url.PathUnescape(b)
+	return a == b || errA == nil && errB == nil && da == db
 }
 
 // Close closes the page's tab.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,35 +132,46 @@ func TestReportPage(t *testing.T) {
 	// A row per drill linking to its section, and each section's timeline.
 	type drawn struct {
 		Drill    string `json:"drill"`
+		FigDrill string `json:"figDrill"`
 		Summary  bool   `json:"summary"`
 		Link     bool   `json:"link"`
 		Section  bool   `json:"section"`
 		Timeline bool   `json:"timeline"`
 		Rows     []row  `json:"rows"`
 	}
-	names, _ := json.Marshal(drillNames(r))
+	// By position: a report may hold two drills of one name.
 	var seen []drawn
-	if err := p.Eval(fmt.Sprintf(`(() => {
-  const esc = (s) => CSS.escape(s);
-  return %s.map((name) => {
-    const tr = document.querySelector('#drills tr[data-drill="' + esc(name) + '"]');
-    const a = tr && tr.querySelector('a[href^="#"]');
+	if err := p.Eval(`(() => {
+  const trs = [...document.querySelectorAll("#drills tr[data-drill]")];
+  const figs = [...document.querySelectorAll("figure.timeline")];
+  return trs.map((tr, i) => {
+    const a = tr.querySelector('a[href^="#"]');
     const target = a && document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
-    const fig = document.querySelector('figure.timeline[data-drill="' + esc(name) + '"]');
+    const fig = figs[i];
     const svg = fig && fig.querySelector("svg");
-    const rows = svg ? [...svg.querySelectorAll("g.row")].map((g) => ({
-      key: g.getAttribute("data-row"),
-      label: [...g.querySelectorAll("text")].map((x) => x.textContent).join(" "),
-      titles: g.querySelectorAll("title").length})) : [];
-    return {drill: name, summary: !!tr, link: !!a,
-            section: !!(target && target.matches("section.drill") && target.contains(fig)),
+    const rows = svg ? [...svg.querySelectorAll("g.row")].map((g) => {
+      const shapes = [...g.querySelectorAll("rect, path")];
+      return {key: g.getAttribute("data-row"),
+              label: [...g.querySelectorAll("text")].map((x) => x.textContent).join(" "),
+              shapes: shapes.length,
+              titled: shapes.filter((s) => [...s.children].some((c) => c.tagName === "title" && c.textContent.trim() !== "")).length};
+    }) : [];
+    return {drill: tr.getAttribute("data-drill"), figDrill: fig ? fig.getAttribute("data-drill") : "",
+            summary: true, link: !!a,
+            section: !!(target && target.matches("section.drill") && fig && target.contains(fig)),
             timeline: !!svg, rows: rows};
   });
-})()`, names), &seen); err != nil {
+})()`, &seen); err != nil {
 		t.Fatal(err)
+	}
+	if len(seen) != len(r.Drills) {
+		t.Fatalf("the drills table has %d rows, the report %d drills", len(seen), len(r.Drills))
 	}
 	for i, d := range r.Drills {
 		s := seen[i]
+		if s.Drill != d.Name || s.FigDrill != d.Name {
+			t.Errorf("drill %d: %s in the report, %q in the table, %q over the timeline", i, d.Name, s.Drill, s.FigDrill)
+		}
 		if !s.Summary || !s.Link || !s.Section || !s.Timeline {
 			t.Errorf("drill %s: summary row %v, link %v, section holding the timeline %v, timeline drawn %v",
 				d.Name, s.Summary, s.Link, s.Section, s.Timeline)
@@ -176,8 +186,8 @@ func TestReportPage(t *testing.T) {
 			switch {
 			case !ok:
 				t.Errorf("drill %s: timeline row %q missing; drawn: %v", d.Name, want, rowKeys(s.Rows))
-			case rw.Titles == 0:
-				t.Errorf("drill %s: timeline row %q has no tooltip (<title>)", d.Name, want)
+			case rw.Shapes == 0 || rw.Titled != rw.Shapes:
+				t.Errorf("drill %s: timeline row %q: %d of its %d bars and marks have a tooltip (<title>)", d.Name, want, rw.Titled, rw.Shapes)
 			case strings.TrimSpace(rw.Label) == "":
 				t.Errorf("drill %s: timeline row %q has no label", d.Name, want)
 			}
@@ -325,21 +335,16 @@ func open(ctx context.Context, t *testing.T, b *pagecheck.Browser, url, dir, nam
 	return p
 }
 
-// drillNames are the report's drills' names, in order.
-func drillNames(r reports.Report) []string {
-	names := make([]string, len(r.Drills))
-	for i, d := range r.Drills {
-		names[i] = d.Name
-	}
-	return names
-}
 
 // row is a timeline's row as drawn: its key (data-row), its label and
-// how many tooltips its marks carry.
+// its bars and marks, and how many carry a tooltip.
 type row struct {
-	Key    string `json:"key"`
-	Label  string `json:"label"`
-	Titles int    `json:"titles"`
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	// Shapes are its bars and marks (rect, path); Titled those with a
+	// tooltip of their own.
+	Shapes int `json:"shapes"`
+	Titled int `json:"titled"`
 }
 
 // rowKeys are the drawn rows' keys.
