@@ -70,8 +70,11 @@ func Fetch(ctx context.Context, in FetchInput) (FetchResult, error) {
 	if err := os.MkdirAll(in.Runs, 0o755); err != nil {
 		return res, fmt.Errorf("fetch: %w", err)
 	}
-	res.Fetched, res.Skipped = fetchReports(ctx, in.Store, missing, in.Runs, in.Parallel, logger)
-	if err := ctx.Err(); err != nil {
+	res.Fetched, res.Skipped, err = fetchReports(ctx, in.Store, missing, in.Runs, in.Parallel, logger)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		return res, fmt.Errorf("fetch from %s: %w", in.Store, err)
 	}
 	return res, nil

@@ -134,8 +134,11 @@ func Publish(ctx context.Context, in Input) (Result, error) {
 	if len(only) > 0 {
 		logger.V(0).Infof("Fetching the reports of %d runs published earlier", len(only))
 	}
-	fetched, skipped := fetchReports(ctx, in.Store, only, stagedRuns, in.Parallel, logger)
-	if err := ctx.Err(); err != nil {
+	fetched, skipped, err := fetchReports(ctx, in.Store, only, stagedRuns, in.Parallel, logger)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		return res, fmt.Errorf("publish: %w", err)
 	}
 	res.Fetched, res.Skipped = fetched, skipped
@@ -310,12 +313,21 @@ func cutRunKey(key, id string) (string, bool) {
 // into dir/<id>/, and returns the runs fetched and, one line each, those
 // it could not read (they are left out: a site that holds a broken report
 // can still be published to).
-func fetchReports(ctx context.Context, store Store, ids []string, dir string, parallel int, logger log.Logger) (fetched, skipped []string) {
+func fetchReports(ctx context.Context, store Store, ids []string, dir string, parallel int, logger log.Logger) (fetched, skipped []string, err error) {
 	var mu sync.Mutex
+	var failed []error
 	each(ctx, parallel, ids, func(id string) {
 		err := fetchReport(ctx, store, id, filepath.Join(dir, id))
 		mu.Lock()
 		defer mu.Unlock()
+		var unreadable *unreadableError
+		if err != nil && !errors.As(err, &unreadable) {
+			// Not the report's fault (the store failed, the network):
+			// publishing without that run would drop it from the site's
+			// history and manifest.
+			failed = append(failed, fmt.Errorf("fetch %s: %w", runKey(id, history.ReportFile), err))
+			return
+		}
 		if err != nil {
 			logger.Warnf("Leaving run %s out: %v", id, err)
 			skipped = append(skipped, fmt.Sprintf("%s: %v", id, err))
@@ -326,8 +338,15 @@ func fetchReports(ctx context.Context, store Store, ids []string, dir string, pa
 	})
 	sort.Strings(fetched)
 	sort.Strings(skipped)
-	return fetched, skipped
+	return fetched, skipped, errors.Join(failed...)
 }
+
+// unreadableError is a published report.json that is not a report: the
+// run is left out, with a warning, rather than stopping the publish.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
 
 // fetchReport downloads run id's report.json into dir, once it has been
 // read as a report.
@@ -351,7 +370,7 @@ func fetchReport(ctx context.Context, store Store, id, dir string) error {
 		return err
 	}
 	if _, err := reports.Read(tmp.Name()); err != nil {
-		return fmt.Errorf("%s: %w", runKey(id, history.ReportFile), err)
+		return &unreadableError{fmt.Errorf("%s: %w", runKey(id, history.ReportFile), err)}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

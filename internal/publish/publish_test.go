@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -347,5 +348,39 @@ func TestLayout(t *testing.T) {
 		if checkKey(key) == nil {
 			t.Errorf("checkKey(%q) accepted", key)
 		}
+	}
+}
+
+// flakyStore fails to get one key, as a store with a network error would.
+type flakyStore struct {
+	Store
+	failing string
+}
+
+func (s flakyStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if key == s.failing {
+		return nil, errors.New("connection reset by peer")
+	}
+	return s.Store.Get(ctx, key)
+}
+
+// A published report that cannot be fetched (not one that cannot be read)
+// stops the publish: going on would drop that run from the site's history
+// and manifest.
+func TestPublishStopsWhenAFetchFails(t *testing.T) {
+	want := writeHistory(t)
+	dest := filepath.Join(t.TempDir(), "site")
+	publish(t, want.Dir, dest, false)
+	store, err := Open(context.Background(), dest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := runKey(want.RunIDs[7], "report.json")
+	_, err = Publish(context.Background(), Input{Runs: t.TempDir(), Store: flakyStore{store, failing}})
+	if err == nil || !strings.Contains(err.Error(), "connection reset") || !strings.Contains(err.Error(), failing) {
+		t.Errorf("publish with %s failing: %v", failing, err)
+	}
+	if _, err := Fetch(context.Background(), FetchInput{Runs: t.TempDir(), Store: flakyStore{store, failing}}); err == nil {
+		t.Errorf("fetch with %s failing: no error", failing)
 	}
 }

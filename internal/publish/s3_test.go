@@ -32,6 +32,11 @@ func awsEnv(t *testing.T, endpoint string) {
 		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws/credentials",
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_MAX_ATTEMPTS":            "1", // no retries: errors at once
+		// No container, web identity or role credentials of a CI runner.
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI":     "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE":            "",
+		"AWS_ROLE_ARN":                           "",
 	} {
 		t.Setenv(k, v)
 	}
