@@ -219,7 +219,7 @@ func summaryVerdict(v Verdict) string {
 
 // summaryEscaper escapes what text does, and @, so that recorded text never
 // mentions (and notifies) someone in a pull request comment.
-var summaryEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", "[", "&#91;", "@", "&#64;")
+var summaryEscaper = strings.NewReplacer(`\`, "&#92;", "&", "&amp;", "<", "&lt;", "[", "&#91;", "@", "&#64;")
 
 // summaryText escapes s for the summary's prose.
 func summaryText(s string) string { return summaryEscaper.Replace(s) }

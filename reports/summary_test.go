@@ -158,3 +158,12 @@ func TestWriteSummaryCap(t *testing.T) {
 		})
 	}
 }
+
+// A recorded backslash cannot turn an escaped pipe back into a cell
+// separator.
+func TestSummaryTextBackslash(t *testing.T) {
+	got := strings.ReplaceAll(summaryText(`a\|b`), "|", `\|`)
+	if strings.Contains(got, `\\|`) || got != `a&#92;\|b` {
+		t.Errorf("%q", got)
+	}
+}

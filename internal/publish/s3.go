@@ -131,9 +131,11 @@ func (s *S3) List(ctx context.Context) (map[string]Object, error) {
 	return out, nil
 }
 
-// etagMD5 returns the MD5 an ETag is, or "" when it is something else: the
-// ETag of an object uploaded in parts ("…-3") or encrypted with KMS is not
-// its content's MD5, and the object is then uploaded again.
+// etagMD5 returns the MD5 an ETag is, or "" when it is not 32 hex digits:
+// the ETag of an object uploaded in parts ("…-3") is not its content's
+// MD5, and the object is then uploaded again. (A KMS-encrypted object's
+// ETag looks like an MD5 and is not one: it never matches, so the object
+// is uploaded again too.)
 func etagMD5(etag string) string {
 	etag = strings.ToLower(strings.Trim(etag, `"`))
 	if len(etag) != 32 {

@@ -89,10 +89,10 @@ written beside it, or to --dir if given.
               exposition format, without sample timestamps, for piping to
               a Pushgateway (drill report --format prometheus | curl
               --data-binary @- http://pushgateway:9091/metrics/job/drill).
-              For node-exporter's textfile collector, point
-              --collector.textfile.directory at the runs' latest link
-              (_output/runs/latest), or copy report.prom into its directory
-              (cp to a temporary name there, then mv: it must appear whole)
+              For node-exporter's textfile collector, copy report.prom
+              into its directory after each run (cp to a temporary name
+              there, then mv: it must appear whole); the runs' latest link
+              moves to a new run, with no report.prom yet, as it starts
   summary     summary.md: a short Markdown summary sized for a CI job
               summary or a pull request comment (the verdict, a row per
               drill with its RTOs and RPOs against their bounds, why the
@@ -194,8 +194,10 @@ func runHistory(logger log.Logger, streams cmd.IOStreams, flags *flagpole) error
 		if _, err := os.Stat(page); err != nil {
 			return ""
 		}
-		rel, err := filepath.Rel(out, page)
-		if err != nil {
+		absOut, err1 := filepath.Abs(out)
+		absPage, err2 := filepath.Abs(page)
+		rel, err := filepath.Rel(absOut, absPage)
+		if err1 != nil || err2 != nil || err != nil {
 			return ""
 		}
 		return filepath.ToSlash(rel)
