@@ -194,8 +194,9 @@ func cell(s string) string {
 
 // markupEscaper writes the characters that would start HTML, an entity, a
 // link or an image as entities: recorded text never becomes markup or a
-// link (a "[x](javascript:...)" in an error message stays text).
-var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", "[", "&#91;")
+// link (a "[x](javascript:...)" in an error message stays text), and a
+// backslash cannot undo an escape (a recorded `\|` stays in its cell).
+var markupEscaper = strings.NewReplacer(`\`, "&#92;", "&", "&amp;", "<", "&lt;", "[", "&#91;")
 
 // text escapes s for Markdown prose: a recorded message such as
 // "error: <nil>" must show as written, not as an HTML tag that renderers

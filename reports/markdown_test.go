@@ -113,3 +113,10 @@ func TestWriteMarkdownTime(t *testing.T) {
 		}
 	}
 }
+
+// A recorded backslash before a pipe stays text in its cell.
+func TestCellBackslash(t *testing.T) {
+	if got := cell(`a\|b`); got != `a&#92;\|b` {
+		t.Errorf("%q", got)
+	}
+}
