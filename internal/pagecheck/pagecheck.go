@@ -205,6 +205,19 @@ func (p *Page) Screenshot(path string) error {
 	return nil
 }
 
+// ScreenshotOf saves a PNG of the first element matching the CSS selector
+// css, scrolled into view, to path.
+func (p *Page) ScreenshotOf(css, path string) error {
+	png, err := chromedp.Run(p.ctx, chromedp.Screenshot(chromedp.CSS(css)))
+	if err != nil {
+		return fmt.Errorf("screenshot of %s in %s: %w", css, p.URL, err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return fmt.Errorf("screenshot of %s in %s: %w", css, p.URL, err)
+	}
+	return nil
+}
+
 // PDF prints the page as a printer would (print styles applied) and saves
 // it to path.
 func (p *Page) PDF(path string) error {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,6 +168,7 @@ func TestReportPage(t *testing.T) {
 	if len(seen) != len(r.Drills) {
 		t.Fatalf("the drills table has %d rows, the report %d drills", len(seen), len(r.Drills))
 	}
+	anchors := reports.DrillAnchors(r.Drills)
 	for i, d := range r.Drills {
 		s := seen[i]
 		if s.Drill != d.Name || s.FigDrill != d.Name {
@@ -193,6 +195,16 @@ func TestReportPage(t *testing.T) {
 			}
 		}
 		t.Logf("drill %s: timeline rows %v", d.Name, rowKeys(s.Rows))
+		// Each drill's timeline alone, and its whole section, for a reader
+		// of the screenshots.
+		section := fmt.Sprintf(`section.drill[id=%q]`, anchors[i])
+		base := filepath.Join(dir, fmt.Sprintf("drill-%d-%s", i+1, safeName(d.Name)))
+		if err := p.ScreenshotOf(section+" figure.timeline", base+"-timeline.png"); err != nil {
+			t.Error(err)
+		}
+		if err := p.ScreenshotOf(section, base+".png"); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -335,7 +347,6 @@ func open(ctx context.Context, t *testing.T, b *pagecheck.Browser, url, dir, nam
 	return p
 }
 
-
 // row is a timeline's row as drawn: its key (data-row), its label and
 // its bars and marks, and how many carry a tooltip.
 type row struct {
@@ -404,4 +415,14 @@ func expectedRows(d reports.Drill) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// safeName is name fit for a file name.
+func safeName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, name)
 }
