@@ -135,6 +135,9 @@ func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, erro
 		return out, nil
 	}
 
+	// Said before, while the node can still say it: an isolated node's
+	// "injected" never gets through.
+	report(fmt.Sprintf("injecting %s for %s", f.Name(), p.Hold))
 	out.Injected = time.Now()
 	if err := f.Inject(ctx, h); err != nil {
 		o, rerr := revert(ReasonInjectKO)

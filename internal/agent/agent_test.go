@@ -306,7 +306,7 @@ func TestRun(t *testing.T) {
 				}
 				c.mu.Lock()
 				defer c.mu.Unlock()
-				if len(c.states) != 2 || !strings.HasPrefix(c.states[0], "injected") || c.states[1] != "reverted: "+tc.wantReason {
+				if len(c.states) != 3 || !strings.HasPrefix(c.states[0], "injecting") || !strings.HasPrefix(c.states[1], "injected") || c.states[2] != "reverted: "+tc.wantReason {
 					t.Errorf("states reported %q", c.states)
 				}
 			})

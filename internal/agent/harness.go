@@ -30,7 +30,8 @@ type Handle struct {
 
 // Start sets up what an agent needs (its namespace, service account and
 // role, each kept if there), creates its lease, renewed now, and its pod,
-// and waits up to timeout for the agent to report the fault injected. An
+// and waits up to timeout for the agent to report the fault injected (for
+// isolate, about to be: an isolated node cannot report). An
 // agent that reports a failure, or a pod that ends first, is an error.
 func Start(ctx context.Context, cs kubernetes.Interface, in PodInput, timeout time.Duration) (*Handle, error) {
 	pod, err := Pod(in)
@@ -56,9 +57,12 @@ func Start(ctx context.Context, cs kubernetes.Interface, in PodInput, timeout ti
 		return nil, fmt.Errorf("agent on %s: create pod %s/%s: %w", in.Node, Namespace, pod.Name, err)
 	}
 	h := &Handle{client: cs, in: in}
+	// An isolated node cannot say it is: its "injecting" is the last word
+	// until the hold ends.
+	cutOff := in.Fault == "isolate"
 	err = h.await(ctx, timeout, func(state string) (bool, error) {
 		switch {
-		case strings.HasPrefix(state, "injected"):
+		case strings.HasPrefix(state, "injected"), cutOff && strings.HasPrefix(state, "injecting"):
 			return true, nil
 		case strings.HasPrefix(state, "reverted"), strings.HasPrefix(state, "revert failed"):
 			return false, fmt.Errorf("the agent did not inject: %s", state)
