@@ -34,7 +34,9 @@ func main() {
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx := context.Background()
 	start := time.Now()
-	say := func(f string, a ...any) { fmt.Printf("%6.1fs "+f+"\n", append([]any{time.Since(start).Seconds()}, a...)...) }
+	say := func(f string, a ...any) {
+		fmt.Printf("%6.1fs "+f+"\n", append([]any{time.Since(start).Seconds()}, a...)...)
+	}
 	in := agent.PodInput{Node: *node, Fault: *fault, Hold: *hold, Margin: 20 * time.Second, Lease: agent.LeaseName(*fault, *node)}
 	h, err := agent.Start(ctx, cs, in, 2*time.Minute)
 	if err != nil {
