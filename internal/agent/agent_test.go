@@ -235,6 +235,22 @@ func (c *control) renew() {
 	c.renewed = time.Now()
 }
 
+// renewing plays a harness that renews the lease every 2 s, n times, then
+// asks for the revert if ask, or else stops: it is gone.
+func renewing(n int, ask bool) func(context.Context, *control) {
+	return func(_ context.Context, c *control) {
+		for range n {
+			c.renew()
+			time.Sleep(2 * time.Second)
+		}
+		if ask {
+			c.mu.Lock()
+			c.ask = true
+			c.mu.Unlock()
+		}
+	}
+}
+
 func TestRun(t *testing.T) {
 	plan := Plan{Hold: time.Minute, Margin: 30 * time.Second, Poll: 2 * time.Second}
 	for _, tc := range []struct {
@@ -246,41 +262,20 @@ func TestRun(t *testing.T) {
 		// wantAfter is how long after the injection the revert comes.
 		wantAfter time.Duration
 	}{{
-		name: "asked after 40 s",
-		harness: func(ctx context.Context, c *control) {
-			for range 20 {
-				c.renew()
-				time.Sleep(2 * time.Second)
-			}
-			c.mu.Lock()
-			c.ask = true
-			c.mu.Unlock()
-		},
-		fault: Services{Poll: time.Second}, wantReason: ReasonAsked, wantAfter: 40 * time.Second,
+		name:    "asked after 40 s",
+		harness: renewing(20, true),
+		fault:   Services{Poll: time.Second}, wantReason: ReasonAsked, wantAfter: 40 * time.Second,
 	}, {
-		name: "harness gone after 10 s: hold and margin from its last renewal",
-		harness: func(ctx context.Context, c *control) {
-			for range 5 {
-				c.renew()
-				time.Sleep(2 * time.Second)
-			}
-		},
-		fault: Services{Poll: time.Second}, wantReason: ReasonDeadMan, wantAfter: 8*time.Second + 90*time.Second,
+		name:    "harness gone after 10 s: hold and margin from its last renewal",
+		harness: renewing(5, false),
+		fault:   Services{Poll: time.Second}, wantReason: ReasonDeadMan, wantAfter: 8*time.Second + 90*time.Second,
 	}, {
-		name: "a harness alive past the hold keeps the fault on until it asks",
-		harness: func(ctx context.Context, c *control) {
-			for range 150 {
-				c.renew()
-				time.Sleep(2 * time.Second)
-			}
-			c.mu.Lock()
-			c.ask = true
-			c.mu.Unlock()
-		},
-		fault: Services{Poll: time.Second}, wantReason: ReasonAsked, wantAfter: 300 * time.Second,
+		name:    "a harness alive past the hold keeps the fault on until it asks",
+		harness: renewing(150, true),
+		fault:   Services{Poll: time.Second}, wantReason: ReasonAsked, wantAfter: 300 * time.Second,
 	}, {
 		name:       "isolated: the hold ends on the agent's clock, whatever the lease says",
-		harness:    func(ctx context.Context, c *control) {},
+		harness:    renewing(0, false),
 		fault:      Isolate{},
 		wantReason: ReasonHoldEnd, wantAfter: time.Minute,
 	}} {

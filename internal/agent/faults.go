@@ -3,10 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/drill-sre/drill/internal/kube"
 )
 
 // IsolateChain is the iptables chain Isolate fills; drill owns it.
@@ -184,26 +185,17 @@ func (s Services) waitStaticPodsGone(ctx context.Context, h Host) error {
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	for {
+	return kube.Poll(ctx, poll, wait, "the static pods to stop", nil, func(ctx context.Context) (bool, string, error) {
 		var running []string
 		for _, name := range staticPods {
 			out, err := h.Run(ctx, "crictl", "ps", "--quiet", "--state", "running", "--name", "^"+name+"$")
 			if err != nil {
-				return err
+				return false, "", err
 			}
 			if strings.TrimSpace(out) != "" {
 				running = append(running, name)
 			}
 		}
-		if len(running) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("static pods still running after %s: %s", wait, strings.Join(running, ", "))
-		case <-time.After(poll):
-		}
-	}
+		return len(running) == 0, "still running: " + strings.Join(running, ", "), nil
+	})
 }
