@@ -69,6 +69,20 @@ func publish(t *testing.T, runs, dest string, dryRun bool) Result {
 	return res
 }
 
+// publishedSite publishes the generated history to a site directory and
+// returns the history, the directory and its store.
+func publishedSite(t *testing.T) (historytest.Want, string, Store) {
+	t.Helper()
+	want := writeHistory(t)
+	dest := filepath.Join(t.TempDir(), "site")
+	publish(t, want.Dir, dest, false)
+	store, err := Open(context.Background(), dest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, dest, store
+}
+
 func readManifest(t *testing.T, dest string) Manifest {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dest, ManifestKey))
@@ -236,13 +250,7 @@ func TestPublishMergesWhatTheSiteHolds(t *testing.T) {
 }
 
 func TestFetch(t *testing.T) {
-	want := writeHistory(t)
-	dest := filepath.Join(t.TempDir(), "site")
-	publish(t, want.Dir, dest, false)
-	store, err := Open(context.Background(), dest, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, dest, store := publishedSite(t)
 
 	runs := filepath.Join(t.TempDir(), "runs")
 	// A directory of the same name is left as it is.
@@ -368,15 +376,9 @@ func (s flakyStore) Get(ctx context.Context, key string) ([]byte, error) {
 // stops the publish: going on would drop that run from the site's history
 // and manifest.
 func TestPublishStopsWhenAFetchFails(t *testing.T) {
-	want := writeHistory(t)
-	dest := filepath.Join(t.TempDir(), "site")
-	publish(t, want.Dir, dest, false)
-	store, err := Open(context.Background(), dest, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, _, store := publishedSite(t)
 	failing := runKey(want.RunIDs[7], "report.json")
-	_, err = Publish(context.Background(), Input{Runs: t.TempDir(), Store: flakyStore{store, failing}})
+	_, err := Publish(context.Background(), Input{Runs: t.TempDir(), Store: flakyStore{store, failing}})
 	if err == nil || !strings.Contains(err.Error(), "connection reset") || !strings.Contains(err.Error(), failing) {
 		t.Errorf("publish with %s failing: %v", failing, err)
 	}
