@@ -141,13 +141,16 @@ func (b *Browser) Open(ctx context.Context, url string, v Viewport) (*Page, erro
 	if v.Mobile {
 		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	}
-	err := chromedp.Do(tctx,
-		call(network.Enable, network.EnableParams{}),
-		call(network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}),
-		call(cdplog.Enable, cdp.Empty{}),
-		chromedp.EmulateViewport(v.Width, v.Height, opts...),
-		chromedp.Navigate(url),
-	)
+	_, err := chromedp.Call(tctx, network.Enable, network.EnableParams{})
+	if err == nil {
+		_, err = chromedp.Call(tctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+	}
+	if err == nil {
+		_, err = chromedp.Call(tctx, cdplog.Enable, cdp.Empty{})
+	}
+	if err == nil {
+		err = chromedp.Do(tctx, chromedp.EmulateViewport(v.Width, v.Height, opts...), chromedp.Navigate(url))
+	}
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("open %s: %w", url, err)
@@ -254,14 +257,6 @@ func sameURL(a, b string) bool {
 
 // Close closes the page's tab.
 func (p *Page) Close() { p.cancel() }
-
-// call is a protocol command as an action with no value.
-func call[P, R any](cmd cdp.Command[P, R], params P) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, t, cmd, params)
-		return chromedp.Void{}, err
-	}
-}
 
 // consoleArgs joins a console call's arguments as the console shows them.
 func consoleArgs(args []*runtime.RemoteObject) string {
