@@ -217,12 +217,10 @@ func summaryVerdict(v Verdict) string {
 	return "❓ **" + string(v) + "**"
 }
 
-// summaryEscaper escapes what text does, and @, so that recorded text never
-// mentions (and notifies) someone in a pull request comment.
-var summaryEscaper = strings.NewReplacer(`\`, "&#92;", "&", "&amp;", "<", "&lt;", "[", "&#91;", "@", "&#64;")
-
-// summaryText escapes s for the summary's prose.
-func summaryText(s string) string { return summaryEscaper.Replace(s) }
+// summaryText escapes s for the summary's prose: what text escapes, and @,
+// so that recorded text never mentions (and notifies) someone in a pull
+// request comment.
+func summaryText(s string) string { return strings.ReplaceAll(text(s), "@", "&#64;") }
 
 // summaryRow writes a table row, each cell escaped (summaryText) with its
 // lines joined by <br> and its pipes escaped.
