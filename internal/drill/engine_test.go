@@ -149,7 +149,6 @@ func (s *fakeSamplers) Writes() WriteLog            { return nil }
 func (s *fakeSamplers) ReadBack(context.Context) ([]int64, *rpo.Integrity, error) {
 	return nil, nil, errNoWriter
 }
-func (s *fakeSamplers) Cleanup(context.Context) error { return nil }
 
 func fakeScenario() *scenarios.Scenario {
 	return &scenarios.Scenario{

@@ -59,9 +59,6 @@ func (r *run) readBack(ctx context.Context) (writeLoss, error) {
 	if err != nil {
 		return writeLoss{}, err
 	}
-	if derr := r.s.Cleanup(ctx); derr != nil {
-		r.logf("%v", derr)
-	}
 	loss := objectives.RPO(r.d.Fault.Injected, acked, seqs)
 	r.logf("writes: %d attempted, %d acknowledged, %d read back, %d acknowledged lost", attempts, loss.Acknowledged, len(seqs), loss.LostCount)
 	wl := writeLoss{DataLoss: loss, Attempts: attempts, Failures: failures, Integrity: integrity}

@@ -33,8 +33,6 @@ type Samplers interface {
 	// ReadBack reads back what the writer's store holds, once the drill is
 	// over; integrity is nil for a store without checksums.
 	ReadBack(ctx context.Context) (seqs []int64, integrity *rpo.Integrity, err error)
-	// Cleanup deletes the records.
-	Cleanup(ctx context.Context) error
 }
 
 // WriteLog is the RPO writer's log: the acknowledged writes, and how many
@@ -50,9 +48,9 @@ type samplers struct {
 	writer   *rpo.Writer
 	// readBack reads back what the writer's store holds, once the drill is
 	// over, with a patient client; integrity is nil for a store without
-	// checksums. cleanup deletes the records.
+	// checksums. The records stay: they live in the drill's namespace
+	// (Env.RecordsNamespace), which goes when the drill ends.
 	readBack func(ctx context.Context) (seqs []int64, integrity *rpo.Integrity, err error)
-	cleanup  func(ctx context.Context) error
 
 	stops      []func() monitor.Stats
 	stopWriter func()
@@ -161,7 +159,6 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 			seqs, err := reader.ReadBack(ctx)
 			return seqs, nil, err
 		}
-		s.cleanup = reader.Delete
 	}
 	if spec.Samplers.Has(faults.SampleAppRecords) {
 		if env.App == nil || env.App.RecordsURL == "" {
@@ -177,7 +174,6 @@ func newSamplers(ctx context.Context, env Env, sc *scenarios.Scenario, run strin
 			seqs, in, err := reader.ReadBackChecked(ctx)
 			return seqs, &in, err
 		}
-		s.cleanup = func(context.Context) error { return nil } // they go with the namespace
 	}
 
 	if app := env.App; app != nil {
@@ -247,10 +243,3 @@ func (s *samplers) ReadBack(ctx context.Context) ([]int64, *rpo.Integrity, error
 	return s.readBack(ctx)
 }
 
-// Cleanup implements Samplers.
-func (s *samplers) Cleanup(ctx context.Context) error {
-	if s.cleanup == nil {
-		return nil
-	}
-	return s.cleanup(ctx)
-}
