@@ -4,6 +4,8 @@
 # each (default 3), each on a machine with nothing else running. Plain kind is
 # `kind create cluster --wait`, whose wait covers the control-plane nodes,
 # then `kubectl wait` for every node inside the first control-plane node.
+# drill's runs also say how much longer CoreDNS's spread took to roll out
+# after `drill cluster up` returned (each drill waits for it first).
 # Prints each run and the medians; keeps them in _output/measure.
 #
 #   hack/measure-cluster-up.sh [N]
@@ -27,15 +29,22 @@ run_kind() {
 run_drill() {
   bin/drill cluster up --name "$name" --config "$config" --kubeconfig "$kubeconfig" >/dev/null 2>&1
 }
+dns_after() {
+  local start; start=$(date +%s.%N)
+  docker exec "$name-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system rollout status deployment/coredns --timeout=5m >/dev/null
+  echo "$(date +%s.%N) - $start" | bc
+}
 
-printf 'run\ttool\tseconds\n' > "$out"
+printf 'run\ttool\tseconds\tdns_after\n' > "$out"
 down
 for i in $(seq 1 "$n"); do
   for tool in kind drill; do
     start=$(date +%s.%N)
     "run_$tool"
     s=$(echo "$(date +%s.%N) - $start" | bc)
-    printf '%d\t%s\t%.1f\n' "$i" "$tool" "$s" | tee -a "$out"
+    dns=0
+    [ "$tool" = drill ] && dns=$(dns_after)
+    printf '%d\t%s\t%.1f\t%.1f\n' "$i" "$tool" "$s" "$dns" | tee -a "$out"
     down
   done
 done

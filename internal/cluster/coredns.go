@@ -25,10 +25,14 @@ const (
 
 // SpreadCoreDNS makes kube-system/coredns production-like, idempotently: its
 // replicas spread over zones and hostnames (fixtures/cluster/coredns-spread.yaml)
-// and a PodDisruptionBudget keeps one available (coredns-pdb.yaml). It then
-// waits up to timeout for the rollout to finish. The replica count is left as
-// it is.
-func SpreadCoreDNS(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+// and a PodDisruptionBudget keeps one available (coredns-pdb.yaml). The
+// replica count is left as it is.
+//
+// It does not wait for the rollout it starts: the old replicas serve until
+// the new ones are Ready (maxUnavailable 0), so DNS answers throughout.
+// AwaitCoreDNS waits for it where a spread cluster DNS matters: before a
+// drill.
+func SpreadCoreDNS(ctx context.Context, cs kubernetes.Interface) error {
 	patch, err := fixtureJSON("cluster/coredns-spread.yaml")
 	if err != nil {
 		return err
@@ -38,10 +42,23 @@ func SpreadCoreDNS(ctx context.Context, cs kubernetes.Interface, timeout time.Du
 		metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
 		return fmt.Errorf("spread coredns: patch deployment %s/%s: %w", coreDNSNamespace, coreDNSDeployment, err)
 	}
-	if err := ensureCoreDNSPDB(ctx, cs); err != nil {
-		return err
+	return ensureCoreDNSPDB(ctx, cs)
+}
+
+// AwaitCoreDNS waits up to timeout for a rollout of kube-system/coredns
+// under way (SpreadCoreDNS's) to end. It says whether there was one to wait
+// for; a cluster without that Deployment has none.
+func AwaitCoreDNS(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) (bool, error) {
+	d, err := cs.AppsV1().Deployments(coreDNSNamespace).Get(ctx, coreDNSDeployment, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("get deployment %s/%s: %w", coreDNSNamespace, coreDNSDeployment, err)
+	case rolledOut(d):
+		return false, nil
 	}
-	return WaitForRollout(ctx, cs, coreDNSNamespace, coreDNSDeployment, timeout)
+	return true, WaitForRollout(ctx, cs, coreDNSNamespace, coreDNSDeployment, timeout)
 }
 
 // CoreDNSSpreadable says whether kube-system/coredns's replicas fit on nodes

@@ -47,7 +47,7 @@ func TestSpreadCoreDNSIdempotent(t *testing.T) {
 	ctx := context.Background()
 	cs := fake.NewClientset(kubeadmCoreDNS())
 
-	if err := SpreadCoreDNS(ctx, cs, time.Second); err != nil {
+	if err := SpreadCoreDNS(ctx, cs); err != nil {
 		t.Fatalf("first SpreadCoreDNS: %v", err)
 	}
 	first, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
@@ -57,7 +57,7 @@ func TestSpreadCoreDNSIdempotent(t *testing.T) {
 	checkSpread(t, first)
 
 	cs.ClearActions()
-	if err := SpreadCoreDNS(ctx, cs, time.Second); err != nil {
+	if err := SpreadCoreDNS(ctx, cs); err != nil {
 		t.Fatalf("second SpreadCoreDNS: %v", err)
 	}
 	second, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
@@ -115,9 +115,49 @@ func checkSpread(t *testing.T, d *appsv1.Deployment) {
 }
 
 func TestSpreadCoreDNSWithoutCoreDNS(t *testing.T) {
-	err := SpreadCoreDNS(context.Background(), fake.NewClientset(), time.Second)
+	err := SpreadCoreDNS(context.Background(), fake.NewClientset())
 	if err == nil {
 		t.Fatal("want an error when kube-system/coredns does not exist")
+	}
+}
+
+// The spread's rollout replaces both replicas at once and keeps both old
+// ones serving until then.
+func TestSpreadCoreDNSRollsOutInOneWave(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewClientset(kubeadmCoreDNS())
+	if err := SpreadCoreDNS(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	d, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru := d.Spec.Strategy.RollingUpdate
+	if ru == nil || ru.MaxSurge == nil || ru.MaxSurge.String() != "100%" || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
+		t.Errorf("rolling update %+v, want maxSurge 100%% and maxUnavailable 0", ru)
+	}
+}
+
+func TestAwaitCoreDNS(t *testing.T) {
+	ctx := context.Background()
+	waited, err := AwaitCoreDNS(ctx, fake.NewClientset(), time.Second)
+	if waited || err != nil {
+		t.Errorf("no coredns: waited %v, %v; want no wait and no error", waited, err)
+	}
+	waited, err = AwaitCoreDNS(ctx, fake.NewClientset(kubeadmCoreDNS()), time.Second)
+	if waited || err != nil {
+		t.Errorf("rolled out: waited %v, %v; want no wait and no error", waited, err)
+	}
+	rolling := kubeadmCoreDNS()
+	rolling.Status.Replicas, rolling.Status.UpdatedReplicas = 4, 2 // the old two still there
+	start := time.Now()
+	waited, err = AwaitCoreDNS(ctx, fake.NewClientset(rolling), 1500*time.Millisecond)
+	if !waited || err == nil {
+		t.Errorf("rollout under way that does not end: waited %v, %v; want a wait and a timeout", waited, err)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("gave up after %s, before its timeout", d)
 	}
 }
 

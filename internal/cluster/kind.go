@@ -153,7 +153,8 @@ func (k *Kind) Kubeconfig() Kubeconfig {
 
 // Up implements Provider. It creates the cluster from the config file, or
 // reuses the cluster of that name if it exists, writes the kubeconfig, waits
-// until every node is Ready and spreads CoreDNS over zones (SpreadCoreDNS).
+// until every node is Ready and spreads CoreDNS over zones (SpreadCoreDNS),
+// leaving the rollout that starts to go on (AwaitCoreDNS).
 // Every step is idempotent, so Up also repairs a half set-up cluster.
 //
 // kind's creation is not cancellable: ctx is checked before it starts and
@@ -214,8 +215,8 @@ func (k *Kind) Up(ctx context.Context) (UpResult, error) {
 	}
 	if !spreadable {
 		k.logger.V(0).Infof(" • Not spreading CoreDNS: its %d replicas need %d nodes, one each, and the cluster has %d", replicas, replicas, len(internal))
-	} else if err := step(k.logger, "Spreading CoreDNS over zones", func() error {
-		return SpreadCoreDNS(ctx, cs, k.wait)
+	} else if err := step(k.logger, "Spreading CoreDNS over zones (its rollout goes on: the old replicas serve until the new ones are Ready, and each drill waits for it first)", func() error {
+		return SpreadCoreDNS(ctx, cs)
 	}); err != nil {
 		return res, fmt.Errorf("cluster %s: %w", k.name, err)
 	}

@@ -95,6 +95,16 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 		logger.Warnf("drill %s: %s", sc.Name, why)
 		return notInjected(input.ReportDir, sc, why)
 	}
+	// A new cluster's CoreDNS may still be rolling out its spread (drill
+	// cluster up does not wait for it): a drill starts on the cluster DNS
+	// it will have throughout.
+	endDNS := rec.Start("cluster DNS rollout", timing.Cluster)
+	if waited, err := cluster.AwaitCoreDNS(ctx, cs, 3*time.Minute); err != nil {
+		logger.Warnf("drill %s: %v; the preflight judges whether the cluster is whole", sc.Name, err)
+	} else if waited {
+		logger.V(0).Infof("drill %s: waited for CoreDNS's spread over the zones to roll out", sc.Name)
+	}
+	endDNS()
 	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: "drill-" + sc.Name + "-",
 		Labels:       map[string]string{guard.LabelManagedBy: guard.ManagedBy, "drill.sre/drill": sc.Name},
