@@ -242,4 +242,3 @@ func (s *samplers) ReadBack(ctx context.Context) ([]int64, *rpo.Integrity, error
 	}
 	return s.readBack(ctx)
 }
-
