@@ -98,6 +98,9 @@ elif [ -z "${DRILL_KUBECONFIG:-}" ]; then
 fi
 say "running suites: $*"
 say "reports go to $reports"
+# Without it, the suites skip themselves (framework.SuitesEnv): a plain
+# go test ./... touches no cluster.
+export DRILL_RUN_SUITES=1
 export DRILL_CLUSTER_NAME=$cluster DRILL_KIND_CONFIG=$PWD/$config DRILL_REPORT_DIR=$(cd "$reports" && pwd)
 export DRILL_JOURNAL_DIR=${DRILL_JOURNAL_DIR:-$PWD/_output/journal}
 # A Ctrl-C lets the drill in progress revert its fault: the grace period
