@@ -187,7 +187,17 @@ fault: {type: kill-control-plane, params: {target: random, rejoinTimeout: 1m}}
 objectives: {rto: {api: 20s}}
 `, func(s *scenarios.Scenario) bool {
 			return s.Sampling.Interval == 100*time.Millisecond && s.Target.Role == scenarios.RoleControlPlane &&
-				s.Fault.Params.(*scenarios.KillControlPlaneParams).Signal == scenarios.SIGKILL && s.Seed == 0
+				s.Fault.Params.(*scenarios.KillControlPlaneParams).Signal == scenarios.SIGKILL && s.Seed == 0 &&
+				s.Fault.Params.(*scenarios.KillControlPlaneParams).Mode == scenarios.KillContainer
+		}},
+		{`
+name: d
+description: an agent's mode sends no signal
+fault: {type: kill-control-plane, params: {target: random, mode: services, holdFor: 1m, rejoinTimeout: 1m}}
+objectives: {rto: {api: 20s}}
+`, func(s *scenarios.Scenario) bool {
+			p := s.Fault.Params.(*scenarios.KillControlPlaneParams)
+			return p.Mode == scenarios.KillServices && p.Signal == "" && p.HoldFor == time.Minute
 		}},
 		{`
 name: d

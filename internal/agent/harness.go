@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -75,6 +76,16 @@ func Start(ctx context.Context, cs kubernetes.Interface, in PodInput, timeout ti
 	return h, nil
 }
 
+// Attach returns the handle of an agent started earlier, maybe by another
+// process (drill recover), from its node and lease as journalled.
+func Attach(cs kubernetes.Interface, node, lease string) *Handle {
+	return &Handle{client: cs, in: PodInput{Node: node, Lease: lease}}
+}
+
+// ErrNoLease is Revert's error when the agent's lease is gone: nobody can
+// ask that agent anything any more.
+var ErrNoLease = errors.New("the agent's lease is gone")
+
 // Renew renews the lease every interval until ctx ends: the harness is
 // alive. A renewal that fails is tried again at the next one; the agent's
 // margin covers a few.
@@ -104,6 +115,9 @@ func (h *Handle) Renew(ctx context.Context, interval time.Duration) {
 func (h *Handle) Revert(ctx context.Context, timeout time.Duration) (string, error) {
 	leases := h.client.CoordinationV1().Leases(Namespace)
 	le, err := leases.Get(ctx, h.in.Lease, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("agent on %s: %w (%s/%s)", h.in.Node, ErrNoLease, Namespace, h.in.Lease)
+	}
 	if err != nil {
 		return "", fmt.Errorf("agent on %s: ask for the revert: %w", h.in.Node, err)
 	}

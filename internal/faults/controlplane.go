@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -15,8 +16,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/drill-sre/drill/internal/agent"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/monitor"
+	"github.com/drill-sre/drill/internal/safe"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -33,19 +36,31 @@ var killControlPlaneSpec = Register(Spec{
 	New:            newWith(newKillControlPlane),
 })
 
-// killControlPlane kills a control-plane node's machine and, to revert,
-// starts it and waits until it rejoined: node Ready with a fresh heartbeat,
-// its etcd member healthy and its API server ready.
+// killControlPlane takes a control-plane node down as its mode says and,
+// to revert, brings it back and waits until it rejoined: node Ready (with a
+// fresh heartbeat when its kubelet was stopped), its etcd member healthy and
+// its API server ready.
+//   - container: kills the node's machine (its container) and starts it;
+//   - services, isolate: through drill's node agent (package agent), a
+//     privileged pod on the node that stops its control plane's services or
+//     cuts its network, and puts them back when asked, when the declared
+//     hold ends (isolate), or when the harness stopped renewing its lease.
 type killControlPlane struct {
 	env Env
 	sc  *scenarios.Scenario
 	p   *scenarios.KillControlPlaneParams
-	lc  cluster.NodeLifecycle
+	lc  cluster.NodeLifecycle // nil in the agent's modes
 
 	why string
 
 	mu sync.Mutex
 	js killControlPlaneJournal
+	// injected is when this process injected; zero in a recovering one.
+	injected time.Time
+	// handle is the agent's, once started by this process; stopRenew
+	// stops renewing its lease.
+	handle    *agent.Handle
+	stopRenew context.CancelFunc
 }
 
 var _ interface {
@@ -66,6 +81,10 @@ type killControlPlaneJournal struct {
 	// Started is when the revert started the node again, which it must
 	// report a heartbeat after; zero before.
 	Started time.Time `json:"started,omitzero"`
+	// Agent is the lease (and pod) in namespace drill-agents of the agent
+	// that holds the fault, in the agent's modes; set before the agent is
+	// created.
+	Agent string `json:"agent,omitempty"`
 }
 
 // JournalState implements Journaled.
@@ -95,9 +114,15 @@ func (f *killControlPlane) node() cluster.Node {
 }
 
 func newKillControlPlane(env Env, sc *scenarios.Scenario, p *scenarios.KillControlPlaneParams) (Fault, error) {
+	if p.Mode.ByAgent() {
+		if env.Etcd == nil {
+			return nil, fmt.Errorf("kill-control-plane: no access to the etcd members of cluster %s", env.Provider.Name())
+		}
+		return &killControlPlane{env: env, sc: sc, p: p}, nil
+	}
 	lc, ok := env.Provider.(cluster.NodeLifecycle)
 	if !ok {
-		return nil, fmt.Errorf("kill-control-plane: cluster %s cannot kill and start its nodes (provider without node lifecycle)", env.Provider.Name())
+		return nil, fmt.Errorf("kill-control-plane: cluster %s cannot kill and start its nodes' machines (provider without node lifecycle): choose mode services or isolate, which go through drill's node agent", env.Provider.Name())
 	}
 	if env.Etcd == nil {
 		return nil, fmt.Errorf("kill-control-plane: no access to the etcd members of cluster %s", env.Provider.Name())
@@ -192,6 +217,15 @@ func (f *killControlPlane) Target(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if f.p.Mode.ByAgent() {
+		// Before anything is broken: a node cut off or without its
+		// kubelet cannot be given an image any more.
+		if loader, ok := f.env.Provider.(cluster.ImageLoader); ok {
+			if _, err := loader.LoadImages(ctx, agent.Image); err != nil {
+				return "", fmt.Errorf("load the agent's image: %w", err)
+			}
+		}
+	}
 	f.why = why
 	f.mu.Lock()
 	f.js.Node = node
@@ -205,22 +239,67 @@ func (f *killControlPlane) Plan(ctx context.Context) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	hold := "hold until etcd, the API and the controller-manager and scheduler leases have moved to the other nodes, and the API answers every new connection for " + StableWindow.String()
+	if f.p.HoldFor > 0 {
+		hold += fmt.Sprintf(", and at least %s from the injection", f.p.HoldFor)
+	}
+	rejoin := fmt.Sprintf("wait up to %s for it to rejoin: Ready with a fresh heartbeat, its etcd member healthy, its API server ready", f.p.RejoinTimeout)
+	switch f.p.Mode {
+	case scenarios.KillServices, scenarios.KillIsolate:
+		what := map[scenarios.KillMode]string{
+			scenarios.KillServices: "move its static pods' manifests aside until their containers stopped, then stop its kubelet",
+			scenarios.KillIsolate:  "drop every packet to and from it but its loopback's (iptables chain " + agent.IsolateChain + ")",
+		}[f.p.Mode]
+		back := map[scenarios.KillMode]string{
+			scenarios.KillServices: "start its kubelet and give its static pods' manifests back, when asked",
+			scenarios.KillIsolate:  fmt.Sprintf("remove chain %s when the hold of %s ends, on the agent's own clock", agent.IsolateChain, f.p.HoldFor),
+		}[f.p.Mode]
+		return Plan{
+			Target: describeKill(node, why),
+			Changes: []string{
+				fmt.Sprintf("create namespace %s (Pod Security level privileged), its service account and lease role, if missing", agent.Namespace),
+				fmt.Sprintf("create lease and pod %s/%s on node %s: drill's agent (%s), privileged, hostPID and hostNetwork", agent.Namespace, agent.LeaseName(string(f.p.Mode), node.Name), node.Name, agent.Image),
+				"the agent: " + what,
+				hold,
+			},
+			Revert: []string{
+				"the agent: " + back + fmt.Sprintf("; on its own if the harness stops renewing the lease for %s", f.p.HoldFor+agentMargin),
+				"delete the agent's pod and lease",
+				rejoin,
+			},
+		}, nil
+	}
 	return Plan{
 		Target: describeKill(node, why),
 		Changes: []string{
 			fmt.Sprintf("kill node %s's machine with %s (provider %s)", node.Name, f.p.Signal, f.env.Provider.Name()),
-			"hold until etcd, the API and the controller-manager and scheduler leases have moved to the other nodes, and the API answers every new connection for " + StableWindow.String(),
+			hold,
 		},
 		Revert: []string{
 			fmt.Sprintf("start node %s's machine again if it is not running, keeping its address %s", node.Name, node.InternalIP),
-			fmt.Sprintf("wait up to %s for it to rejoin: Ready with a fresh heartbeat, its etcd member healthy, its API server ready", f.p.RejoinTimeout),
+			rejoin,
 		},
 	}, nil
 }
 
+// The agent's timings: how long past the declared hold a harness may go
+// without renewing its lease, how often it renews it, and how long the
+// agent may take to start and inject.
+const (
+	agentMargin  = time.Minute
+	agentRenew   = 5 * time.Second
+	agentStartIn = 3 * time.Minute
+)
+
 // Inject kills the node's machine, journalled before (the revert must start
 // it whether or not the kill is known to have happened) and after.
 func (f *killControlPlane) Inject(ctx context.Context) error {
+	f.mu.Lock()
+	f.injected = time.Now()
+	f.mu.Unlock()
+	if f.p.Mode.ByAgent() {
+		return f.injectByAgent(ctx)
+	}
 	f.mu.Lock()
 	f.js.Killed = true
 	node := f.js.Node
@@ -234,10 +313,43 @@ func (f *killControlPlane) Inject(ctx context.Context) error {
 	return f.env.step(ctx, "node "+node.Name+" killed")
 }
 
+// injectByAgent starts the agent that holds the fault on the node,
+// journalled before (the revert must ask it, or delete it, whether or not
+// it is known to have started) and after, and keeps renewing its lease
+// until the revert.
+func (f *killControlPlane) injectByAgent(ctx context.Context) error {
+	mode := string(f.p.Mode)
+	f.mu.Lock()
+	node := f.js.Node
+	f.js.Killed, f.js.Agent = true, agent.LeaseName(mode, node.Name)
+	lease := f.js.Agent
+	f.mu.Unlock()
+	if err := f.env.step(ctx, fmt.Sprintf("starting drill's agent %s/%s on node %s (%s)", agent.Namespace, lease, node.Name, mode)); err != nil {
+		return err
+	}
+	h, err := agent.Start(ctx, f.env.Clientset, agent.PodInput{
+		Node: node.Name, Fault: mode, Hold: f.p.HoldFor, Margin: agentMargin, Lease: lease,
+	}, agentStartIn)
+	if h != nil {
+		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		f.mu.Lock()
+		f.handle, f.stopRenew = h, stop
+		f.mu.Unlock()
+		safe.Go(rctx, "the agent's lease renewal", func() { h.Renew(rctx, agentRenew) })
+	}
+	if err != nil {
+		return err
+	}
+	return f.env.step(ctx, fmt.Sprintf("node %s: %s by the agent", node.Name, mode))
+}
+
 // etcdEndpoint is the node's etcd client URL.
 func etcdEndpoint(ip string) string { return "https://" + net.JoinHostPort(ip, "2379") }
 
 func (f *killControlPlane) Effect(ctx context.Context) ([]string, error) {
+	if f.p.Mode.ByAgent() {
+		return f.effectByAgent(ctx)
+	}
 	node := f.node()
 	var facts []string
 	err := waitFor(ctx, time.Minute, "node "+node.Name+"'s machine to stop", func(ctx context.Context) (bool, string, error) {
@@ -266,6 +378,28 @@ func (f *killControlPlane) Effect(ctx context.Context) ([]string, error) {
 	return facts, err
 }
 
+// effectByAgent waits until the node's etcd member and API server no
+// longer answer the harness: stopped (services) or out of reach (isolate).
+func (f *killControlPlane) effectByAgent(ctx context.Context) ([]string, error) {
+	node := f.node()
+	ep := etcdEndpoint(node.InternalIP)
+	var facts []string
+	err := waitFor(ctx, time.Minute, "node "+node.Name+"'s etcd member and API server to stop answering", func(ctx context.Context) (bool, string, error) {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		etcdErr := monitor.EtcdEndpointHealthy(f.env.Etcd, ep)(cctx)
+		apiErr := apiServerReady(ctx, f.env, node.InternalIP)
+		if etcdErr == nil || apiErr == nil {
+			return false, fmt.Sprintf("etcd member answers: %v, API server answers: %v", etcdErr == nil, apiErr == nil), nil
+		}
+		facts = append(facts,
+			fmt.Sprintf("etcd member %s no longer answers (%v)", node.Name, etcdErr),
+			fmt.Sprintf("API server %s no longer answers (%v)", net.JoinHostPort(node.InternalIP, "6443"), apiErr))
+		return true, "", nil
+	})
+	return facts, err
+}
+
 // Hold waits until the survivors took over: the API serves through the load
 // balancer, etcd has a leader, and the controller-manager and scheduler
 // leases are held by live nodes; then until the load balancer has stopped
@@ -274,7 +408,20 @@ func (f *killControlPlane) Hold(ctx context.Context) error {
 	if err := waitTakeover(ctx, f.env, f.node().Name); err != nil {
 		return err
 	}
-	return waitAPIStable(ctx, f.env)
+	if err := waitAPIStable(ctx, f.env); err != nil {
+		return err
+	}
+	if f.p.HoldFor <= 0 {
+		return nil
+	}
+	// The rest of the declared hold, from the injection.
+	f.mu.Lock()
+	injected := f.injected
+	f.mu.Unlock()
+	if injected.IsZero() {
+		return nil
+	}
+	return declaredHold(ctx, "holdFor", time.Until(injected.Add(f.p.HoldFor)))
 }
 
 // StableWindow is how long the API must answer every new connection
@@ -353,6 +500,9 @@ func (f *killControlPlane) Revert(ctx context.Context) error {
 	if !js.Killed {
 		return nil
 	}
+	if f.p.Mode.ByAgent() {
+		return f.revertByAgent(ctx, js)
+	}
 	node := js.Node
 	running, _, err := f.lc.NodeRunning(ctx, node.Name)
 	if err != nil {
@@ -384,6 +534,51 @@ func (f *killControlPlane) Revert(ctx context.Context) error {
 	// than now, which the kubelet may post only every 5 minutes: Ready with
 	// its etcd member and API server healthy is whole.
 	return waitRejoined(ctx, f.env, node, started, f.p.RejoinTimeout)
+}
+
+// revertByAgent has the agent put the node back, or finds it did (on its
+// own: the hold ended, or the harness was gone), deletes the agent and
+// waits until the node rejoined. In a later process the agent is found by
+// the journalled lease. An agent whose lease is gone is deleted, which
+// makes it revert before it exits (SIGTERM).
+func (f *killControlPlane) revertByAgent(ctx context.Context, js killControlPlaneJournal) error {
+	node := js.Node
+	f.mu.Lock()
+	h, stop := f.handle, f.stopRenew
+	f.mu.Unlock()
+	if stop != nil {
+		// Renewed until now: the agent must not take this revert for a
+		// harness that died.
+		defer stop()
+	}
+	if h == nil {
+		h = agent.Attach(f.env.Clientset, node.Name, js.Agent)
+	}
+	asked := time.Now()
+	// An isolated node's agent answers once its hold is over.
+	state, err := h.Revert(ctx, f.p.HoldFor+f.p.RejoinTimeout)
+	switch {
+	case errors.Is(err, agent.ErrNoLease):
+		f.env.Logger.Warnf("revert %s of %s: %v: deleting the agent's pod, which reverts as it stops", f.p.Mode, node.Name, err)
+	case err != nil:
+		return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
+	default:
+		if err := f.env.step(ctx, fmt.Sprintf("node %s: the agent %s", node.Name, state)); err != nil {
+			return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
+		}
+	}
+	if err := h.Remove(ctx); err != nil {
+		return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
+	}
+	// A kubelet that was stopped reports Ready afresh once started; an
+	// isolated one may have stayed Ready in the API all along (a short
+	// hold), and then its node needs its etcd member and API server
+	// answering again, not a new heartbeat.
+	since := asked
+	if f.p.Mode == scenarios.KillIsolate {
+		since = time.Time{}
+	}
+	return waitRejoined(ctx, f.env, node, since, f.p.RejoinTimeout)
 }
 
 // waitRejoined waits until node is back as a member of the control plane:
