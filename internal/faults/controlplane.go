@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -19,7 +18,6 @@ import (
 	"github.com/drill-sre/drill/internal/agent"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/monitor"
-	"github.com/drill-sre/drill/internal/safe"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -57,10 +55,8 @@ type killControlPlane struct {
 	js killControlPlaneJournal
 	// injected is when this process injected; zero in a recovering one.
 	injected time.Time
-	// handle is the agent's, once started by this process; stopRenew
-	// stops renewing its lease.
-	handle    *agent.Handle
-	stopRenew context.CancelFunc
+	// agents holds the agent this process started, in the agent's modes.
+	agents agents
 }
 
 var _ interface {
@@ -218,12 +214,8 @@ func (f *killControlPlane) Target(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if f.p.Mode.ByAgent() {
-		// Before anything is broken: a node cut off or without its
-		// kubelet cannot be given an image any more.
-		if loader, ok := f.env.Provider.(cluster.ImageLoader); ok {
-			if _, err := loader.LoadImages(ctx, agent.Image); err != nil {
-				return "", fmt.Errorf("load the agent's image: %w", err)
-			}
+		if err := loadAgentImage(ctx, f.env); err != nil {
+			return "", err
 		}
 	}
 	f.why = why
@@ -282,15 +274,6 @@ func (f *killControlPlane) Plan(ctx context.Context) (Plan, error) {
 	}, nil
 }
 
-// The agent's timings: how long past the declared hold a harness may go
-// without renewing its lease, how often it renews it, and how long the
-// agent may take to start and inject.
-const (
-	agentMargin  = time.Minute
-	agentRenew   = 5 * time.Second
-	agentStartIn = 3 * time.Minute
-)
-
 // Inject kills the node's machine, journalled before (the revert must start
 // it whether or not the kill is known to have happened) and after.
 func (f *killControlPlane) Inject(ctx context.Context) error {
@@ -327,17 +310,7 @@ func (f *killControlPlane) injectByAgent(ctx context.Context) error {
 	if err := f.env.step(ctx, fmt.Sprintf("starting drill's agent %s/%s on node %s (%s)", agent.Namespace, lease, node.Name, mode)); err != nil {
 		return err
 	}
-	h, err := agent.Start(ctx, f.env.Clientset, agent.PodInput{
-		Node: node.Name, Fault: mode, Hold: f.p.HoldFor, Margin: agentMargin, Lease: lease,
-	}, agentStartIn)
-	if h != nil {
-		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		f.mu.Lock()
-		f.handle, f.stopRenew = h, stop
-		f.mu.Unlock()
-		safe.Go(rctx, "the agent's lease renewal", func() { h.Renew(rctx, agentRenew) })
-	}
-	if err != nil {
+	if err := f.agents.start(ctx, f.env, node.Name, mode, lease, f.p.HoldFor); err != nil {
 		return err
 	}
 	return f.env.step(ctx, fmt.Sprintf("node %s: %s by the agent", node.Name, mode))
@@ -543,32 +516,19 @@ func (f *killControlPlane) Revert(ctx context.Context) error {
 // makes it revert before it exits (SIGTERM).
 func (f *killControlPlane) revertByAgent(ctx context.Context, js killControlPlaneJournal) error {
 	node := js.Node
-	f.mu.Lock()
-	h, stop := f.handle, f.stopRenew
-	f.mu.Unlock()
-	if stop != nil {
-		// Renewed until now: the agent must not take this revert for a
-		// harness that died.
-		defer stop()
-	}
-	if h == nil {
-		h = agent.Attach(f.env.Clientset, node.Name, js.Agent)
-	}
+	// Renewed until now: the agent must not take this revert for a harness
+	// that died.
+	defer f.agents.stop()
 	asked := time.Now()
 	// An isolated node's agent answers once its hold is over.
-	state, err := h.Revert(ctx, f.p.HoldFor+f.p.RejoinTimeout)
-	switch {
-	case errors.Is(err, agent.ErrNoLease):
-		f.env.Logger.Warnf("revert %s of %s: %v: deleting the agent's pod, which reverts as it stops", f.p.Mode, node.Name, err)
-	case err != nil:
+	state, err := f.agents.revert(ctx, f.env, node.Name, js.Agent, f.p.HoldFor+f.p.RejoinTimeout)
+	if err != nil {
 		return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
-	default:
+	}
+	if state != "" {
 		if err := f.env.step(ctx, fmt.Sprintf("node %s: the agent %s", node.Name, state)); err != nil {
 			return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
 		}
-	}
-	if err := h.Remove(ctx); err != nil {
-		return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
 	}
 	// A kubelet that was stopped reports Ready afresh once started; an
 	// isolated one may have stayed Ready in the API all along (a short

@@ -95,7 +95,7 @@ func TestKillControlPlaneByAgent(t *testing.T) {
 			t.Errorf("the lease was renewed %d times in 30 s, want every %s", n, agentRenew)
 		}
 		// The harness dies here: another process reverts from the journal.
-		f.stopRenew()
+		f.agents.stop()
 		g := &killControlPlane{env: env, p: p}
 		j.f = g
 		if err := g.RestoreJournal(j.last(t)); err != nil {

@@ -1,0 +1,98 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/drill-sre/drill/internal/agent"
+	"github.com/drill-sre/drill/internal/cluster"
+	"github.com/drill-sre/drill/internal/safe"
+)
+
+// The agent's timings: how long past the declared hold a harness may go
+// without renewing its lease, how often it renews it, and how long the
+// agent may take to start and inject.
+const (
+	agentMargin  = time.Minute
+	agentRenew   = 5 * time.Second
+	agentStartIn = 3 * time.Minute
+)
+
+// agents are the node agents (package agent) a fault of this process
+// started, by lease: the faults that reach nodes through the Kubernetes API
+// alone (kill-control-plane's services and isolate modes, zone-outage).
+type agents struct {
+	mu      sync.Mutex
+	handles map[string]*agent.Handle
+	stops   []context.CancelFunc
+}
+
+// loadAgentImage puts the agent's image on the nodes where the provider
+// can (kind), before anything is broken: a node cut off or without its
+// kubelet cannot be given an image any more.
+func loadAgentImage(ctx context.Context, env Env) error {
+	if loader, ok := env.Provider.(cluster.ImageLoader); ok {
+		if _, err := loader.LoadImages(ctx, agent.Image); err != nil {
+			return fmt.Errorf("load the agent's image: %w", err)
+		}
+	}
+	return nil
+}
+
+// start starts the agent of lease on node, for fault (agent.PodInput's)
+// held for hold, and renews its lease until stop. The handle is kept even
+// when the agent did not report its injection in time: the revert asks it.
+func (a *agents) start(ctx context.Context, env Env, node, fault, lease string, hold time.Duration) error {
+	h, err := agent.Start(ctx, env.Clientset, agent.PodInput{
+		Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease,
+	}, agentStartIn)
+	if h != nil {
+		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.mu.Lock()
+		if a.handles == nil {
+			a.handles = map[string]*agent.Handle{}
+		}
+		a.handles[lease] = h
+		a.stops = append(a.stops, stop)
+		a.mu.Unlock()
+		safe.Go(rctx, "the agent's lease renewal", func() { h.Renew(rctx, agentRenew) })
+	}
+	return err
+}
+
+// stop stops renewing every lease: the revert has begun, or the harness
+// is going away.
+func (a *agents) stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.stops {
+		s()
+	}
+	a.stops = nil
+}
+
+// revert has the agent of lease on node put its fault off, or finds it
+// did (on its own: the hold ended, or the harness was gone), waiting up to
+// timeout, and deletes it. In a later process the agent is found by its
+// journalled lease. An agent whose lease is gone is deleted, which makes
+// it revert as it stops (SIGTERM). It returns the agent's last state, ""
+// when it had none to give.
+func (a *agents) revert(ctx context.Context, env Env, node, lease string, timeout time.Duration) (string, error) {
+	a.mu.Lock()
+	h := a.handles[lease]
+	a.mu.Unlock()
+	if h == nil {
+		h = agent.Attach(env.Clientset, node, lease)
+	}
+	state, err := h.Revert(ctx, timeout)
+	switch {
+	case errors.Is(err, agent.ErrNoLease):
+		env.Logger.Warnf("%v: deleting the agent's pod, which reverts as it stops", err)
+	case err != nil:
+		return state, err
+	}
+	return state, h.Remove(ctx)
+}
