@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
@@ -98,14 +100,13 @@ func (h *Handle) Renew(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		leases := h.client.CoordinationV1().Leases(Namespace)
-		le, err := leases.Get(ctx, h.in.Lease, metav1.GetOptions{})
+		// A patch of the renewal time alone: it cannot undo the revert
+		// asked meanwhile, nor conflict with it or the agent's reports.
+		patch, err := json.Marshal(map[string]any{"spec": map[string]any{"renewTime": metav1.NewMicroTime(time.Now())}})
 		if err != nil {
 			continue
 		}
-		now := metav1.NewMicroTime(time.Now())
-		le.Spec.RenewTime = &now
-		_, _ = leases.Update(ctx, le, metav1.UpdateOptions{})
+		_, _ = h.client.CoordinationV1().Leases(Namespace).Patch(ctx, h.in.Lease, types.MergePatchType, patch, metav1.PatchOptions{})
 	}
 }
 
@@ -122,11 +123,13 @@ func (h *Handle) Revert(ctx context.Context, timeout time.Duration) (string, err
 		return "", fmt.Errorf("agent on %s: ask for the revert: %w", h.in.Node, err)
 	}
 	if !strings.HasPrefix(le.Annotations[AnnotationState], "reverted") {
-		if le.Annotations == nil {
-			le.Annotations = map[string]string{}
+		// A patch of the one annotation: the renewals and the agent's
+		// reports go on beside it.
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{AnnotationRevert: "true"}}})
+		if err != nil {
+			return "", err
 		}
-		le.Annotations[AnnotationRevert] = "true"
-		if _, err := leases.Update(ctx, le, metav1.UpdateOptions{}); err != nil {
+		if _, err := leases.Patch(ctx, h.in.Lease, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			return "", fmt.Errorf("agent on %s: ask for the revert: %w", h.in.Node, err)
 		}
 	}
