@@ -135,3 +135,59 @@ func TestKillControlPlaneByAgentRevertBeforeInject(t *testing.T) {
 		t.Errorf("a lease was created: %+v", l.Items)
 	}
 }
+
+// zone-outage starts an agent on every node of the zone, each lease
+// journalled before any agent exists, and a later process asks every one
+// of them to revert and deletes them.
+func TestZoneOutageByAgents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := testEnv()
+		j := &testJournal{}
+		env.Journal, env.Logger = j, log.NoopLogger{}
+		p := &scenarios.ZoneOutageParams{Zone: "zone-b", HoldFor: time.Minute, RejoinTimeout: 10 * time.Second}
+		f := &zoneOutage{env: env, p: p}
+		j.f = f
+		if _, err := f.Target(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var renewals atomic.Int32
+		for _, n := range []string{"cp2", "w2"} {
+			go fakeAgent(t.Context(), env.Clientset, agent.LeaseName("isolate", n), &renewals)
+		}
+		if err := f.Inject(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		wantSteps := []string{"starting drill's agents on the 2 nodes of zone zone-b", "zone zone-b cut off by the agents"}
+		if !slices.Equal(j.steps(), wantSteps) {
+			t.Errorf("journal steps %q, want %q", j.steps(), wantSteps)
+		}
+		var first zoneOutageJournal
+		if err := json.Unmarshal(j.states[0], &first); err != nil || len(first.Agents) != 2 {
+			t.Errorf("journalled before the agents started: %+v, %v; want both agents", first, err)
+		}
+		for _, n := range []string{"cp2", "w2"} {
+			pod, err := env.Clientset.CoreV1().Pods(agent.Namespace).Get(t.Context(), agent.LeaseName("isolate", n), metav1.GetOptions{})
+			if err != nil || pod.Spec.NodeName != n || !slices.Contains(pod.Spec.Containers[0].Args, "isolate") {
+				t.Errorf("agent on %s: %+v, %v", n, pod, err)
+			}
+		}
+		f.agents.stop()
+		g := &zoneOutage{env: env, p: p}
+		j.f = g
+		if err := g.RestoreJournal(j.last(t)); err != nil {
+			t.Fatal(err)
+		}
+		err := g.Revert(t.Context())
+		// The fake nodes never report Ready again.
+		if err == nil || !strings.Contains(err.Error(), "node cp2 to rejoin") {
+			t.Errorf("revert: %v, want a timeout waiting for cp2 to rejoin", err)
+		}
+		if l, _ := env.Clientset.CoreV1().Pods(agent.Namespace).List(t.Context(), metav1.ListOptions{}); len(l.Items) != 0 {
+			t.Errorf("agents' pods left: %d", len(l.Items))
+		}
+		steps := j.steps()
+		if !slices.Contains(steps, "node w2: the agent reverted: "+agent.ReasonAsked) || !slices.Contains(steps, "node cp2: the agent reverted: "+agent.ReasonAsked) {
+			t.Errorf("journal steps %q: want both agents' reverts", steps)
+		}
+	})
+}

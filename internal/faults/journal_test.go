@@ -102,6 +102,16 @@ func TestJournalRoundTrip(t *testing.T) {
 		fresh: &killControlPlane{},
 		want:  []string{`"Name":"cp1"`, `"InternalIP":"10.0.0.1"`, `"killed":true`, `"started":"2026-01-01T12:00:00Z"`},
 	}, {
+		name:  "kill-control-plane",
+		f:     &killControlPlane{js: killControlPlaneJournal{Node: testNodes[1], Killed: true, Agent: "isolate-cp1"}},
+		fresh: &killControlPlane{},
+		want:  []string{`"Name":"cp1"`, `"agent":"isolate-cp1"`},
+	}, {
+		name:  "zone-outage",
+		f:     &zoneOutage{js: zoneOutageJournal{Nodes: []cluster.Node{testNodes[3], testNodes[4]}, Agents: map[string]string{"cp2": "isolate-cp2", "w2": "isolate-w2"}}},
+		fresh: &zoneOutage{},
+		want:  []string{`"Name":"cp2"`, `"InternalIP":"10.0.1.2"`, `"agents":{"cp2":"isolate-cp2","w2":"isolate-w2"}`},
+	}, {
 		name: "remove-etcd-member",
 		f: &removeEtcdMember{node: testNodes[1], leader: "cp2", removed: true,
 			member:     &etcdserverpb.Member{Name: "cp1", ID: 0x8e9e05c52164694d, PeerURLs: []string{"https://10.0.0.1:2380"}, ClientURLs: []string{"https://10.0.0.1:2379"}},

@@ -244,6 +244,9 @@ func TestPlanShippedDrills(t *testing.T) {
 	}
 	want := map[string][]string{
 		"kill-control-plane-etcd-leader": {"node cp2 (etcd leader), 10.0.0.2"},
+		"kill-control-plane-services":    {"node cp3 (kube-controller-manager leader), 10.0.0.3"},
+		"kill-control-plane-isolate":     {"node cp2 (etcd leader), 10.0.0.2"},
+		"zone-outage":                    {"zone zone-b: cp2, w2"},
 		"remove-etcd-member":             {"etcd member cp2 (a2, leader), peer https://10.0.0.2:2380"},
 		"etcd-restore-quorum-loss":       {"etcd members cp1,cp2,cp3: quorum-loss destroys "},
 		"etcd-restore-total-loss":        {"etcd members cp1,cp2,cp3: total-loss destroys cp1,cp2,cp3"},

@@ -369,7 +369,7 @@ func OpenJournals(ctx context.Context, p cluster.Provider, cs kubernetes.Interfa
 
 // deployWorkload deploys the scenario's probe app and describes it for the
 // samplers: its pods, its PDB, and its node port on a control-plane node,
-// which no workload fault touches.
+// which no workload fault touches, outside a zone-outage's zone.
 func deployWorkload(ctx context.Context, input RunScenarioInput, ns string, logger log.Logger) (*drill.App, error) {
 	w := input.Scenario.Workload
 	in := DeployProbeAppInput{Clientset: input.Clientset, Namespace: ns, Replicas: int32(w.Replicas), AllocateNodePort: true, Persistent: w.Persistent}
@@ -390,15 +390,21 @@ func deployWorkload(ctx context.Context, input RunScenarioInput, ns string, logg
 	if err != nil {
 		return nil, err
 	}
+	// A zone-outage cuts its zone off: the app is reached from elsewhere,
+	// as a client behind a load balancer spanning the zones would.
+	var lost string
+	if p, ok := input.Scenario.Fault.Params.(*scenarios.ZoneOutageParams); ok {
+		lost = p.Zone
+	}
 	var ip string
 	for _, n := range nodes {
-		if n.Role == cluster.RoleControlPlane && n.Ready && n.InternalIP != "" {
+		if n.Role == cluster.RoleControlPlane && n.Ready && n.InternalIP != "" && (lost == "" || n.Zone != lost) {
 			ip = n.InternalIP
 			break
 		}
 	}
 	if ip == "" {
-		return nil, fmt.Errorf("no Ready control-plane node to reach the probe app's node port through")
+		return nil, fmt.Errorf("no Ready control-plane node outside the drill's zone to reach the probe app's node port through")
 	}
 	out := &drill.App{
 		Namespace:  ns,
