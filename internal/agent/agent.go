@@ -95,6 +95,10 @@ const (
 	ReasonHoldEnd  = "the declared hold ended"
 	ReasonStopped  = "the agent was stopped"
 	ReasonInjectKO = "the injection failed"
+	// ReasonRestore: a second agent, started after the first one was gone
+	// (its pod ended or deleted, its node restarted) without saying it
+	// reverted, only reverted (RevertOnly).
+	ReasonRestore = "a restoring agent reverted what an agent that is gone left"
 )
 
 // Outcome is what the agent did.
@@ -179,4 +183,24 @@ func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, erro
 			return revert(ReasonStopped)
 		}
 	}
+}
+
+// RevertOnly takes f off the node, whatever is left of it, and reports
+// that on c: what an agent started only to restore does (PodInput's
+// RevertOnly), when the agent that injected is gone without saying it
+// reverted.
+func RevertOnly(ctx context.Context, h Host, f Fault, c Control) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+	defer cancel()
+	report := func(state string) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = c.Report(cctx, state)
+	}
+	if err := f.Revert(rctx, h); err != nil {
+		report(fmt.Sprintf("revert failed (%s): %v", ReasonRestore, err))
+		return fmt.Errorf("revert %s (%s): %w", f.Name(), ReasonRestore, err)
+	}
+	report("reverted: " + ReasonRestore)
+	return nil
 }

@@ -360,3 +360,29 @@ func TestMainRefuses(t *testing.T) {
 		}
 	}
 }
+
+// An agent started only to revert puts back what a gone one left: the
+// kubelet stopped and the manifests aside, and says so.
+func TestRevertOnly(t *testing.T) {
+	ctx := context.Background()
+	n := newNode()
+	s := Services{Poll: time.Millisecond}
+	if err := s.Inject(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	c := &control{}
+	if err := RevertOnly(ctx, n, s, c); err != nil {
+		t.Fatal(err)
+	}
+	if !n.kubelet || slices.ContainsFunc(staticPods, func(p string) bool { return !n.running[p] }) {
+		t.Errorf("after the restoring agent: kubelet %v, running %v", n.kubelet, n.running)
+	}
+	if !slices.Equal(c.states, []string{"reverted: " + ReasonRestore}) {
+		t.Errorf("states %q", c.states)
+	}
+	in := PodInput{Node: "cp1", Fault: "services", Hold: time.Minute, Lease: "services-cp1", RevertOnly: true}
+	pod, err := Pod(in)
+	if err != nil || !slices.Contains(pod.Spec.Containers[0].Args, "--revert-only") {
+		t.Errorf("restoring agent's pod: %v, %v", pod, err)
+	}
+}

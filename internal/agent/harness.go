@@ -88,6 +88,64 @@ func Attach(cs kubernetes.Interface, node, lease string) *Handle {
 // ask that agent anything any more.
 var ErrNoLease = errors.New("the agent's lease is gone")
 
+// ErrGone is the error of a wait for an agent whose pod ended, or is gone,
+// without the answer waited for.
+var ErrGone = errors.New("the agent is gone")
+
+// Restore starts an agent that only reverts in.Fault on in.Node
+// (RevertOnly), in place of one that is gone without saying it reverted,
+// and waits up to timeout for it to say it did. It returns the agent's
+// handle, to Remove, and its last state.
+func Restore(ctx context.Context, cs kubernetes.Interface, in PodInput, timeout time.Duration) (*Handle, string, error) {
+	in.RevertOnly = true
+	pod, err := Pod(in)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := ensureAccess(ctx, cs); err != nil {
+		return nil, "", err
+	}
+	h := &Handle{client: cs, in: in}
+	// What the gone agent left first: a lease and a pod of the same name.
+	if err := h.Remove(ctx); err != nil {
+		return nil, "", err
+	}
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: in.Lease, Namespace: Namespace, Labels: kube.ManagedLabels(nil)}}
+	if _, err := cs.CoordinationV1().Leases(Namespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
+		return nil, "", fmt.Errorf("restoring agent on %s: create lease %s/%s: %w", in.Node, Namespace, in.Lease, err)
+	}
+	if err := createPod(ctx, cs, pod); err != nil {
+		return h, "", fmt.Errorf("restoring agent on %s: %w", in.Node, err)
+	}
+	var last string
+	err = h.await(ctx, timeout, func(state string) (bool, error) {
+		last = state
+		if strings.HasPrefix(state, "revert failed") {
+			return false, fmt.Errorf("the restoring agent's revert failed: %s", state)
+		}
+		return strings.HasPrefix(state, "reverted"), nil
+	})
+	if err != nil {
+		return h, last, fmt.Errorf("restoring agent on %s: %w", in.Node, err)
+	}
+	return h, last, nil
+}
+
+// createPod creates pod, waiting out the deletion of an earlier one of the
+// same name (its grace period runs its revert).
+func createPod(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod) error {
+	return wait.PollUntilContextTimeout(ctx, 2*time.Second, revertTimeout+30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().Pods(Namespace).Create(ctx, pod, metav1.CreateOptions{})
+		switch {
+		case err == nil:
+			return true, nil
+		case apierrors.IsAlreadyExists(err):
+			return false, nil
+		}
+		return false, fmt.Errorf("create pod %s/%s: %w", Namespace, pod.Name, err)
+	})
+}
+
 // Renew renews the lease every interval until ctx ends: the harness is
 // alive. A renewal that fails is tried again at the next one; the agent's
 // margin covers a few.
@@ -176,8 +234,11 @@ func (h *Handle) await(ctx context.Context, timeout time.Duration, done func(sta
 			return ok, err
 		}
 		pod, err := h.client.CoreV1().Pods(Namespace).Get(ctx, h.in.Lease, metav1.GetOptions{})
-		if err == nil && (pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded) {
-			return false, fmt.Errorf("its pod ended (%s) with the state %q", pod.Status.Phase, state)
+		switch {
+		case apierrors.IsNotFound(err):
+			return false, fmt.Errorf("%w: its pod was deleted, with the state %q", ErrGone, state)
+		case err == nil && (pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded):
+			return false, fmt.Errorf("%w: its pod ended (%s) with the state %q", ErrGone, pod.Status.Phase, state)
 		}
 		return false, nil
 	})

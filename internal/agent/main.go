@@ -24,6 +24,7 @@ func Main(args []string, stderr io.Writer) int {
 	margin := fs.Duration("margin", time.Minute, "how much longer than the hold a harness may go without renewing the lease before the agent reverts on its own")
 	ns := fs.String("lease-namespace", "", "the namespace of the lease shared with the harness")
 	name := fs.String("lease", "", "the name of the lease shared with the harness")
+	revertOnly := fs.Bool("revert-only", false, "only revert the fault, whatever is left of it: an agent that injected it is gone")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,6 +54,14 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *revertOnly {
+		if err := RevertOnly(ctx, NSEnter{}, f, Lease{Client: cs, Namespace: *ns, Name: *name}); err != nil {
+			fmt.Fprintf(stderr, "drill-agent: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "drill-agent: %s reverted: %s\n", f.Name(), ReasonRestore)
+		return 0
+	}
 	out, err := Run(ctx, NSEnter{}, f, Lease{Client: cs, Namespace: *ns, Name: *name}, Plan{Hold: *hold, Margin: *margin})
 	if err != nil {
 		fmt.Fprintf(stderr, "drill-agent: %v\n", err)

@@ -46,6 +46,9 @@ type PodInput struct {
 	Lease string
 	// Image overrides Image.
 	Image string
+	// RevertOnly starts an agent that only reverts Fault (RevertOnly):
+	// the one that injected it is gone.
+	RevertOnly bool
 }
 
 // Pod returns the agent's pod for in: on in.Node, with the node's PID and
@@ -84,13 +87,7 @@ func Pod(in PodInput) (*corev1.Pod, error) {
 			Containers: []corev1.Container{{
 				Name:  "agent",
 				Image: image,
-				Args: []string{
-					"--fault", in.Fault,
-					"--hold", in.Hold.String(),
-					"--margin", in.Margin.String(),
-					"--lease-namespace", Namespace,
-					"--lease", in.Lease,
-				},
+				Args: args(in),
 				SecurityContext: &corev1.SecurityContext{Privileged: &privileged},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
@@ -99,6 +96,21 @@ func Pod(in PodInput) (*corev1.Pod, error) {
 			}},
 		},
 	}, nil
+}
+
+// args are the agent's command line for in.
+func args(in PodInput) []string {
+	a := []string{
+		"--fault", in.Fault,
+		"--hold", in.Hold.String(),
+		"--margin", in.Margin.String(),
+		"--lease-namespace", Namespace,
+		"--lease", in.Lease,
+	}
+	if in.RevertOnly {
+		a = append(a, "--revert-only")
+	}
+	return a
 }
 
 // LeaseName names the lease (and the pod) of fault on node: a DNS label.

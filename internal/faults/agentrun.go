@@ -77,10 +77,11 @@ func (a *agents) stop() {
 // revert has the agent of lease on node put its fault off, or finds it
 // did (on its own: the hold ended, or the harness was gone), waiting up to
 // timeout, and deletes it. In a later process the agent is found by its
-// journalled lease. An agent whose lease is gone is deleted, which makes
-// it revert as it stops (SIGTERM). It returns the agent's last state, ""
-// when it had none to give.
-func (a *agents) revert(ctx context.Context, env Env, node, lease string, timeout time.Duration) (string, error) {
+// journalled lease. An agent that is gone without saying it reverted (its
+// pod ended or was deleted, its node restarted, its lease deleted) is
+// replaced by one that only reverts fault (agent.Restore). It returns the
+// agent's last state.
+func (a *agents) revert(ctx context.Context, env Env, node, fault, lease string, hold, timeout time.Duration) (string, error) {
 	a.mu.Lock()
 	h := a.handles[lease]
 	a.mu.Unlock()
@@ -88,10 +89,13 @@ func (a *agents) revert(ctx context.Context, env Env, node, lease string, timeou
 		h = agent.Attach(env.Clientset, node, lease)
 	}
 	state, err := h.Revert(ctx, timeout)
-	switch {
-	case errors.Is(err, agent.ErrNoLease):
-		env.Logger.Warnf("%v: deleting the agent's pod, which reverts as it stops", err)
-	case err != nil:
+	if errors.Is(err, agent.ErrNoLease) || errors.Is(err, agent.ErrGone) {
+		env.Logger.Warnf("%v: starting an agent that only reverts %s on %s", err, fault, node)
+		h, state, err = agent.Restore(ctx, env.Clientset, agent.PodInput{
+			Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease,
+		}, timeout)
+	}
+	if err != nil {
 		return state, err
 	}
 	return state, h.Remove(ctx)

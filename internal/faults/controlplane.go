@@ -521,14 +521,12 @@ func (f *killControlPlane) revertByAgent(ctx context.Context, js killControlPlan
 	defer f.agents.stop()
 	asked := time.Now()
 	// An isolated node's agent answers once its hold is over.
-	state, err := f.agents.revert(ctx, f.env, node.Name, js.Agent, f.p.HoldFor+f.p.RejoinTimeout)
+	state, err := f.agents.revert(ctx, f.env, node.Name, string(f.p.Mode), js.Agent, f.p.HoldFor, f.p.HoldFor+f.p.RejoinTimeout)
 	if err != nil {
 		return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
 	}
-	if state != "" {
-		if err := f.env.step(ctx, fmt.Sprintf("node %s: the agent %s", node.Name, state)); err != nil {
-			return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
-		}
+	if err := f.env.step(ctx, fmt.Sprintf("node %s: the agent %s", node.Name, state)); err != nil {
+		return fmt.Errorf("revert %s of %s: %w", f.p.Mode, node.Name, err)
 	}
 	// A kubelet that was stopped reports Ready afresh once started; an
 	// isolated one may have stayed Ready in the API all along (a short

@@ -40,8 +40,13 @@ func fakeAgent(ctx context.Context, cs kubernetes.Interface, lease string, renew
 			last = r
 			renewals.Add(1)
 		}
-		if _, err := cs.CoreV1().Pods(agent.Namespace).Get(ctx, lease, metav1.GetOptions{}); err != nil {
+		pod, err := cs.CoreV1().Pods(agent.Namespace).Get(ctx, lease, metav1.GetOptions{})
+		if err != nil {
 			continue
+		}
+		if slices.Contains(pod.Spec.Containers[0].Args, "--revert-only") {
+			say("reverted: " + agent.ReasonRestore)
+			return
 		}
 		if !injected {
 			say("injected services")
@@ -115,10 +120,17 @@ func TestKillControlPlaneByAgent(t *testing.T) {
 		if _, err := env.Clientset.CoordinationV1().Leases(agent.Namespace).Get(t.Context(), lease, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("the agent's lease is still there: %v", err)
 		}
-		// A third revert finds no agent: it deletes nothing and still
-		// checks the node.
+		// A third revert finds no agent: another one, started only to
+		// revert, makes sure, and is deleted too.
+		go fakeAgent(t.Context(), env.Clientset, lease, &renewals)
 		if err := g.Revert(t.Context()); err == nil || !strings.Contains(err.Error(), "node cp2 to rejoin") {
 			t.Errorf("revert with the agent gone: %v", err)
+		}
+		if steps := j.steps(); steps[len(steps)-1] != "node cp2: the agent reverted: "+agent.ReasonRestore {
+			t.Errorf("last journal step %q, want the restoring agent's", steps[len(steps)-1])
+		}
+		if l, _ := env.Clientset.CoreV1().Pods(agent.Namespace).List(t.Context(), metav1.ListOptions{}); len(l.Items) != 0 {
+			t.Errorf("agents' pods left: %d", len(l.Items))
 		}
 	})
 }

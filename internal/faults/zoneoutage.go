@@ -270,15 +270,13 @@ func (f *zoneOutage) Revert(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		state, err := f.agents.revert(ctx, f.env, n.Name, lease, f.p.HoldFor+f.p.RejoinTimeout)
+		state, err := f.agents.revert(ctx, f.env, n.Name, "isolate", lease, f.p.HoldFor, f.p.HoldFor+f.p.RejoinTimeout)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("revert the isolation of %s: %w", n.Name, err))
 			continue
 		}
-		if state != "" {
-			if err := f.env.step(ctx, fmt.Sprintf("node %s: the agent %s", n.Name, state)); err != nil {
-				return err
-			}
+		if err := f.env.step(ctx, fmt.Sprintf("node %s: the agent %s", n.Name, state)); err != nil {
+			return err
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
