@@ -111,6 +111,9 @@ type Outcome struct {
 // revertTimeout bounds a revert that runs after the agent's context ended.
 const revertTimeout = 2 * time.Minute
 
+// finalReportFor bounds the tries of the agent's last report.
+const finalReportFor = time.Minute
+
 // Run injects f, watches over it by p, reverts it and reports each step on
 // c. A failed injection is reverted too. Run returns once the fault is off,
 // or with the error that kept it on.
@@ -126,16 +129,31 @@ func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, erro
 		defer cancel()
 		_ = c.Report(rctx, state)
 	}
+	// The last word is tried for longer: a node whose network just came
+	// back (isolate) may take a few seconds to reach the API again, and the
+	// harness waits for this word.
+	reportFinal := func(state string) {
+		deadline := time.Now().Add(finalReportFor)
+		for {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := c.Report(rctx, state)
+			cancel()
+			if err == nil || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(2 * time.Second)
+		}
+	}
 	revert := func(reason string) (Outcome, error) {
 		out.Reason = reason
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
 		defer cancel()
 		if err := f.Revert(rctx, h); err != nil {
-			report(fmt.Sprintf("revert failed (%s): %v", reason, err))
+			reportFinal(fmt.Sprintf("revert failed (%s): %v", reason, err))
 			return out, fmt.Errorf("revert %s (%s): %w", f.Name(), reason, err)
 		}
 		out.Reverted = time.Now()
-		report("reverted: " + reason)
+		reportFinal("reverted: " + reason)
 		return out, nil
 	}
 

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/drill-sre/drill/internal/agent"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/preflight"
@@ -314,6 +315,31 @@ func ExpectClusterWhole(ctx context.Context, input ExpectClusterWholeInput) {
 			}
 		}
 	}).WithContext(ctx).WithTimeout(input.Timeout).WithPolling(10 * time.Second).Should(Succeed())
+	expectNoAgentLeft(ctx, input)
+}
+
+// expectNoAgentLeft checks that no node agent is left (package agent): no
+// pod or lease in its namespace and, where the nodes can be reached as
+// root, no isolation chain and no static-pod manifest set aside on any node.
+func expectNoAgentLeft(ctx context.Context, input ExpectClusterWholeInput) {
+	pods, err := input.Clientset.CoreV1().Pods(agent.Namespace).List(ctx, metav1.ListOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(pods.Items).To(BeEmpty(), "no agent's pod left in %s", agent.Namespace)
+	leases, err := input.Clientset.CoordinationV1().Leases(agent.Namespace).List(ctx, metav1.ListOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(leases.Items).To(BeEmpty(), "no agent's lease left in %s", agent.Namespace)
+	ex, ok := input.Provider.(cluster.NodeExecer)
+	if !ok {
+		return
+	}
+	nodes, err := input.Provider.Nodes(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	for _, n := range nodes {
+		out, err := ex.ExecOnNode(ctx, n.Name, "sh", "-c",
+			"iptables -w -S "+agent.IsolateChain+" 2>/dev/null && echo isolation-chain-left; ls /etc/kubernetes/drill-manifests-aside/*.yaml 2>/dev/null; true")
+		Expect(err).NotTo(HaveOccurred(), "look for an agent's leftovers on node %s", n.Name)
+		Expect(strings.TrimSpace(out)).To(BeEmpty(), "an agent's leftovers on node %s", n.Name)
+	}
 }
 
 // DeleteDrillNamespaces deletes the namespaces a drill created (labelled

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/drill-sre/drill/internal/agent"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
 	"github.com/drill-sre/drill/internal/guard"
@@ -34,6 +35,9 @@ type wayOut struct {
 	// killAt, for SIGKILL, is the journal step (a regular expression) at
 	// which the harness kills itself (journal.KillAtEnv).
 	killAt string
+	// beforeRecover, when set, runs after the SIGKILL and before drill
+	// recover, given when the harness died.
+	beforeRecover func(ctx context.Context, killed time.Time)
 }
 
 var (
@@ -61,11 +65,15 @@ func interrupt(ctx context.Context, name, file string, how wayOut) (reports.Dril
 		in.Signal = how.signal
 	}
 	p := framework.RunDrill(ctx, in)
+	died := time.Now()
 	Expect(p.ExitCode).NotTo(BeZero(), "a stopped drill exits non-zero")
 	var killed journal.Entry
 	if how.killAt != "" {
 		killed = framework.OpenJournal(journalDir, how.killAt)
 		AddReportEntry("killed at", killed.Step)
+		if how.beforeRecover != nil {
+			how.beforeRecover(ctx, died)
+		}
 		By("recovering with drill recover")
 		took := framework.Recover(ctx, framework.RecoverInput{Provider: suite.Provider, Clientset: suite.Clientset, JournalDir: journalDir, Journal: killed})
 		AddReportEntry("recover "+killed.Fault, took.Round(time.Millisecond).String())
@@ -122,6 +130,42 @@ objectives:
 		for _, n := range nodes.Items {
 			Expect(n.Spec.Unschedulable).To(BeFalse(), "node %s is still cordoned", n.Name)
 		}
+	}, NodeTimeout(30*time.Minute))
+
+	It("brings a lost zone back on its agents' own clocks after a SIGKILL, before drill recover", func(ctx SpecContext) {
+		const hold, margin = 60 * time.Second, time.Minute
+		file := writeDrill("interrupt-zone-outage", `name: interrupt-zone-outage
+description: A zone cut off, its harness killed.
+fault:
+  type: zone-outage
+  params: {zone: zone-c, holdFor: 60s, rejoinTimeout: 5m}
+workload:
+  fixture: probe-app
+objectives:
+  rto: {api: 2m}
+  maxDuration: 10m
+`)
+		how := bySIGKILLAt("zone .* cut off by the agents")
+		how.beforeRecover = func(ctx context.Context, died time.Time) {
+			By("waiting for every agent to restore its node on its own, with nobody renewing its lease")
+			var states []string
+			Eventually(func(g Gomega) {
+				leases, err := suite.Clientset.CoordinationV1().Leases(agent.Namespace).List(ctx, metav1.ListOptions{})
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(leases.Items).To(HaveLen(2), "the agents of zone-c's two nodes")
+				states = states[:0]
+				for _, le := range leases.Items {
+					states = append(states, le.Name+": "+le.Annotations[agent.AnnotationState])
+				}
+				for _, le := range leases.Items {
+					g.Expect(le.Annotations[agent.AnnotationState]).To(Equal("reverted: "+agent.ReasonHoldEnd), "agent %s", le.Name)
+				}
+			}).WithContext(ctx).WithTimeout(hold + margin).WithPolling(2 * time.Second).Should(Succeed())
+			AddReportEntry("zone back after SIGKILL, by the agents alone", time.Since(died).Round(time.Second).String())
+			GinkgoWriter.Printf("agents: %s\n", strings.Join(states, "; "))
+		}
+		interrupt(ctx, "interrupt-zone-outage", file, how)
+		expectClusterWhole(ctx)
 	}, NodeTimeout(30*time.Minute))
 
 	It("re-adds the removed etcd member after a SIGKILL, through drill recover", func(ctx SpecContext) {

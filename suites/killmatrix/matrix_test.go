@@ -37,6 +37,15 @@ var drills = []drillFile{
 fault: {type: kill-control-plane, params: {target: etcd-leader, signal: SIGKILL, rejoinTimeout: 5m}}
 objectives: {rto: {api: 60s}, maxDuration: 12m}`,
 		steps: []string{"injecting", "killing node .* with SIGKILL", "node .* killed", "in effect", "reverting", "node .* started"}},
+	{fault: "kill-control-plane", name: "matrix-kill-control-plane-services", body: `
+fault: {type: kill-control-plane, params: {target: etcd-leader, mode: services, holdFor: 30s, rejoinTimeout: 5m}}
+objectives: {rto: {api: 60s}, maxDuration: 12m}`,
+		steps: []string{"injecting", "starting drill's agent .*", "node .*: services by the agent", "in effect", "reverting", "node .*: the agent reverted.*"}},
+	{fault: "zone-outage", name: "matrix-zone-outage", body: `
+fault: {type: zone-outage, params: {zone: zone-b, holdFor: 60s, rejoinTimeout: 5m}}
+workload: {fixture: probe-app}
+objectives: {rto: {api: 2m}, maxDuration: 12m}`,
+		steps: []string{"injecting", "starting drill's agents on the .* nodes of zone .*", "zone .* cut off by the agents", "in effect", "reverting", "node .*: the agent reverted.*"}},
 	{fault: "remove-etcd-member", name: "matrix-remove-etcd-member", body: `
 fault: {type: remove-etcd-member, params: {member: leader, readdTimeout: 5m}}
 objectives: {rto: {api: 60s}, maxDuration: 12m}`,
