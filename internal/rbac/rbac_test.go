@@ -260,7 +260,7 @@ func TestWriteRoleRoundTrip(t *testing.T) {
 	if r.Name != "drill-all" || r.Labels[LabelPartOf] != "drill" {
 		t.Errorf("metadata %+v", r.ObjectMeta)
 	}
-	back := permissions(r.Rules)
+	back := Permissions(r.Rules)
 	if len(back) != len(needs) {
 		t.Errorf("%d permissions written, want %d", len(back), len(needs))
 	}

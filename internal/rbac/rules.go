@@ -88,7 +88,7 @@ func Needs(classes []Class) ([]Need, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range permissions(r.Rules) {
+		for _, p := range Permissions(r.Rules) {
 			if !slices.Contains(by[p], c) {
 				by[p] = append(by[p], c)
 			}
@@ -107,9 +107,9 @@ func Needs(classes []Class) ([]Need, error) {
 	return out, nil
 }
 
-// permissions flattens rules into one permission per verb, resource (or
+// Permissions flattens rules into one permission per verb, resource (or
 // URL) and name.
-func permissions(rules []rbacv1.PolicyRule) []Permission {
+func Permissions(rules []rbacv1.PolicyRule) []Permission {
 	var out []Permission
 	for _, r := range rules {
 		for _, v := range r.Verbs {
