@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -26,6 +27,16 @@ func TestDryRunWritesNothing(t *testing.T) {
 		writes []string
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" {
+			// A question about the user's access: nothing is stored.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_ = json.NewEncoder(w).Encode(authorizationv1.SelfSubjectAccessReview{
+				TypeMeta: metav1.TypeMeta{Kind: "SelfSubjectAccessReview", APIVersion: "authorization.k8s.io/v1"},
+				Status:   authorizationv1.SubjectAccessReviewStatus{Allowed: true},
+			})
+			return
+		}
 		if r.Method != http.MethodGet {
 			mu.Lock()
 			writes = append(writes, r.Method+" "+r.URL.Path)
@@ -64,6 +75,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		"  target: deployment probe-app of the drill's workload: the 3 pods of Deployment probe-app in namespace drill-<drill>-<random>",
 		"    1. set PROBE_APP_CRASH=exit",
 		"  its revert would:\n    1. restore the pod template",
+		"    access       ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output does not say %q:\n%s", want, out)
