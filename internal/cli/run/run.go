@@ -128,6 +128,12 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		return dryRun(ctx, logger, streams, f, p, cs, cfg, access, scs)
 	}
 	logger.V(0).Infof("cluster %s %s", p.Name(), marker)
+	// What every drill needs, before anything is written or recovered: a
+	// user bound to too little is told which rule is missing. Each drill's
+	// preflight checks its fault's own.
+	if err := commonAccess(ctx, access); err != nil {
+		return err
+	}
 	// The run's time outside its drills, for drill report's breakdown.
 	rec := timing.NewRecorder()
 	ctx = timing.WithRecorder(ctx, rec)
@@ -185,6 +191,23 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d drills did not pass: %s", len(failed), len(scs), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// commonAccess checks that the user holds the rules every drill needs
+// (rbac.Common).
+func commonAccess(ctx context.Context, access *rbac.Reviewer) error {
+	needs, err := rbac.Needs(rbac.Common())
+	if err != nil {
+		return err
+	}
+	missing, err := access.Missing(ctx, needs)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("refusing to start: every drill needs rules this user does not hold: %s", rbac.Describe(missing))
 	}
 	return nil
 }
