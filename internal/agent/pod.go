@@ -85,9 +85,9 @@ func Pod(in PodInput) (*corev1.Pod, error) {
 			Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 			PriorityClassName:             "system-node-critical",
 			Containers: []corev1.Container{{
-				Name:  "agent",
-				Image: image,
-				Args: args(in),
+				Name:            "agent",
+				Image:           image,
+				Args:            args(in),
 				SecurityContext: &corev1.SecurityContext{Privileged: &privileged},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},

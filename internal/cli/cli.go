@@ -20,6 +20,7 @@ import (
 	"github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cli/probe"
 	publishcli "github.com/drill-sre/drill/internal/cli/publish"
+	rbaccli "github.com/drill-sre/drill/internal/cli/rbac"
 	recovercli "github.com/drill-sre/drill/internal/cli/recover"
 	"github.com/drill-sre/drill/internal/cli/report"
 	"github.com/drill-sre/drill/internal/cli/rules"
@@ -115,6 +116,7 @@ func NewCommand(logger log.Logger, streams cmd.IOStreams) *cobra.Command {
 	c.AddCommand(report.NewCommand(logger, streams))
 	c.AddCommand(publishcli.NewCommand(logger, streams))
 	c.AddCommand(rules.NewCommand(logger, streams))
+	c.AddCommand(rbaccli.NewCommand(logger, streams))
 	c.InitDefaultCompletionCmd() // now, so that it is walked below too
 	refuseUnknownSubcommands(c)
 	c.SetHelpCommand(helpCommand())

@@ -23,6 +23,7 @@ var crashloopPodsSpec = Register(Spec{
 	Type:           scenarios.FaultCrashloopPods,
 	Params:         func() scenarios.FaultParams { return &scenarios.CrashloopPodsParams{} },
 	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
+	Access:         workloadAccess,
 	Target:         "deployment",
 	Suite:          "workloads",
 	ClusterJournal: true,

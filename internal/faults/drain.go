@@ -29,6 +29,7 @@ var drainZoneSpec = Register(Spec{
 	Params:         func() scenarios.FaultParams { return &scenarios.DrainZoneParams{} },
 	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveAvailability, scenarios.ObjectivePDB, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
 	DefaultRole:    scenarios.RoleWorker,
+	Access:         workloadAccess,
 	Target:         string(scenarios.RoleWorker),
 	Suite:          "zones",
 	ClusterJournal: true,

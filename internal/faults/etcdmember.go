@@ -24,6 +24,7 @@ var removeEtcdMemberSpec = Register(Spec{
 	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRPO, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
 	DefaultRole:    scenarios.RoleControlPlane,
 	Samplers:       SampleControlPlane,
+	Access:         nodeAccess,
 	Target:         string(scenarios.RoleControlPlane),
 	Suite:          "controlplane",
 	ClusterJournal: true,

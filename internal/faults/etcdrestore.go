@@ -35,6 +35,7 @@ var etcdRestoreSpec = Register(Spec{
 	Params:     func() scenarios.FaultParams { return &scenarios.EtcdRestoreParams{} },
 	Measurable: []scenarios.Objective{scenarios.ObjectiveRTOAPI, scenarios.ObjectiveRTOApp, scenarios.ObjectiveRPO, scenarios.ObjectiveAvailability, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
 	Samplers:   SampleControlPlane,
+	Access:     drAccess,
 	Target:     "etcd",
 	Suite:      "restore",
 	// A restore rolls an in-cluster copy of the journal back with etcd.

@@ -28,6 +28,7 @@ var memoryHogSpec = Register(Spec{
 	Params:      func() scenarios.FaultParams { return &scenarios.MemoryHogParams{} },
 	Measurable:  []scenarios.Objective{scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
 	DefaultRole: scenarios.RoleWorker,
+	Access:      workloadAccess,
 	Target:      string(scenarios.RoleWorker),
 	// No shipped drill: at 94% of a kind host's memory in use, the 2-core
 	// CI machine's control plane failed. The examples run it.

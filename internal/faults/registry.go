@@ -8,6 +8,7 @@ import (
 
 	"sigs.k8s.io/kind/pkg/log"
 
+	"github.com/drill-sre/drill/internal/rbac"
 	"github.com/drill-sre/drill/scenarios"
 )
 
@@ -42,6 +43,11 @@ type Spec struct {
 	// fault's shipped drills: "controlplane", "zones", "workloads",
 	// "restore"; "" when only examples use the fault.
 	Suite string
+	// Access are the classes of access (package rbac) the fault needs
+	// beyond those every drill needs (rbac.Common): the ClusterRoles a user
+	// running its drills is bound to, which `drill rbac` prints and the
+	// preflight checks. Every fault names at least one.
+	Access []rbac.Class
 	// ClusterJournal says whether an in-cluster copy of the fault's journal
 	// can be used to recover; false for etcd-restore, whose restore rolls
 	// that copy back.
@@ -49,6 +55,14 @@ type Spec struct {
 	// New returns the fault a drill declares. Its params are of Type.
 	New func(env Env, sc *scenarios.Scenario) (Fault, error)
 }
+
+// The access classes of faults, for Spec.Access: a fault's file names one
+// of these, so that it imports nothing more.
+var (
+	workloadAccess = []rbac.Class{rbac.WorkloadFaults}
+	nodeAccess     = []rbac.Class{rbac.NodeFaults}
+	drAccess       = []rbac.Class{rbac.DR}
+)
 
 // Samplers is a set of the samplers a fault needs beyond those every drill
 // runs (the API through the load balancer, and the workload's when it has
@@ -83,6 +97,7 @@ func Register(s Spec) Spec {
 		panic(fmt.Sprintf("faults: register %q: %v", s.Type, err))
 	}
 	s.Measurable = slices.Clone(s.Measurable)
+	s.Access = slices.Clone(s.Access)
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.specs[s.Type]; dup {
@@ -122,6 +137,11 @@ func checkSpec(s Spec) error {
 	}
 	if s.Samplers.Has(SampleControlPlane | SampleAppRecords) {
 		return fmt.Errorf("samplers write RPO records to the API and to the app at once: one store per drill")
+	}
+	for _, c := range s.Access {
+		if !c.Known() {
+			return fmt.Errorf("unknown access class %q", c)
+		}
 	}
 	if strings.ContainsAny(s.Target+s.Suite, " ,:/") {
 		return fmt.Errorf("target %q or suite %q is not a plain name", s.Target, s.Suite)

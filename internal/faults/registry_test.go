@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drill-sre/drill/internal/rbac"
 	"github.com/drill-sre/drill/scenarios"
 )
 
@@ -41,6 +42,12 @@ func TestSpecs(t *testing.T) {
 		}
 		if got, ok := Lookup(s.Type); !ok || got.Type != s.Type {
 			t.Errorf("Lookup(%s) = %v, %v", s.Type, got.Type, ok)
+		}
+		if len(s.Access) == 0 {
+			t.Errorf("%s: no access class (Spec.Access): drill rbac and the preflight would ask only for what every drill needs", s.Type)
+		}
+		if _, err := rbac.Needs(rbac.With(s.Access...)); err != nil {
+			t.Errorf("%s: access %v: %v", s.Type, s.Access, err)
 		}
 		if s.Suite != "" {
 			if info, err := os.Stat(filepath.Join(suitesDir, s.Suite)); err != nil || !info.IsDir() {
@@ -181,6 +188,10 @@ func TestRegisterRefuses(t *testing.T) {
 	panics("two RPO stores", s, "one store per drill")
 	s.Samplers = 1 << 5
 	panics("unknown sampler", s, "unknown samplers")
+	s = fake
+	s.Type = "fake-access"
+	s.Access = []rbac.Class{"admin"}
+	panics("unknown access class", s, `unknown access class "admin"`)
 	s = fake
 	s.Type = "fake-params"
 	panics("params of another type", s, "are parameters of fake-fault")

@@ -35,6 +35,7 @@ var veleroRestoreSpec = Register(Spec{
 	Params:         func() scenarios.FaultParams { return &scenarios.VeleroRestoreParams{} },
 	Measurable:     []scenarios.Objective{scenarios.ObjectiveRTOApp, scenarios.ObjectiveRPO, scenarios.ObjectiveIntegrity, scenarios.ObjectiveMaxDuration, scenarios.ObjectiveAlerts},
 	Samplers:       SampleAppRecords,
+	Access:         drAccess,
 	Target:         "namespace",
 	Suite:          "restore",
 	ClusterJournal: true,

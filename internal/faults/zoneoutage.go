@@ -28,6 +28,7 @@ var zoneOutageSpec = Register(Spec{
 	Samplers:       SampleControlPlane,
 	Target:         "zone",
 	Suite:          "zones",
+	Access:         nodeAccess,
 	ClusterJournal: true,
 	New:            newWith(newZoneOutage),
 })

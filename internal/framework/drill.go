@@ -28,6 +28,7 @@ import (
 	"github.com/drill-sre/drill/internal/journal"
 	"github.com/drill-sre/drill/internal/preflight"
 	"github.com/drill-sre/drill/internal/probeapp"
+	"github.com/drill-sre/drill/internal/rbac"
 	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/internal/timing"
 	"github.com/drill-sre/drill/reports"
@@ -58,6 +59,11 @@ type RunScenarioInput struct {
 	// PreflightWait is how long the drill waits for the cluster to be
 	// whole before it refuses to run. Default 3m.
 	PreflightWait time.Duration
+	// Access asks the API server whether the user drill runs as holds the
+	// rules the drill needs (the preflight's access check). A run of drills
+	// shares one, which asks again only what was denied; nil makes one for
+	// the drill.
+	Access *rbac.Reviewer
 }
 
 // RunScenario runs one drill end to end: a namespace for it, its workload
@@ -94,6 +100,21 @@ func RunScenario(ctx context.Context, input RunScenarioInput) (reports.Drill, er
 	if why := guardDrill(ctx, cs, sc); why != "" {
 		logger.Warnf("drill %s: %s", sc.Name, why)
 		return notInjected(input.ReportDir, sc, why)
+	}
+	// The access the drill needs, before anything is written too: a user
+	// bound to too little learns which rule is missing, not which write
+	// failed half-way. The preflight lists it again, from what was asked.
+	if input.Access == nil {
+		r, err := rbac.NewReviewerFor(input.RESTConfig)
+		if err != nil {
+			return reports.Drill{}, err
+		}
+		input.Access = r
+	}
+	if c := preflight.RunAccess(ctx, accessOf(input)); c.Status == preflight.StatusFailed {
+		why := noAccess + c.Detail
+		logger.Warnf("drill %s: %s", sc.Name, why)
+		return notInjected(input.ReportDir, sc, why, reports.Check{Name: c.Name, Status: string(c.Status), Detail: c.Detail})
 	}
 	// A new cluster's CoreDNS may still be rolling out its spread (drill
 	// cluster up does not wait for it): a drill starts on the cluster DNS
@@ -213,12 +234,17 @@ const notRun = "not run: "
 // refused begins the failure of a drill the guard refused.
 const refused = "refused by the guard: "
 
+// noAccess begins the failure of a drill whose user lacks rules it needs.
+const noAccess = "preflight: nothing was injected: access: "
+
 // notInjected reports drill sc as one that injected nothing, with verdict
-// error and why, and writes its report into dir.
-func notInjected(dir string, sc *scenarios.Scenario, why string) (reports.Drill, error) {
+// error and why, and the preflight's checks that said so, and writes its
+// report into dir.
+func notInjected(dir string, sc *scenarios.Scenario, why string, checks ...reports.Check) (reports.Drill, error) {
 	d := reports.Drill{Name: sc.Name, Description: sc.Description, File: sc.File, Verdict: reports.Error,
-		Fault:    reports.Fault{Type: string(sc.Fault.Type)},
-		Failures: []string{why}}
+		Fault:     reports.Fault{Type: string(sc.Fault.Type)},
+		Failures:  []string{why},
+		Preflight: checks}
 	if dir != "" {
 		if _, err := reports.WriteDrill(dir, d); err != nil {
 			return d, err
@@ -316,11 +342,12 @@ func preflightOf(input RunScenarioInput, env drill.Env) func(context.Context) ([
 		deadline := time.Now().Add(wait)
 		for {
 			res := preflight.Run(ctx, in)
-			// An open journal does not close by itself: no point waiting.
-			journalOpen := slices.ContainsFunc(res.Checks, func(c preflight.Check) bool {
-				return c.Name == preflight.CheckJournals && c.Status == preflight.StatusFailed
+			// An open journal does not close by itself, nor does a rule
+			// missing come: no point waiting.
+			final := slices.ContainsFunc(res.Checks, func(c preflight.Check) bool {
+				return (c.Name == preflight.CheckJournals || c.Name == preflight.CheckAccess) && c.Status == preflight.StatusFailed
 			})
-			if res.OK() || journalOpen || time.Now().After(deadline) || ctx.Err() != nil {
+			if res.OK() || final || time.Now().After(deadline) || ctx.Err() != nil {
 				checks := make([]reports.Check, len(res.Checks))
 				for i, c := range res.Checks {
 					checks[i] = reports.Check{Name: c.Name, Status: string(c.Status), Detail: c.Detail}
@@ -338,9 +365,10 @@ func preflightOf(input RunScenarioInput, env drill.Env) func(context.Context) ([
 }
 
 // preflightInput is what the preflight reads (read-only): the cluster,
-// etcd, the drill's workload once deployed, and the open journals.
+// etcd, the drill's workload once deployed, the open journals, and the
+// access the drill needs.
 func preflightInput(input RunScenarioInput, env drill.Env) preflight.Input {
-	in := preflight.Input{Clientset: env.Clientset, RESTConfig: env.RESTConfig,
+	in := preflight.Input{Clientset: env.Clientset, RESTConfig: env.RESTConfig, Access: accessOf(input),
 		OpenJournals: func(ctx context.Context) ([]string, error) {
 			open, err := OpenJournals(ctx, input.Provider, env.Clientset, input.JournalDir)
 			var out []string
@@ -357,6 +385,21 @@ func preflightInput(input RunScenarioInput, env drill.Env) preflight.Input {
 		in.Workload = &preflight.Workload{Namespace: env.App.Namespace, Deployment: env.App.Deployment}
 	}
 	return in
+}
+
+// accessOf is what the drill's fault needs of the API (its access classes
+// and those every drill needs, rbac.With), asked through input.Access; nil
+// without a reviewer.
+func accessOf(input RunScenarioInput) *preflight.Access {
+	spec, ok := faults.Lookup(input.Scenario.Fault.Type)
+	if !ok || input.Access == nil {
+		return nil
+	}
+	needs, err := rbac.Needs(rbac.With(spec.Access...))
+	if err != nil { // the shipped roles do not load: the rbac tests say why
+		return &preflight.Access{Reviewer: input.Access}
+	}
+	return &preflight.Access{Needs: needs, Reviewer: input.Access}
 }
 
 // OpenJournals returns the open journals of p's cluster, as recovery sees

@@ -38,8 +38,11 @@ func TestShippedDrillTargetLabels(t *testing.T) {
 		"etcd-restore-quorum-loss":       "target:etcd",
 		"etcd-restore-total-loss":        "target:etcd",
 		"kill-control-plane-etcd-leader": "target:control-plane",
+		"kill-control-plane-isolate":     "target:control-plane",
+		"kill-control-plane-services":    "target:control-plane",
 		"remove-etcd-member":             "target:control-plane",
 		"velero-restore":                 "target:namespace",
+		"zone-outage":                    "target:zone",
 	}
 	all, err := scenarios.Shipped()
 	if err != nil {

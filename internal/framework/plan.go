@@ -13,6 +13,7 @@ import (
 	"github.com/drill-sre/drill/internal/drill"
 	"github.com/drill-sre/drill/internal/faults"
 	"github.com/drill-sre/drill/internal/preflight"
+	"github.com/drill-sre/drill/internal/rbac"
 	"github.com/drill-sre/drill/reports"
 )
 
@@ -41,12 +42,13 @@ type ScenarioPlan struct {
 }
 
 // PlanScenario is a dry run of input.Scenario: it runs the preflight once
-// (read-only; the workload, not deployed, is not checked) and the fault's
-// Plan, which resolves its target. It writes nothing to the cluster: no
-// namespace, no workload, no monitoring, no journal, no image loaded. Of
-// input it uses Provider, RESTConfig, Clientset, Scenario, Logger,
-// JournalDir (read for the open journals) and ReportDir (only named, where
-// a run would keep what it produces outside the cluster). An error means the drill could
+// (read-only; the workload, not deployed, is not checked; the access
+// reviews ask and store nothing) and the fault's Plan, which resolves its
+// target. It writes nothing to the cluster: no namespace, no workload, no
+// monitoring, no journal, no image loaded. Of input it uses Provider,
+// RESTConfig, Clientset, Scenario, Logger, JournalDir (read for the open
+// journals), Access (nil asks through Clientset) and ReportDir (only
+// named, where a run would keep what it produces outside the cluster). An error means the drill could
 // not be planned; a failed preflight check does not prevent the plan, and
 // is in the plan's Preflight.
 func PlanScenario(ctx context.Context, input RunScenarioInput) (ScenarioPlan, error) {
@@ -71,6 +73,9 @@ func PlanScenario(ctx context.Context, input RunScenarioInput) (ScenarioPlan, er
 	}
 	if etcd != nil {
 		defer etcd.Close()
+	}
+	if input.Access == nil {
+		input.Access = rbac.NewReviewer(input.Clientset)
 	}
 	env := drill.Env{Provider: input.Provider, RESTConfig: input.RESTConfig, Clientset: input.Clientset, Etcd: etcd, Logger: logger}
 	res := preflight.Run(ctx, preflightInput(input, env))

@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/scenarios"
@@ -44,6 +47,11 @@ func TestPlanScenarioWritesNothing(t *testing.T) {
 			{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: now}}}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system", UID: "uid-1"}},
 	)
+	cs.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview).DeepCopy()
+		r.Status.Allowed = true
+		return true, r, nil
+	})
 	p := nodesProvider{[]cluster.Node{{Name: "w2", Role: cluster.RoleWorker, Zone: "zone-b"}}}
 	journals := t.TempDir()
 	plan, err := PlanScenario(t.Context(), RunScenarioInput{Provider: p, RESTConfig: &rest.Config{Host: "https://127.0.0.1:1"},
@@ -57,12 +65,15 @@ func TestPlanScenarioWritesNothing(t *testing.T) {
 	}
 	t.Log(out.String())
 	for _, want := range []string{"drill drain-zone (fault drain-zone), dry run", "target: zone zone-b: w2", "1. cordon nodes w2", "2. uncordon nodes w2",
-		"workload     not checked: not deployed in a dry run", "journals     ok"} {
+		"workload     not checked: not deployed in a dry run", "journals     ok", "access       ok"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("plan does not say %q", want)
 		}
 	}
 	for _, a := range cs.Actions() {
+		if a.GetResource().Resource == "selfsubjectaccessreviews" {
+			continue // a question: nothing is stored
+		}
 		if v := a.GetVerb(); v != "get" && v != "list" && v != "watch" {
 			t.Errorf("dry run wrote: %s %s", v, a.GetResource().Resource)
 		}

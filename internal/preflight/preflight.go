@@ -4,9 +4,10 @@
 // A drill started on a cluster that is already degraded measures the wrong
 // thing and can break it for good: with one control-plane node already
 // stopped, killing the etcd leader takes etcd's quorum away. Run takes one
-// look at the nodes, the etcd members, the API servers, the drill's workload
-// and the open fault journals, and says per check whether it passed, failed
-// or could not be checked. Each check is a snapshot: only a transient API
+// look at the nodes, the etcd members, the API servers, the drill's workload,
+// the open fault journals and the access the drill needs (a
+// SelfSubjectAccessReview per permission of its classes, package rbac), and
+// says per check whether it passed, failed or could not be checked. Each check is a snapshot: only a transient API
 // error (a timeout, a refused or reset connection, 429, 500, 503) is retried,
 // briefly; whether to wait for a cluster to become whole is the caller's
 // decision.
@@ -56,6 +57,7 @@ const (
 	CheckAPIServers = "apiservers"
 	CheckWorkload   = "workload"
 	CheckJournals   = "journals"
+	CheckAccess     = "access"
 )
 
 // DefaultTimeout bounds each check when Input.Timeout is zero.
@@ -148,6 +150,9 @@ type Input struct {
 	// OpenJournals lists the fault journals still open (a fault injected
 	// and not reverted), each as a description. Nil: not checked.
 	OpenJournals func(ctx context.Context) ([]string, error)
+	// Access is what the drill needs of the API, and who asks whether the
+	// user holds it. Nil: not checked.
+	Access *Access
 	// Timeout bounds each check (the nodes are read first, with one more
 	// Timeout). Zero: DefaultTimeout.
 	Timeout time.Duration
@@ -155,7 +160,8 @@ type Input struct {
 
 // Run checks that the cluster is whole: every node Ready and schedulable,
 // every etcd member started, voting and healthy under one leader, every API
-// server ready, the workload rolled out and no fault journal open. The checks
+// server ready, the workload rolled out and no fault journal open; and that
+// the user drill runs as holds the rules its drill needs. The checks
 // run concurrently, each within in.Timeout; the result lists them in the
 // order of the Check* names.
 func Run(ctx context.Context, in Input) Result {
@@ -189,6 +195,7 @@ func Run(ctx context.Context, in Input) Result {
 		},
 		func(ctx context.Context) Check { return checkWorkload(ctx, in.Clientset, in.Workload) },
 		func(ctx context.Context) Check { return checkJournals(ctx, in.OpenJournals) },
+		func(ctx context.Context) Check { return RunAccess(ctx, in.Access) },
 	}
 	r := Result{Checks: make([]Check, len(checks))}
 	var wg sync.WaitGroup

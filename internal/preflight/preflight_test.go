@@ -87,7 +87,7 @@ func TestRun(t *testing.T) {
 		{
 			name: "only a clientset",
 			in:   func() Input { return Input{Clientset: fake.NewClientset(haCluster()...)} },
-			want: []Status{StatusOK, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusNotChecked},
+			want: []Status{StatusOK, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusNotChecked},
 			ok:   true,
 		},
 		{
@@ -96,7 +96,7 @@ func TestRun(t *testing.T) {
 				var cli *clientv3.Client
 				return Input{Clientset: fake.NewClientset(haCluster()...), Etcd: cli}
 			},
-			want: []Status{StatusOK, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusNotChecked},
+			want: []Status{StatusOK, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusNotChecked},
 			ok:   true,
 		},
 		{
@@ -104,14 +104,14 @@ func TestRun(t *testing.T) {
 			in: func() Input {
 				return Input{Workload: &Workload{Namespace: "drill-x", Deployment: "probe"}, OpenJournals: func(context.Context) ([]string, error) { return nil, nil }}
 			},
-			want: []Status{StatusFailed, StatusNotChecked, StatusNotChecked, StatusFailed, StatusOK},
+			want: []Status{StatusFailed, StatusNotChecked, StatusNotChecked, StatusFailed, StatusOK, StatusNotChecked},
 		},
 		{
 			name: "checks that do not answer: one default timeout in all",
 			in: func() Input {
 				return Input{Clientset: fake.NewClientset(haCluster()...), Etcd: hangingEtcd(), OpenJournals: waitForDeadline}
 			},
-			want:     []Status{StatusOK, StatusFailed, StatusNotChecked, StatusNotChecked, StatusFailed},
+			want:     []Status{StatusOK, StatusFailed, StatusNotChecked, StatusNotChecked, StatusFailed, StatusNotChecked},
 			duration: DefaultTimeout,
 		},
 		{
@@ -119,7 +119,7 @@ func TestRun(t *testing.T) {
 			in: func() Input {
 				return Input{Clientset: fake.NewClientset(haCluster()...), Etcd: hangingEtcd(), OpenJournals: waitForDeadline, Timeout: 3 * time.Second}
 			},
-			want:     []Status{StatusOK, StatusFailed, StatusNotChecked, StatusNotChecked, StatusFailed},
+			want:     []Status{StatusOK, StatusFailed, StatusNotChecked, StatusNotChecked, StatusFailed, StatusNotChecked},
 			duration: 3 * time.Second,
 		},
 		{
@@ -127,10 +127,10 @@ func TestRun(t *testing.T) {
 			in: func() Input {
 				return Input{Clientset: fake.NewClientset(haCluster()...), OpenJournals: func(context.Context) ([]string, error) { return nil, errors.New("boom") }}
 			},
-			want: []Status{StatusOK, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusFailed},
+			want: []Status{StatusOK, StatusNotChecked, StatusNotChecked, StatusNotChecked, StatusFailed, StatusNotChecked},
 		},
 	}
-	names := []string{CheckNodes, CheckEtcd, CheckAPIServers, CheckWorkload, CheckJournals}
+	names := []string{CheckNodes, CheckEtcd, CheckAPIServers, CheckWorkload, CheckJournals, CheckAccess}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	clustercli "github.com/drill-sre/drill/internal/cli/cluster"
 	"github.com/drill-sre/drill/internal/cluster"
 	"github.com/drill-sre/drill/internal/framework"
+	"github.com/drill-sre/drill/internal/rbac"
 	"github.com/drill-sre/drill/internal/recovery"
 	"github.com/drill-sre/drill/internal/runs"
 	"github.com/drill-sre/drill/internal/timing"
@@ -112,15 +113,27 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	if err != nil {
 		return err
 	}
+	// One for the run: each drill asks only what an earlier one was not
+	// allowed.
+	access, err := rbac.NewReviewerFor(cfg)
+	if err != nil {
+		return err
+	}
 	if f.DryRun {
 		if guardErr != nil {
 			logger.Warnf("a run would be refused: %v", guardErr)
 		} else {
 			logger.V(0).Infof("cluster %s %s", p.Name(), marker)
 		}
-		return dryRun(ctx, logger, streams, f, p, cs, cfg, scs)
+		return dryRun(ctx, logger, streams, f, p, cs, cfg, access, scs)
 	}
 	logger.V(0).Infof("cluster %s %s", p.Name(), marker)
+	// What every drill needs, before anything is written or recovered: a
+	// user bound to too little is told which rule is missing. Each drill's
+	// preflight checks its fault's own.
+	if err := commonAccess(ctx, access); err != nil {
+		return err
+	}
 	// The run's time outside its drills, for drill report's breakdown.
 	rec := timing.NewRecorder()
 	ctx = timing.WithRecorder(ctx, rec)
@@ -155,7 +168,7 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 		logger.V(0).Infof("Running drill %s (%s) ...", sc.Name, sc.Fault.Type)
 		d, err := framework.RunScenario(ctx, framework.RunScenarioInput{
 			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, ReportDir: f.ReportDir, Logger: logger,
-			Monitoring: &f.Monitoring, JournalDir: f.JournalDir,
+			Monitoring: &f.Monitoring, JournalDir: f.JournalDir, Access: access,
 		})
 		if err != nil {
 			return fmt.Errorf("drill %s: %w", sc.Name, err)
@@ -182,10 +195,28 @@ func runE(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flag
 	return nil
 }
 
+// commonAccess checks that the user holds the rules every drill needs
+// (rbac.Common).
+func commonAccess(ctx context.Context, access *rbac.Reviewer) error {
+	needs, err := rbac.Needs(rbac.Common())
+	if err != nil {
+		return err
+	}
+	missing, err := access.Missing(ctx, needs)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("refusing to start: every drill needs rules this user does not hold: %s", rbac.Describe(missing))
+	}
+	return nil
+}
+
 // dryRun plans each drill (framework.PlanScenario) and prints the plans,
 // after the open journals that a run would recover first. It writes
 // nothing to the cluster nor to the run directories.
-func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flags, p cluster.Provider, cs kubernetes.Interface, cfg *rest.Config, scs []*scenarios.Scenario) error {
+func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *flags, p cluster.Provider, cs kubernetes.Interface, cfg *rest.Config,
+	access *rbac.Reviewer, scs []*scenarios.Scenario) error {
 	out := streams.Out
 	fmt.Fprintf(out, "Dry run against cluster %s: nothing is created, changed, loaded or recovered.\n", p.Name())
 	open, err := framework.OpenJournals(ctx, p, cs, f.JournalDir)
@@ -211,6 +242,7 @@ func dryRun(ctx context.Context, logger log.Logger, streams cmd.IOStreams, f *fl
 		fmt.Fprintln(out)
 		plan, err := framework.PlanScenario(ctx, framework.RunScenarioInput{
 			Provider: p, RESTConfig: cfg, Clientset: cs, Scenario: sc, Logger: logger, JournalDir: f.JournalDir, ReportDir: reportDir,
+			Access: access,
 		})
 		if err != nil {
 			fmt.Fprintf(out, "drill %s (fault %s), dry run: cannot be planned: %v\n", sc.Name, sc.Fault.Type, err)

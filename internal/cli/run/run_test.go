@@ -10,11 +10,16 @@ import (
 	"sync"
 	"testing"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/drill-sre/drill/internal/cli/clitest"
 	_ "github.com/drill-sre/drill/internal/faults" // registers the fault types
+	"github.com/drill-sre/drill/internal/rbac"
 )
 
 // drill run --dry-run on an existing cluster only reads it, creates no run
@@ -26,6 +31,16 @@ func TestDryRunWritesNothing(t *testing.T) {
 		writes []string
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" {
+			// A question about the user's access: nothing is stored.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_ = json.NewEncoder(w).Encode(authorizationv1.SelfSubjectAccessReview{
+				TypeMeta: metav1.TypeMeta{Kind: "SelfSubjectAccessReview", APIVersion: "authorization.k8s.io/v1"},
+				Status:   authorizationv1.SubjectAccessReviewStatus{Allowed: true},
+			})
+			return
+		}
 		if r.Method != http.MethodGet {
 			mu.Lock()
 			writes = append(writes, r.Method+" "+r.URL.Path)
@@ -64,6 +79,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		"  target: deployment probe-app of the drill's workload: the 3 pods of Deployment probe-app in namespace drill-<drill>-<random>",
 		"    1. set PROBE_APP_CRASH=exit",
 		"  its revert would:\n    1. restore the pod template",
+		"    access       ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output does not say %q:\n%s", want, out)
@@ -87,5 +103,22 @@ func TestRunRefusesWithoutContext(t *testing.T) {
 	want := "refusing to act on no-such-kubeconfig: no kubeconfig context was named, and drill never falls back to the kubeconfig's current context: pass --context"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+// A run whose user lacks a rule every drill needs is refused before
+// anything is written or recovered, naming the rule.
+func TestCommonAccess(t *testing.T) {
+	cs := fake.NewClientset()
+	cs.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview).DeepCopy()
+		attrs := r.Spec.ResourceAttributes
+		r.Status.Allowed = attrs == nil || attrs.Resource != "events"
+		return true, r, nil
+	})
+	err := commonAccess(t.Context(), rbac.NewReviewer(cs))
+	want := "refusing to start: every drill needs rules this user does not hold: missing rule: list events (group \"\") — needed by the observe class; see `drill rbac`"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
