@@ -73,6 +73,9 @@ type KillControlPlaneParams struct {
 	RejoinTimeout time.Duration `yaml:"rejoinTimeout"`
 }
 
+// MinIsolateHold is the shortest holdFor of mode isolate.
+const MinIsolateHold = time.Minute
+
 // ByAgent says whether the mode goes through drill's node agent.
 func (m KillMode) ByAgent() bool { return m == KillServices || m == KillIsolate }
 
@@ -102,6 +105,9 @@ func (p *KillControlPlaneParams) validate(v *validator, s *Scenario, path string
 		v.errorf(join(path, "signal"), "a signal kills a node's container: mode %s does not send one", p.Mode)
 	}
 	hold := v.duration(join(path, "holdFor"), p.HoldFor, p.Mode.ByAgent())
+	if hold && p.Mode == KillIsolate && p.HoldFor < MinIsolateHold {
+		v.errorf(join(path, "holdFor"), "%s is shorter than %s: an isolated node comes back on its agent's clock, and the survivors must have taken over from it by then (the controller manager's lease alone lasts 15 s)", p.HoldFor, MinIsolateHold)
+	}
 	if limit := s.Objectives.MaxDuration; hold && limit > 0 && limit <= p.HoldFor {
 		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which the drill always spends", limit, join(path, "holdFor"), p.HoldFor)
 	}

@@ -13,6 +13,9 @@ import (
 // ends. Params: *ZoneOutageParams.
 const FaultZoneOutage FaultType = "zone-outage"
 
+// MinZoneOutageHold is the shortest holdFor of zone-outage.
+const MinZoneOutageHold = 90 * time.Second
+
 // ZoneOutageParams are the parameters of zone-outage.
 type ZoneOutageParams struct {
 	// Zone is the value of topology.kubernetes.io/zone whose nodes are cut
@@ -45,6 +48,9 @@ func (p *ZoneOutageParams) validate(v *validator, s *Scenario, path string) {
 		}
 	}
 	hold := v.duration(join(path, "holdFor"), p.HoldFor, true)
+	if hold && p.HoldFor < MinZoneOutageHold {
+		v.errorf(join(path, "holdFor"), "%s is shorter than %s: the node controller marks a node that went silent NotReady only after 50 s, which the fact check waits for before the agents bring the zone back", p.HoldFor, MinZoneOutageHold)
+	}
 	if limit := s.Objectives.MaxDuration; hold && limit > 0 && limit <= p.HoldFor {
 		v.errorf("objectives.maxDuration", "%s is not longer than %s %s, which the drill always spends", limit, join(path, "holdFor"), p.HoldFor)
 	}

@@ -157,9 +157,20 @@ func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, erro
 		return out, nil
 	}
 
-	// Said before, while the node can still say it: an isolated node's
-	// "injected" never gets through.
-	report(fmt.Sprintf("injecting %s for %s", f.Name(), p.Hold))
+	// An agent that starts after the harness asked for the revert (its
+	// pod was late: an image pulled slowly, a node not Ready) injects
+	// nothing.
+	if _, asked, err := c.Read(ctx); err == nil && asked {
+		out.Reason = ReasonAsked
+		reportFinal("reverted: " + ReasonAsked + " before the injection: nothing injected")
+		return out, nil
+	}
+	// Said before, while the node can still say it (an isolated node's
+	// "injected" never gets through), and said for sure: the harness takes
+	// an agent that never said anything for one that injected nothing.
+	if err := c.Report(ctx, fmt.Sprintf("injecting %s for %s", f.Name(), p.Hold)); err != nil {
+		return out, fmt.Errorf("not injecting %s: %w", f.Name(), err)
+	}
 	out.Injected = time.Now()
 	if err := f.Inject(ctx, h); err != nil {
 		o, rerr := revert(ReasonInjectKO)

@@ -92,6 +92,10 @@ var ErrNoLease = errors.New("the agent's lease is gone")
 // without the answer waited for.
 var ErrGone = errors.New("the agent is gone")
 
+// ErrRevertFailed is Revert's error when the agent said its revert failed:
+// another agent may try again (Restore).
+var ErrRevertFailed = errors.New("the agent's revert failed")
+
 // Restore starts an agent that only reverts in.Fault on in.Node
 // (RevertOnly), in place of one that is gone without saying it reverted,
 // and waits up to timeout for it to say it did. It returns the agent's
@@ -195,7 +199,7 @@ func (h *Handle) Revert(ctx context.Context, timeout time.Duration) (string, err
 	err = h.await(ctx, timeout, func(state string) (bool, error) {
 		last = state
 		if strings.HasPrefix(state, "revert failed") {
-			return false, fmt.Errorf("the agent's revert failed: %s", state)
+			return false, fmt.Errorf("%w: %s", ErrRevertFailed, state)
 		}
 		return strings.HasPrefix(state, "reverted"), nil
 	})

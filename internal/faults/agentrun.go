@@ -28,6 +28,7 @@ type agents struct {
 	mu      sync.Mutex
 	handles map[string]*agent.Handle
 	stops   []context.CancelFunc
+	stopped bool
 }
 
 // loadAgentImage puts the agent's image on the nodes where the provider
@@ -43,44 +44,61 @@ func loadAgentImage(ctx context.Context, env Env) error {
 }
 
 // start starts the agent of lease on node, for fault (agent.PodInput's)
-// held for hold, and renews its lease until stop. The handle is kept even
-// when the agent did not report its injection in time: the revert asks it.
+// held for hold, and renews its lease from before the agent exists (the
+// agent's dead-man's switch counts from its own injection) until stop, or
+// until hold and env.Timeout passed: a harness that lost track of its fault
+// stops renewing, so that the agent reverts on its own. The handle is kept
+// even when the agent did not report its injection in time: the revert
+// asks it.
 func (a *agents) start(ctx context.Context, env Env, node, fault, lease string, hold time.Duration) error {
+	rctx, stop := context.WithTimeout(context.WithoutCancel(ctx), agentStartIn+hold+env.Timeout)
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		stop()
+		return fmt.Errorf("agent on %s: not started: the fault is being reverted", node)
+	}
+	if a.handles == nil {
+		a.handles = map[string]*agent.Handle{}
+	}
+	renewer := agent.Attach(env.Clientset, node, lease)
+	a.handles[lease] = renewer
+	a.stops = append(a.stops, stop)
+	a.mu.Unlock()
+	safe.Go(rctx, "the agent's lease renewal", func() { renewer.Renew(rctx, agentRenew) })
 	h, err := agent.Start(ctx, env.Clientset, agent.PodInput{
 		Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease,
 	}, agentStartIn)
 	if h != nil {
-		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		a.mu.Lock()
-		if a.handles == nil {
-			a.handles = map[string]*agent.Handle{}
-		}
 		a.handles[lease] = h
-		a.stops = append(a.stops, stop)
 		a.mu.Unlock()
-		safe.Go(rctx, "the agent's lease renewal", func() { h.Renew(rctx, agentRenew) })
 	}
 	return err
 }
 
-// stop stops renewing every lease: the revert has begun, or the harness
-// is going away.
+// stop stops renewing every lease, for good: the revert has begun, or the
+// harness is going away.
 func (a *agents) stop() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, s := range a.stops {
 		s()
 	}
-	a.stops = nil
+	a.stops, a.stopped = nil, true
 }
 
 // revert has the agent of lease on node put its fault off, or finds it
 // did (on its own: the hold ended, or the harness was gone), waiting up to
 // timeout, and deletes it. In a later process the agent is found by its
-// journalled lease. An agent that is gone without saying it reverted (its
-// pod ended or was deleted, its node restarted, its lease deleted) is
-// replaced by one that only reverts fault (agent.Restore). It returns the
-// agent's last state.
+// journalled lease. It returns the agent's last state:
+//   - an agent that is gone without saying it reverted (its pod ended or
+//     was deleted, its node restarted, its lease deleted), or that said its
+//     revert failed, is replaced by one that only reverts fault
+//     (agent.Restore);
+//   - an agent that never said a word (its pod never ran) injected nothing
+//     (it says "injecting" before it does), and, asked to revert, never
+//     will: it is deleted.
 func (a *agents) revert(ctx context.Context, env Env, node, fault, lease string, hold, timeout time.Duration) (string, error) {
 	a.mu.Lock()
 	h := a.handles[lease]
@@ -89,11 +107,15 @@ func (a *agents) revert(ctx context.Context, env Env, node, fault, lease string,
 		h = agent.Attach(env.Clientset, node, lease)
 	}
 	state, err := h.Revert(ctx, timeout)
-	if errors.Is(err, agent.ErrNoLease) || errors.Is(err, agent.ErrGone) {
+	switch {
+	case errors.Is(err, agent.ErrNoLease), errors.Is(err, agent.ErrGone), errors.Is(err, agent.ErrRevertFailed):
 		env.Logger.Warnf("%v: starting an agent that only reverts %s on %s", err, fault, node)
 		h, state, err = agent.Restore(ctx, env.Clientset, agent.PodInput{
 			Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease,
 		}, timeout)
+	case err != nil && state == "" && ctx.Err() == nil:
+		env.Logger.Warnf("%v: the agent never started, so it injected nothing: deleting it", err)
+		state, err = "never started: deleted", nil
 	}
 	if err != nil {
 		return state, err

@@ -385,19 +385,27 @@ func (f *killControlPlane) effectByAgent(ctx context.Context) ([]string, error) 
 // leases are held by live nodes; then until the load balancer has stopped
 // sending new connections to the dead server (see waitAPIStable).
 func (f *killControlPlane) Hold(ctx context.Context) error {
-	if err := waitTakeover(ctx, f.env, f.node().Name); err != nil {
-		return err
+	f.mu.Lock()
+	injected := f.injected
+	f.mu.Unlock()
+	tctx := ctx
+	if f.p.Mode == scenarios.KillIsolate && !injected.IsZero() {
+		// The node comes back on its agent's clock: a takeover seen after
+		// that would be a healed cluster's, not the survivors'.
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithDeadline(ctx, injected.Add(f.p.HoldFor))
+		defer cancel()
 	}
-	if err := waitAPIStable(ctx, f.env); err != nil {
-		return err
+	if err := waitTakeover(tctx, f.env, f.node().Name); err != nil {
+		return withinHold(ctx, err, f.p.HoldFor)
+	}
+	if err := waitAPIStable(tctx, f.env); err != nil {
+		return withinHold(ctx, err, f.p.HoldFor)
 	}
 	if f.p.HoldFor <= 0 {
 		return nil
 	}
 	// The rest of the declared hold, from the injection.
-	f.mu.Lock()
-	injected := f.injected
-	f.mu.Unlock()
 	if injected.IsZero() {
 		return nil
 	}
@@ -412,6 +420,15 @@ func (f *killControlPlane) Hold(ctx context.Context) error {
 // Outages that begin once the revert started are the revert's, not the
 // fault's, so the fault's must be over by then.
 const StableWindow = 10 * time.Second
+
+// withinHold says that a wait bounded by the declared hold ran out: the
+// fault ended on its own clock before the cluster did what it waited for.
+func withinHold(ctx context.Context, err error, hold time.Duration) error {
+	if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("not within the declared hold of %s, after which the fault ended on its own: %w", hold, err)
+	}
+	return err
+}
 
 // waitAPIStable waits until every new connection to the API through the
 // load balancer succeeds for StableWindow.
@@ -567,13 +584,23 @@ func waitRejoined(ctx context.Context, env Env, node cluster.Node, since time.Ti
 				return false, fmt.Sprintf("node %s came back with IP %s instead of %s (kind#1689): its etcd peer URL no longer matches", node.Name, a.Address, node.InternalIP), nil
 			}
 		}
-		ready := false
+		ready, fresh := false, false
 		for _, c := range n.Status.Conditions {
 			if c.Type == corev1.NodeReady {
-				ready = c.Status == corev1.ConditionTrue && c.LastHeartbeatTime.After(since)
+				ready, fresh = c.Status == corev1.ConditionTrue, c.LastHeartbeatTime.After(since)
 			}
 		}
-		if !ready {
+		if ready && !fresh {
+			// The kubelet posts its status every 5 minutes when nothing
+			// changed (one that was running all along: an agent reverted
+			// on its own, a node restarted earlier), but renews its node
+			// lease every 10 s.
+			if le, err := env.Clientset.CoordinationV1().Leases("kube-node-lease").Get(ctx, node.Name, metav1.GetOptions{}); err == nil &&
+				le.Spec.RenewTime != nil && le.Spec.RenewTime.After(since) {
+				fresh = true
+			}
+		}
+		if !ready || !fresh {
 			return false, "node not Ready since the start", nil
 		}
 		if env.Etcd != nil {

@@ -198,7 +198,8 @@ func (f *zoneOutage) Inject(ctx context.Context) error {
 
 // Effect implements EffectChecker: the control plane sees every node of the
 // zone stop reporting (Ready Unknown, or False), which it does once the
-// node monitor's grace period (40 s by default) passed without a word.
+// node monitor's grace period (50 s by default since Kubernetes 1.32)
+// passed without a word.
 func (f *zoneOutage) Effect(ctx context.Context) ([]string, error) {
 	f.mu.Lock()
 	nodes := slices.Clone(f.js.Nodes)
@@ -240,16 +241,24 @@ func (f *zoneOutage) Hold(ctx context.Context) error {
 	f.mu.Lock()
 	nodes, injected := slices.Clone(f.js.Nodes), f.injected
 	f.mu.Unlock()
+	// The zone comes back on its agents' clocks: a takeover seen after
+	// that would be a healed cluster's, not the survivors'.
+	tctx := ctx
+	if !injected.IsZero() {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithDeadline(ctx, injected.Add(f.p.HoldFor))
+		defer cancel()
+	}
 	for _, n := range nodes {
 		if n.Role != cluster.RoleControlPlane {
 			continue
 		}
-		if err := waitTakeover(ctx, f.env, n.Name); err != nil {
-			return err
+		if err := waitTakeover(tctx, f.env, n.Name); err != nil {
+			return withinHold(ctx, err, f.p.HoldFor)
 		}
 	}
-	if err := waitAPIStable(ctx, f.env); err != nil {
-		return err
+	if err := waitAPIStable(tctx, f.env); err != nil {
+		return withinHold(ctx, err, f.p.HoldFor)
 	}
 	if injected.IsZero() {
 		return nil

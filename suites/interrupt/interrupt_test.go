@@ -133,12 +133,12 @@ objectives:
 	}, NodeTimeout(30*time.Minute))
 
 	It("brings a lost zone back on its agents' own clocks after a SIGKILL, before drill recover", func(ctx SpecContext) {
-		const hold, margin = 60 * time.Second, time.Minute
+		const hold, margin = 90 * time.Second, time.Minute
 		file := writeDrill("interrupt-zone-outage", `name: interrupt-zone-outage
 description: A zone cut off, its harness killed.
 fault:
   type: zone-outage
-  params: {zone: zone-c, holdFor: 60s, rejoinTimeout: 5m}
+  params: {zone: zone-c, holdFor: 90s, rejoinTimeout: 5m}
 workload:
   fixture: probe-app
 objectives:

@@ -42,7 +42,7 @@ fault: {type: kill-control-plane, params: {target: etcd-leader, mode: services, 
 objectives: {rto: {api: 60s}, maxDuration: 12m}`,
 		steps: []string{"injecting", "starting drill's agent .*", "node .*: services by the agent", "in effect", "reverting", "node .*: the agent reverted.*"}},
 	{fault: "zone-outage", name: "matrix-zone-outage", body: `
-fault: {type: zone-outage, params: {zone: zone-b, holdFor: 60s, rejoinTimeout: 5m}}
+fault: {type: zone-outage, params: {zone: zone-b, holdFor: 90s, rejoinTimeout: 5m}}
 workload: {fixture: probe-app}
 objectives: {rto: {api: 2m}, maxDuration: 12m}`,
 		steps: []string{"injecting", "starting drill's agents on the .* nodes of zone .*", "zone .* cut off by the agents", "in effect", "reverting", "node .*: the agent reverted.*"}},
