@@ -86,6 +86,11 @@ type Plan struct {
 	Margin time.Duration
 	// Poll is how often the agent reads the Lease. Default 2 s.
 	Poll time.Duration
+	// Backstop, when positive, arms a timer in the node's own systemd that
+	// reverts the fault after it, whatever became of the agent (killed,
+	// out of memory, its pod deleted by force): the agent disarms it once
+	// it reverted.
+	Backstop time.Duration
 }
 
 // Why the agent reverted.
@@ -153,6 +158,10 @@ func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, erro
 			return out, fmt.Errorf("revert %s (%s): %w", f.Name(), reason, err)
 		}
 		out.Reverted = time.Now()
+		if p.Backstop > 0 {
+			// Left armed, it would only revert again what is reverted.
+			disarmBackstop(rctx, h, f.Name())
+		}
 		reportFinal("reverted: " + reason)
 		return out, nil
 	}
@@ -170,6 +179,15 @@ func Run(ctx context.Context, h Host, f Fault, c Control, p Plan) (Outcome, erro
 	// an agent that never said anything for one that injected nothing.
 	if err := c.Report(ctx, fmt.Sprintf("injecting %s for %s", f.Name(), p.Hold)); err != nil {
 		return out, fmt.Errorf("not injecting %s: %w", f.Name(), err)
+	}
+	if p.Backstop > 0 {
+		b, ok := f.(Backstopped)
+		if !ok {
+			return out, fmt.Errorf("not injecting %s: it has no backstop to arm", f.Name())
+		}
+		if err := armBackstop(ctx, h, f.Name(), p.Backstop, b.BackstopScript()); err != nil {
+			return out, fmt.Errorf("not injecting %s: %w", f.Name(), err)
+		}
 	}
 	out.Injected = time.Now()
 	if err := f.Inject(ctx, h); err != nil {
@@ -230,6 +248,41 @@ func RevertOnly(ctx context.Context, h Host, f Fault, c Control) error {
 		report(fmt.Sprintf("revert failed (%s): %v", ReasonRestore, err))
 		return fmt.Errorf("revert %s (%s): %w", f.Name(), ReasonRestore, err)
 	}
+	disarmBackstop(rctx, h, f.Name())
 	report("reverted: " + ReasonRestore)
 	return nil
+}
+
+// Backstopped is a fault that can be reverted by a shell script on the
+// node, with no agent: its backstop (Plan.Backstop).
+type Backstopped interface {
+	// BackstopScript is a /bin/sh script that reverts the fault,
+	// idempotently, with the node's own tools.
+	BackstopScript() string
+}
+
+// backstopUnit names the transient systemd unit of fault's backstop.
+func backstopUnit(fault string) string { return "drill-backstop-" + fault }
+
+// armBackstop has the node's systemd run script after d, in a transient
+// timer of its own (systemd-run): it outlives the agent's pod, which the
+// node's systemd knows nothing of. A timer left by an earlier agent is
+// replaced.
+func armBackstop(ctx context.Context, h Host, fault string, d time.Duration, script string) error {
+	disarmBackstop(ctx, h, fault)
+	unit := backstopUnit(fault)
+	if _, err := h.Run(ctx, "systemd-run", "--unit", unit, "--description", "drill: revert "+fault+" if its agent is gone",
+		fmt.Sprintf("--on-active=%ds", int(d.Round(time.Second).Seconds())), "--timer-property=AccuracySec=1s",
+		"/bin/sh", "-c", script); err != nil {
+		return fmt.Errorf("arm the backstop %s: %w", unit, err)
+	}
+	return nil
+}
+
+// disarmBackstop stops fault's backstop timer and forgets its unit; none
+// there is fine.
+func disarmBackstop(ctx context.Context, h Host, fault string) {
+	unit := backstopUnit(fault)
+	_, _ = h.Run(ctx, "systemctl", "stop", unit+".timer", unit+".service")
+	_, _ = h.Run(ctx, "systemctl", "reset-failed", unit+".timer", unit+".service")
 }

@@ -25,6 +25,8 @@ type node struct {
 	commands []string
 	// failOn makes the command starting with this text fail.
 	failOn string
+	// backstop is the script of the armed backstop timer, "" without one.
+	backstop string
 }
 
 func newNode() *node {
@@ -83,7 +85,15 @@ func (n *node) Run(_ context.Context, name string, args ...string) (string, erro
 		n.files[to] = true
 		return "", nil
 	case "systemctl":
-		n.kubelet = args[0] == "start"
+		switch {
+		case args[len(args)-1] == "kubelet":
+			n.kubelet = args[0] == "start"
+		case args[0] == "stop" && strings.HasPrefix(args[1], "drill-backstop-"):
+			n.backstop = ""
+		}
+		return "", nil
+	case "systemd-run":
+		n.backstop = args[len(args)-1]
 		return "", nil
 	case "crictl":
 		want := strings.Trim(args[len(args)-1], "^$")
@@ -384,5 +394,65 @@ func TestRevertOnly(t *testing.T) {
 	pod, err := Pod(in)
 	if err != nil || !slices.Contains(pod.Spec.Containers[0].Args, "--revert-only") {
 		t.Errorf("restoring agent's pod: %v, %v", pod, err)
+	}
+}
+
+// With a backstop, a timer in the node's systemd that reverts the fault is
+// armed before the injection and disarmed once the agent reverted; its
+// script undoes what the fault did.
+func TestBackstop(t *testing.T) {
+	for _, tt := range []struct {
+		f    Fault
+		want []string
+	}{
+		{Isolate{}, []string{"iptables -w -D $c -j DRILL-ISOLATE", "iptables -w -X DRILL-ISOLATE", "for c in INPUT OUTPUT FORWARD"}},
+		{Services{Poll: time.Millisecond}, []string{"systemctl start kubelet", "mv -f \"$f\" /etc/kubernetes/manifests/", "/etc/kubernetes/drill-manifests-aside/*.yaml"}},
+	} {
+		t.Run(tt.f.Name(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := newNode()
+				c := &control{}
+				c.renew()
+				armed := ""
+				go func() {
+					for {
+						time.Sleep(100 * time.Millisecond)
+						n.mu.Lock()
+						b := n.backstop
+						n.mu.Unlock()
+						if b != "" {
+							armed = b
+							c.mu.Lock()
+							c.ask = true
+							c.mu.Unlock()
+							return
+						}
+					}
+				}()
+				out, err := Run(t.Context(), n, tt.f, c, Plan{Hold: time.Minute, Margin: time.Minute, Poll: time.Second, Backstop: 3 * time.Minute})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tt.f.Reachable() && out.Reason != ReasonHoldEnd || tt.f.Reachable() && out.Reason != ReasonAsked {
+					t.Errorf("reason %q", out.Reason)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(armed, w) {
+						t.Errorf("backstop script %q lacks %q", armed, w)
+					}
+				}
+				arm := slices.IndexFunc(n.commands, func(c string) bool { return strings.HasPrefix(c, "systemd-run --unit drill-backstop-"+tt.f.Name()) })
+				first := slices.IndexFunc(n.commands, func(c string) bool { return strings.HasPrefix(c, "iptables") || strings.HasPrefix(c, "mv ") })
+				if arm < 0 || first < arm {
+					t.Errorf("commands %q: want the backstop armed before the fault", n.commands)
+				}
+				if !strings.Contains(n.commands[arm], "--on-active=180s") {
+					t.Errorf("backstop %q, want it in 180 s", n.commands[arm])
+				}
+				if n.backstop != "" {
+					t.Errorf("backstop still armed after the revert")
+				}
+			})
+		})
 	}
 }

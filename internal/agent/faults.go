@@ -77,6 +77,12 @@ func (Isolate) Revert(ctx context.Context, h Host) error {
 	return errors.Join(errs...)
 }
 
+// BackstopScript implements Backstopped: Revert, in shell.
+func (Isolate) BackstopScript() string {
+	return "for c in " + strings.Join(isolateHooks, " ") + "; do while iptables -w -D $c -j " + IsolateChain + " 2>/dev/null; do :; done; done; " +
+		"iptables -w -F " + IsolateChain + " 2>/dev/null; iptables -w -X " + IsolateChain + " 2>/dev/null; true"
+}
+
 // exists tells an iptables error saying the chain already exists.
 func exists(err error) bool { return strings.Contains(err.Error(), "already exists") }
 
@@ -153,6 +159,12 @@ func (s Services) Revert(ctx context.Context, h Host) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// BackstopScript implements Backstopped: Revert, in shell.
+func (s Services) BackstopScript() string {
+	m, a := s.dirs()
+	return "systemctl start kubelet; for f in " + a + "/*.yaml; do [ -e \"$f\" ] && mv -f \"$f\" " + m + "/; done; true"
 }
 
 // moveManifests moves every *.yaml of from into to; none there is fine.

@@ -24,6 +24,7 @@ func Main(args []string, stderr io.Writer) int {
 	margin := fs.Duration("margin", time.Minute, "how much longer than the hold a harness may go without renewing the lease before the agent reverts on its own")
 	ns := fs.String("lease-namespace", "", "the namespace of the lease shared with the harness")
 	name := fs.String("lease", "", "the name of the lease shared with the harness")
+	backstop := fs.Duration("backstop", 0, "arm a timer in the node's systemd that reverts the fault after this long, whatever became of the agent (0: none)")
 	revertOnly := fs.Bool("revert-only", false, "only revert the fault, whatever is left of it: an agent that injected it is gone")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -62,7 +63,7 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "drill-agent: %s reverted: %s\n", f.Name(), ReasonRestore)
 		return 0
 	}
-	out, err := Run(ctx, NSEnter{}, f, Lease{Client: cs, Namespace: *ns, Name: *name}, Plan{Hold: *hold, Margin: *margin})
+	out, err := Run(ctx, NSEnter{}, f, Lease{Client: cs, Namespace: *ns, Name: *name}, Plan{Hold: *hold, Margin: *margin, Backstop: *backstop})
 	if err != nil {
 		fmt.Fprintf(stderr, "drill-agent: %v\n", err)
 		return 1

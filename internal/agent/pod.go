@@ -49,6 +49,8 @@ type PodInput struct {
 	// RevertOnly starts an agent that only reverts Fault (RevertOnly):
 	// the one that injected it is gone.
 	RevertOnly bool
+	// Backstop goes to the agent (Plan).
+	Backstop time.Duration
 }
 
 // Pod returns the agent's pod for in: on in.Node, with the node's PID and
@@ -106,6 +108,9 @@ func args(in PodInput) []string {
 		"--margin", in.Margin.String(),
 		"--lease-namespace", Namespace,
 		"--lease", in.Lease,
+	}
+	if in.Backstop > 0 {
+		a = append(a, "--backstop", in.Backstop.String())
 	}
 	if in.RevertOnly {
 		a = append(a, "--revert-only")

@@ -67,7 +67,7 @@ func (a *agents) start(ctx context.Context, env Env, node, fault, lease string, 
 	a.mu.Unlock()
 	safe.Go(rctx, "the agent's lease renewal", func() { renewer.Renew(rctx, agentRenew) })
 	h, err := agent.Start(ctx, env.Clientset, agent.PodInput{
-		Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease,
+		Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease, Backstop: backstop(fault, hold, env),
 	}, agentStartIn)
 	if h != nil {
 		a.mu.Lock()
@@ -75,6 +75,17 @@ func (a *agents) start(ctx context.Context, env Env, node, fault, lease string, 
 		a.mu.Unlock()
 	}
 	return err
+}
+
+// backstop is when the node's own systemd reverts fault if its agent is
+// gone (agent.Plan's Backstop): an isolated node's agent ends the fault
+// when the hold ends, so a margin later; services are held by the harness,
+// at most for the renewals' span (start) and a margin.
+func backstop(fault string, hold time.Duration, env Env) time.Duration {
+	if fault == "isolate" {
+		return hold + agentMargin
+	}
+	return agentStartIn + hold + env.Timeout + agentMargin
 }
 
 // stop stops renewing every lease, for good: the revert has begun, or the
