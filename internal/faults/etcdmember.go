@@ -54,6 +54,8 @@ type removeEtcdMember struct {
 	mu         sync.Mutex
 	removed    bool
 	readdState readdProgress
+	// unknownTarget: restored from a journal that names no member.
+	unknownTarget bool
 }
 
 var _ interface {
@@ -122,6 +124,15 @@ func (f *removeEtcdMember) RestoreJournal(state json.RawMessage) error {
 	var js removeEtcdMemberJournal
 	if err := restoreJournal(state, &js); err != nil {
 		return err
+	}
+	if js.Member.ID == 0 && !js.Removed {
+		// The journal stopped before the target was resolved (or its
+		// cluster copy lags the lost disk journal): Revert checks that etcd
+		// is whole instead.
+		f.mu.Lock()
+		f.unknownTarget = true
+		f.mu.Unlock()
+		return nil
 	}
 	if js.Member.ID == 0 || len(js.Member.PeerURLs) == 0 {
 		return fmt.Errorf("restore journal: no etcd member with a peer URL")
@@ -347,13 +358,54 @@ func (f *removeEtcdMember) Hold(ctx context.Context) error {
 
 func (f *removeEtcdMember) Revert(ctx context.Context) error {
 	f.mu.Lock()
-	removed := f.removed
+	removed, unknown := f.removed, f.unknownTarget
 	f.mu.Unlock()
+	if unknown {
+		return f.checkWhole(ctx)
+	}
 	if !removed {
 		return nil
 	}
 	if err := f.readd(ctx); err != nil {
 		return fmt.Errorf("re-add etcd member %s: %w", f.node.Name, err)
+	}
+	return nil
+}
+
+// checkWhole is the revert of a journal that names no member: nothing is
+// known to have been removed, which etcd must confirm, a member for every
+// control-plane node, each healthy, before the journal is closed. Otherwise
+// it says what it found, for a person to decide.
+func (f *removeEtcdMember) checkWhole(ctx context.Context) error {
+	cps, err := targetNodes(ctx, f.env, scenarios.Target{}, cluster.RoleControlPlane)
+	if err != nil {
+		return err
+	}
+	err = waitFor(ctx, f.p.ReaddTimeout, fmt.Sprintf("%d healthy etcd members and API servers", len(cps)), func(ctx context.Context) (bool, string, error) {
+		ms, err := f.members(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		desc := "members " + memberNames(ms)
+		if len(ms) != len(cps) || slices.ContainsFunc(ms, func(m *etcdserverpb.Member) bool { return m.Name == "" || m.IsLearner }) {
+			return false, desc, nil
+		}
+		for _, m := range ms {
+			for _, u := range m.ClientURLs {
+				if err := monitor.EtcdEndpointHealthy(f.env.Etcd, u)(ctx); err != nil {
+					return false, desc + ": " + err.Error(), nil
+				}
+			}
+		}
+		for _, n := range cps {
+			if err := apiServerReady(ctx, f.env, n.InternalIP); err != nil {
+				return false, desc + ": " + err.Error(), nil
+			}
+		}
+		return true, desc, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the journal names no etcd member (it stopped at resolving the target, or its cluster copy lags the disk journal that was lost), so etcd must be whole, a healthy member and API server for each of the %d control-plane nodes, and it is not: %w", len(cps), err)
 	}
 	return nil
 }

@@ -608,3 +608,27 @@ func TestVeleroRevertWhenTheNamespaceWasNeverDeleted(t *testing.T) {
 		t.Errorf("journal %+v, %v: want the deletion no longer recorded", js, err)
 	}
 }
+
+// A remove-etcd-member journal that names no member (it stopped at
+// resolving the target, or only its lagging cluster copy is left) is
+// restored, and its revert then checks etcd is whole rather than failing to
+// read the journal; one that says a member was removed without naming it is
+// refused.
+func TestRemoveEtcdMemberJournalWithoutMember(t *testing.T) {
+	// What the journal holds when it is opened, before Target.
+	atOpen, err := json.Marshal((&removeEtcdMember{}).JournalState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &removeEtcdMember{}
+	if err := f.RestoreJournal(atOpen); err != nil {
+		t.Fatalf("a journal naming no member: %v", err)
+	}
+	if !f.unknownTarget {
+		t.Error("not marked as naming no member")
+	}
+	g := &removeEtcdMember{}
+	if err := g.RestoreJournal(json.RawMessage(`{"member":{"name":"","id":"0"},"removed":true}`)); err == nil {
+		t.Error("a journal saying a member was removed, naming none: no error")
+	}
+}
