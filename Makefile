@@ -56,7 +56,7 @@ export DRILL_DRY_RUN
 # drills while IMAGES_LATER build in the background; a drill that needs one
 # waits for it (README, "Images"). With every image present both take
 # seconds.
-CLUSTER_IMAGES ?= haproxy agnhost probe-app node
+CLUSTER_IMAGES ?= haproxy agnhost probe-app drill-agent node
 IMAGES_LATER   ?= velero versitygw monitoring
 
 drill: setup build

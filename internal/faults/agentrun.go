@@ -121,6 +121,11 @@ func (a *agents) revert(ctx context.Context, env Env, node, fault, lease string,
 	switch {
 	case errors.Is(err, agent.ErrNoLease), errors.Is(err, agent.ErrGone), errors.Is(err, agent.ErrRevertFailed):
 		env.Logger.Warnf("%v: starting an agent that only reverts %s on %s", err, fault, node)
+		// In another process (drill recover) the nodes may hold another
+		// build of the agent's image than the one this drill carries.
+		if lerr := loadAgentImage(ctx, env); lerr != nil {
+			env.Logger.Warnf("%v", lerr)
+		}
 		h, state, err = agent.Restore(ctx, env.Clientset, agent.PodInput{
 			Node: node, Fault: fault, Hold: hold, Margin: agentMargin, Lease: lease,
 		}, timeout)
