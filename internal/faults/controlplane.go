@@ -456,7 +456,7 @@ func waitTakeover(ctx context.Context, env Env, node string) error {
 	kcm := monitor.LeaseHolder(env.Clientset, "kube-system", "kube-controller-manager")
 	sched := monitor.LeaseHolder(env.Clientset, "kube-system", "kube-scheduler")
 	// Without access to etcd's members, its leader is not checked.
-	leader := func(context.Context) (string, error) { return "(not checked)", nil }
+	var leader monitor.Probe = func(context.Context) (string, error) { return "(not checked)", nil }
 	if env.Etcd != nil {
 		leader = monitor.EtcdLeader(env.Etcd)
 	}
@@ -464,15 +464,23 @@ func waitTakeover(ctx context.Context, env Env, node string) error {
 		if err := apiReady(ctx, env); err != nil {
 			return false, "", err
 		}
-		l, err := leader(ctx)
+		// Each probe on a clock of its own: a request sent to a member cut
+		// off (isolate) hangs rather than fails, and the next one goes to
+		// another member.
+		probe := func(p monitor.Probe) (string, error) {
+			pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			return p(pctx)
+		}
+		l, err := probe(leader)
 		if err != nil {
 			return false, "", err
 		}
-		k, err := kcm(ctx)
+		k, err := probe(kcm)
 		if err != nil {
 			return false, "", err
 		}
-		s, err := sched(ctx)
+		s, err := probe(sched)
 		if err != nil {
 			return false, "", err
 		}
@@ -604,7 +612,10 @@ func waitRejoined(ctx context.Context, env Env, node cluster.Node, since time.Ti
 			return false, "node not Ready since the start", nil
 		}
 		if env.Etcd != nil {
-			if err := monitor.EtcdEndpointHealthy(env.Etcd, ep)(ctx); err != nil {
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			err := monitor.EtcdEndpointHealthy(env.Etcd, ep)(cctx)
+			cancel()
+			if err != nil {
 				return false, "", err
 			}
 		}

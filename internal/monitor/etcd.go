@@ -6,20 +6,50 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/drill-sre/drill/internal/safe"
 )
 
+// memberListTries is how many members MemberList asks in turn.
+const memberListTries = 3
+
+// MemberList reads etcd's member list through cli, asking up to three
+// members in turn, each for a third of the time ctx leaves (a second when
+// it sets no deadline): a request the client sends to a member cut off the
+// network (a node isolated) hangs rather than fails, and the client sends
+// the next one to another member.
+func MemberList(ctx context.Context, cli *clientv3.Client) (*clientv3.MemberListResponse, error) {
+	var errs []string
+	for i := range memberListTries {
+		per := time.Second
+		if d, ok := ctx.Deadline(); ok {
+			per = time.Until(d) / time.Duration(memberListTries-i)
+		}
+		tctx, cancel := context.WithTimeout(ctx, per)
+		resp, err := cli.MemberList(tctx)
+		cancel()
+		if err == nil {
+			return resp, nil
+		}
+		errs = append(errs, err.Error())
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("etcd member list: %s", strings.Join(errs, "; "))
+}
+
 // EtcdMembers probes the etcd cluster's membership: the names of its
 // members, sorted and joined with ",". A member added but not started yet
 // has no name and reads as "(unstarted)".
 func EtcdMembers(cli *clientv3.Client) Probe {
 	return func(ctx context.Context) (string, error) {
-		resp, err := cli.MemberList(ctx)
+		resp, err := MemberList(ctx, cli)
 		if err != nil {
-			return "", fmt.Errorf("etcd member list: %w", err)
+			return "", err
 		}
 		names := make([]string, 0, len(resp.Members))
 		for _, m := range resp.Members {
@@ -41,9 +71,9 @@ func EtcdMembers(cli *clientv3.Client) Probe {
 // is an error: etcd cannot serve writes.
 func EtcdLeader(cli *clientv3.Client) Probe {
 	return func(ctx context.Context) (string, error) {
-		list, err := cli.MemberList(ctx)
+		list, err := MemberList(ctx, cli)
 		if err != nil {
-			return "", fmt.Errorf("etcd member list: %w", err)
+			return "", err
 		}
 		names := map[uint64]string{}
 		var eps []string
