@@ -638,6 +638,17 @@ func apiServerReady(ctx context.Context, env Env, ip string) error {
 }
 
 func (f *killControlPlane) Measure(r Record) []reports.Measurement {
+	ms := takeovers(r)
+	if rj, ok := rejoin(r, f.node()); ok {
+		ms = append(ms, rj)
+	}
+	return ms
+}
+
+// takeovers measures, from the samplers, how the control plane took over
+// from a lost node: etcd's leader change and the controller-manager and
+// scheduler leases' takeovers, and how long etcd had no leader.
+func takeovers(r Record) []reports.Measurement {
 	var ms []reports.Measurement
 	for _, m := range []struct{ name, locator string }{
 		{"etcd leader change", monitor.LocatorEtcdLeader},
@@ -648,11 +659,7 @@ func (f *killControlPlane) Measure(r Record) []reports.Measurement {
 			ms = append(ms, t)
 		}
 	}
-	ms = append(ms, seconds("etcd without a leader", errorTime(r.Intervals, monitor.LocatorEtcdLeader, r.Injected), "time no member answered with a leader"))
-	if rj, ok := rejoin(r, f.node()); ok {
-		ms = append(ms, rj)
-	}
-	return ms
+	return append(ms, seconds("etcd without a leader", errorTime(r.Intervals, monitor.LocatorEtcdLeader, r.Injected), "time no member answered with a leader"))
 }
 
 // rejoin measures, from the samplers, how long a node took after the revert

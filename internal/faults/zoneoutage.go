@@ -15,7 +15,6 @@ import (
 
 	"github.com/drill-sre/drill/internal/agent"
 	"github.com/drill-sre/drill/internal/cluster"
-	"github.com/drill-sre/drill/internal/monitor"
 	"github.com/drill-sre/drill/reports"
 	"github.com/drill-sre/drill/scenarios"
 )
@@ -323,20 +322,10 @@ func waitNodeReady(ctx context.Context, env Env, node string, timeout time.Durat
 	})
 }
 
-// Measure implements Measurer: the etcd leader's change and the leases'
-// takeovers when the zone held the control plane's leader or holders.
+// Measure implements Measurer: how the control plane took over
+// (takeovers) and each of the zone's control-plane nodes rejoined.
 func (f *zoneOutage) Measure(r Record) []reports.Measurement {
-	var ms []reports.Measurement
-	for _, m := range []struct{ name, locator string }{
-		{"etcd leader change", monitor.LocatorEtcdLeader},
-		{"controller-manager lease takeover", monitor.LocatorControllerManagerLease},
-		{"scheduler lease takeover", monitor.LocatorSchedulerLease},
-	} {
-		if t, ok := takeover(r, m.name, m.locator); ok {
-			ms = append(ms, t)
-		}
-	}
-	ms = append(ms, seconds("etcd without a leader", errorTime(r.Intervals, monitor.LocatorEtcdLeader, r.Injected), "time no member answered with a leader"))
+	ms := takeovers(r)
 	f.mu.Lock()
 	nodes := slices.Clone(f.js.Nodes)
 	f.mu.Unlock()
